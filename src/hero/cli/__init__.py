@@ -1,0 +1,1 @@
+"""The `hero` command line (typer). Each command group lives in its own module."""

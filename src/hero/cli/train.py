@@ -1,0 +1,13 @@
+"""`hero train` — training commands. Each trainer registers its command on `app` from its own module."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    help="Train models: `sft` (supervised, answer or CoT), `grpo` / `hero` / `dpo` (RL and preference baselines), `nli`.",
+    no_args_is_help=True,
+)
+
+# Command modules register themselves on `app` (import for side effect). Add new trainers here.
+from hero.cli import train_commands as _train_commands  # noqa: E402,F401
