@@ -69,7 +69,7 @@ def vocabulary(colours: Sequence[str], shapes: Sequence[str]) -> list[str]:
     cats = [f"{c} {s}" for c in colours for s in shapes]
     texts = [question(c) for c in cats] + [caption(cats[:2]), caption(cats[:3]), cot(cats[:1], cats[-1]),
                                            cot([], cats[0]), cot(cats[:2], cats[0]), caption([]), CAPTION_PROMPT]
-    texts += ["yes no Yes No", " ".join(cats)]
+    texts += ["yes no Yes No a an", " ".join(cats)]
     out: list[str] = []
     seen: set[str] = set()
     for t in texts:

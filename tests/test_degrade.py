@@ -1,0 +1,71 @@
+"""Image degradation: measured noise statistics, seeding independent of order, the other ops."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hero.degrade import DegradeSpec, apply, derive_seed, parse_list
+
+
+def _clipped_rounded_std(mu: float, sigma: float) -> float:
+    """Exact std of clip(round(mu + N(0, σ²)), 0, 255): sum over the 256 reachable values."""
+    cdf = lambda x: 0.5 * (1 + math.erf((x - mu) / (sigma * math.sqrt(2))))  # noqa: E731
+    probs = [cdf(0.5)] + [cdf(k + 0.5) - cdf(k - 0.5) for k in range(1, 255)] + [1 - cdf(254.5)]
+    mean = sum(k * p for k, p in enumerate(probs))
+    return math.sqrt(sum((k - mean) ** 2 * p for k, p in enumerate(probs)))
+
+
+@pytest.mark.parametrize("sigma", [10.0, 30.0, 50.0])
+def test_noise_std_on_mid_grey_matches_sigma_with_clipping(sigma):
+    grey = Image.new("RGB", (256, 256), (128, 128, 128))
+    out = np.asarray(apply(grey, f"noise:{sigma}", seed=0, image_id="grey"), dtype=np.float64)
+    expected = _clipped_rounded_std(128, sigma)
+    # σ=30: clipping at 128/30 = 4.3σ barely matters → expected ≈ 30.0; σ=50: 2.56σ → expected ≈ 48.3
+    assert abs(out.std() - expected) / expected < 0.02
+    if sigma <= 30:
+        assert abs(expected - sigma) / sigma < 0.01
+    assert abs(out.mean() - 128) < 0.5
+
+
+def test_noise_formula_is_clip_round_of_gaussian():
+    img = Image.new("RGB", (8, 8), (250, 3, 128))
+    spec = DegradeSpec("noise", 30)
+    rng = np.random.default_rng(derive_seed(5, "x", "noise", 30.0))
+    expected = np.clip(np.rint(np.asarray(img, np.float64) + rng.normal(0, 30, (8, 8, 3))), 0, 255)
+    assert np.array_equal(np.asarray(apply(img, spec, seed=5, image_id="x")), expected.astype(np.uint8))
+
+
+def test_seed_depends_on_image_id_and_sigma_not_on_order():
+    a = Image.new("RGB", (16, 16), (100, 100, 100))
+    first = [np.asarray(apply(a, 30, 0, f"img{i}")) for i in range(3)]
+    reversed_ = [np.asarray(apply(a, 30, 0, f"img{i}")) for i in reversed(range(3))][::-1]
+    assert all(np.array_equal(x, y) for x, y in zip(first, reversed_))
+    assert not np.array_equal(first[0], first[1])
+    assert not np.array_equal(np.asarray(apply(a, 30, 0, "img0")), np.asarray(apply(a, 50, 0, "img0")))
+    assert not np.array_equal(np.asarray(apply(a, 30, 0, "img0")), np.asarray(apply(a, 30, 1, "img0")))
+
+
+def test_sigma_zero_is_identity_and_other_ops():
+    rng = np.random.default_rng(0)
+    img = Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    assert np.array_equal(np.asarray(apply(img, "noise:0")), np.asarray(img))
+    down = np.asarray(apply(img, "down:4"))
+    assert down.shape == (32, 32, 3) and not np.array_equal(down, np.asarray(img))
+    blurred = np.asarray(apply(img, "blur:2"), np.float64)
+    assert blurred.std() < np.asarray(img, np.float64).std() / 2  # blur removes most of white noise's variance
+    occ = np.asarray(apply(img, "occlude:0.25", seed=0, image_id="o"))
+    assert (occ == 128).all(axis=2).sum() == 16 * 16  # a 16×16 grey square = 25 % of 32×32
+
+
+def test_spec_parsing_and_errors():
+    assert parse_list("0,30,50") == [DegradeSpec("noise", 0), DegradeSpec("noise", 30), DegradeSpec("noise", 50)]
+    assert parse_list("blur:1.5, down:2") == [DegradeSpec("blur", 1.5), DegradeSpec("down", 2)]
+    for bad, msg in [("noise:-1", "≥ 0"), ("fog:3", "unknown degradation"), ("down:1.5", "integer"),
+                     ("occlude:2", "[0, 1]"), ("", "empty"), ("noise:abc", "bad level")]:
+        with pytest.raises(ValueError, match=None) as e:
+            parse_list(bad)
+        assert msg in str(e.value), (bad, str(e.value))
