@@ -1,0 +1,144 @@
+"""Worked values for hero.rl.core (arithmetic in the comments)."""
+
+import math
+
+import pytest
+import torch
+
+from hero.rl import core
+
+NAN = float("nan")
+
+
+def close(a, b, tol=1e-6):
+    return torch.allclose(torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64), atol=tol,
+                          equal_nan=True)
+
+
+def test_group_mean_std_matches_trl_nanstd():
+    from trl.trainer.utils import nanstd
+
+    r = torch.tensor([1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0])
+    mean, std = core.group_mean_std(r, 4)
+    # group 1: mean 0.25, Σ(r−r̄)² = .5625 + 3·.0625 = .75, var = .75/3 = .25 → std .5
+    # group 2: mean 0.75, same spread → std .5
+    assert close(mean, [0.25] * 4 + [0.75] * 4)
+    assert close(std, [0.5] * 8)
+    assert close(std.view(2, 4)[:, 0], nanstd(r.view(2, 4), dim=1))
+
+
+def test_group_advantages_worked():
+    r = torch.tensor([1.0, 0.0, 0.0, 0.0])
+    # (1 − .25)/(.5 + 0) = 1.5 ; (0 − .25)/.5 = −.5
+    assert close(core.group_advantages(r, 4, eps=0.0), [1.5, -0.5, -0.5, -0.5])
+    # with TRL's eps 1e-4: .75/.5001 = 1.49970006
+    assert close(core.group_advantages(r, 4)[0], 0.75 / 0.5001)
+    # all-equal group: 0/(0 + eps) = 0
+    assert close(core.group_advantages(torch.ones(4), 4), [0.0] * 4)
+
+
+def test_group_advantages_nan_reward_gets_zero():
+    r = torch.tensor([1.0, 0.0, NAN, 0.0])
+    # valid [1, 0, 0]: mean 1/3, Σ dev² = 4/9 + 1/9 + 1/9 = 2/3, var = (2/3)/2 = 1/3 → std .57735
+    a = core.group_advantages(r, 4, eps=0.0)
+    assert close(a, [(2 / 3) / math.sqrt(1 / 3), (-1 / 3) / math.sqrt(1 / 3), 0.0, (-1 / 3) / math.sqrt(1 / 3)])
+
+
+def test_gate_drops_zero_variance_groups():
+    r = torch.tensor([1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0])
+    # stds: [0, .7071, 0, .7071] → keep groups 1 and 3
+    assert core.group_keep_mask(r, 2, delta=1e-6).tolist() == [False, True, False, True]
+
+
+def test_gate_single_valid_reward_group_is_dropped():
+    r = torch.tensor([1.0, NAN, 0.0, 1.0])  # group 0 has one scorable reward → std NaN → dropped
+    assert core.group_keep_mask(r, 2).tolist() == [False, True]
+
+
+def test_gate_budget_keeps_top_std_groups():
+    # G = 4; five groups with stds: g0 0 (all 1), g1 .5 ([1,0,0,0]), g2 .57735 ([1,1,0,0]), g3 .5 ([0,1,1,1]),
+    # g4 .5 ([0,0,0,1])
+    r = torch.tensor([1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1], dtype=torch.float32)
+    # ρ = .6 → k = ceil(.6·5) = 3 → g2 (.577) then the earliest two of the .5 ties: g1, g3
+    assert core.group_keep_mask(r, 4, budget=0.6).tolist() == [False, True, True, True, False]
+    # ρ = 1 keeps every group with std > δ
+    assert core.group_keep_mask(r, 4, budget=1.0).tolist() == [False, True, True, True, True]
+    # budget never resurrects a zero-variance group: ρ = 1 of 1 all-equal group → none
+    assert core.group_keep_mask(torch.zeros(4), 4, budget=1.0).tolist() == [False]
+
+
+def test_binary_entropy_values():
+    # H(.5) = ln 2 = .693147; H(0) = H(1) = 0; H(.9) = −.9 ln .9 − .1 ln .1 = .094824 + .230259 = .325083
+    assert close(core.binary_entropy(torch.tensor([0.5, 0.0, 1.0, 0.9])), [math.log(2), 0.0, 0.0, 0.325083])
+
+
+def test_binary_entropy_from_logits_matches_probability_form():
+    # logits (ln .9, ln .1) → p = .9 → H = .325083; equal logits → ln 2; d = 100 → ~0 without NaN
+    pos = torch.tensor([math.log(0.9), 3.0, 100.0])
+    neg = torch.tensor([math.log(0.1), 3.0, 0.0])
+    h = core.binary_entropy_from_logits(pos, neg)
+    assert close(h, [0.325083, math.log(2), 0.0])
+    assert torch.isfinite(h).all()
+
+
+def test_mean_token_entropy():
+    ent = torch.tensor([[1.0, 2.0, 3.0], [0.5, 9.0, 9.0], [4.0, 4.0, 4.0]])
+    mask = torch.tensor([[1, 1, 0], [1, 0, 0], [0, 0, 0]])
+    # row 0: (1 + 2)/2 = 1.5; row 1: .5; row 2: no tokens → NaN
+    assert close(core.mean_token_entropy(ent, mask), [1.5, 0.5, NAN])
+
+
+def test_answer_positions_last_answer_token():
+    yes, no = 7, 8
+    ids = torch.tensor([[1, 7, 2, 8, 0], [1, 2, 3, 4, 5], [7, 1, 1, 8, 8]])
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 0]])
+    # row 0: last of {7,8} at 3; row 1: none → −1; row 2: index 4 is masked out → 3
+    assert core.answer_positions(ids, mask, torch.tensor([yes, no])).tolist() == [3, -1, 3]
+
+
+def test_answer_entropy_groups_token_variants():
+    # K = 3 answer tokens: "yes", " yes" (positive), "no" (negative)
+    is_pos = torch.tensor([True, True, False])
+    logits = torch.zeros(2, 2, 3)
+    # row 0, position 1: yes-variants ln .45 and ln .45, no ln .1 → p(yes) = .9 → H = .325083
+    logits[0, 1] = torch.log(torch.tensor([0.45, 0.45, 0.1]))
+    # row 1 has no answer token → NaN
+    h = core.answer_entropy(logits, torch.tensor([1, -1]), is_pos)
+    assert close(h, [0.325083, NAN])
+
+
+def test_softmax_weights_worked():
+    h = torch.tensor([0.0, math.log(2), 1.0, 1.0])
+    # group 0 (τ = 1): exp(0) = 1, exp(−ln 2) = .5, Σ = 1.5 → w = 2·[1/1.5, .5/1.5] = [4/3, 2/3]
+    # group 1: equal entropies → [1, 1]
+    assert close(core.softmax_weights(h, 2, tau=1.0), [4 / 3, 2 / 3, 1.0, 1.0])
+    # τ = .5: exp(0) = 1, exp(−2 ln 2) = .25 → 2·[.8, .2] = [1.6, .4]
+    assert close(core.softmax_weights(h, 2, tau=0.5)[:2], [1.6, 0.4])
+
+
+def test_softmax_weights_unknown_entropy_is_neutral():
+    h = torch.tensor([0.0, NAN, math.log(2), NAN, NAN])
+    # group 0 (G = 5): known {0, ln 2}, G_k = 2 → [4/3, 1, 2/3, 1, 1]
+    assert close(core.softmax_weights(h, 5), [4 / 3, 1.0, 2 / 3, 1.0, 1.0])
+    assert close(core.softmax_weights(torch.full((2,), NAN), 2), [1.0, 1.0])
+
+
+def test_neg_exp_weights_spec_values():
+    h = torch.tensor([0.0, 0.3, math.log(2), 0.0, NAN])
+    a = torch.tensor([-1.0, -1.0, -1.0, 1.0, -1.0])
+    w = core.neg_exp_weights(h, a, lam=2.0, tau=0.2, w_max=3.0)
+    # H = 0: min(3, 1 + 2·1) = 3; H = .3: 1 + 2·e^(−1.5) = 1 + 2·.223130 = 1.446260
+    # H = ln 2: 1 + 2·e^(−5 ln 2) = 1 + 2/32 = 1.0625; A > 0 → 1; unknown entropy → 1
+    assert close(w, [3.0, 1.446260, 1.0625, 1.0, 1.0])
+    # w_max caps: λ = 5 at H = 0 → min(3, 6) = 3
+    assert close(core.neg_exp_weights(torch.zeros(1), -torch.ones(1), lam=5.0), [3.0])
+    # A = 0 (zero-variance group) is not an error → 1
+    assert close(core.neg_exp_weights(torch.zeros(1), torch.zeros(1)), [1.0])
+
+
+@pytest.mark.parametrize("G", [2, 8])
+def test_softmax_weights_mean_one_per_group(G):
+    torch.manual_seed(0)
+    h = torch.rand(4 * G)
+    w = core.softmax_weights(h, G)
+    assert close(w.view(-1, G).mean(dim=1), [1.0] * 4)
