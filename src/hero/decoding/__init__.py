@@ -1,0 +1,1 @@
+"""Decoding baselines against hallucination: visual contrastive decoding (VCD) and temperature sampling."""
