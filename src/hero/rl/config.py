@@ -1,0 +1,123 @@
+"""`HeroConfig`: TRL's `GRPOConfig` plus the three HERO mechanisms, each switchable alone.
+
+Ablations: `weight_mode="none"` (no entropy weight), `gate=False` (no variance gate), `balancer="fixed"` (constant
+β). All three off is plain GRPO with TRL's loss (the identity test checks it to 1e-6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trl import GRPOConfig
+
+WEIGHT_MODES = ("none", "softmax", "neg_exp")
+ENTROPY_SOURCES = ("answer", "mean")
+BALANCERS = ("adaptive", "pid", "fixed")
+
+
+@dataclass
+class HeroConfig(GRPOConfig):
+    """GRPOConfig + HERO. Defaults are the paper's: G = 8, DAPO loss with ε_low 0.2 / ε_high 0.28, β_0 = 0.04."""
+
+    # --- GRPO defaults HERO changes --------------------------------------------------------------------------------
+    beta: float = field(default=0.04, metadata={"help": "Initial KL weight β_0 (the balancer moves it)."})
+    """Initial KL weight β_0. Must be > 0 unless `balancer="fixed"`: TRL creates the reference model only when
+    β ≠ 0 at construction."""
+    epsilon_high: float | None = field(default=0.28, metadata={"help": "Upper clip ε_high of the DAPO surrogate."})
+    """Upper clipping bound ε_high of TRL's clipped surrogate (DAPO's clip-higher; ε_low is `epsilon` = 0.2)."""
+
+    # --- entropy-aware weight ------------------------------------------------------------------------------------
+    weight_mode: str = field(default="neg_exp", metadata={"help": "none | softmax | neg_exp"})
+    """How each completion's advantage is weighted by its entropy: "neg_exp" amplifies confident errors only,
+    "softmax" weighs confident completions more in both directions, "none" leaves advantages unchanged."""
+    entropy_source: str = field(default="answer", metadata={"help": "answer | mean"})
+    """Which entropy H_i feeds the weight: "answer" = binary entropy of yes vs no at the last answer token of the
+    completion (yes/no tasks); "mean" = mean token entropy over the completion (open-ended tasks)."""
+    answer_words: list[str] = field(default_factory=lambda: ["yes", "no"], metadata={"help": "positive, negative"})
+    """The two answer words for entropy_source="answer" (positive first). Each must be one token in the tokenizer,
+    alone or after a space; capitalised variants are included when they are single tokens too."""
+    softmax_tau: float = field(default=1.0, metadata={"help": "τ of the softmax weight"})
+    """Temperature τ of the softmax weight w_i = G · exp(−H_i/τ) / Σ_j exp(−H_j/τ)."""
+    neg_exp_lambda: float = field(default=2.0, metadata={"help": "λ of the neg_exp weight"})
+    """λ of the neg_exp weight w_i = min(w_max, 1 + λ · exp(−H_i/τ)) for A_i < 0."""
+    neg_exp_tau: float = field(default=0.2, metadata={"help": "τ of the neg_exp weight"})
+    """τ of the neg_exp weight (in nats: at H = τ the extra cost has decayed to λ/e)."""
+    neg_exp_w_max: float = field(default=3.0, metadata={"help": "cap w_max of the neg_exp weight"})
+    """Cap w_max of the neg_exp weight (≥ 1)."""
+    log_entropy: bool = field(default=True, metadata={"help": "measure entropy even when weight_mode=none"})
+    """Compute the entropies (one no-grad policy pass where TRL runs none) even with weight_mode="none", for the
+    hero/entropy_right and hero/entropy_wrong metrics. Set False for a plain GRPO baseline without that cost."""
+
+    # --- variance gate -------------------------------------------------------------------------------------------
+    gate: bool = field(default=True, metadata={"help": "drop groups whose reward std <= gate_delta"})
+    """Keep a prompt group only if the std of its rewards exceeds `gate_delta`; dropped rows cost no policy
+    forward or backward."""
+    gate_delta: float = field(default=1e-6, metadata={"help": "reward-std threshold δ of the gate"})
+    """Threshold δ on the group reward std (1e-6 drops exactly the all-right and all-wrong binary groups)."""
+    gate_budget: float | None = field(default=None, metadata={"help": "keep only the top ρ of groups by reward std"})
+    """Budget mode: keep at most ceil(ρ · n_groups) groups, those with the largest reward std (None = off)."""
+
+    # --- KL balancer ---------------------------------------------------------------------------------------------
+    balancer: str = field(default="adaptive", metadata={"help": "adaptive | pid | fixed"})
+    """Controller of β, updated once per optimizer step from the KL reduced across processes."""
+    kl_target: float = field(default=0.05, metadata={"help": "KL* in nats/token"})
+    """Target KL* (nats per token, TRL's k3 estimator) of the adaptive and PID balancers."""
+    adaptive_gain: float = field(default=0.1, metadata={"help": "K of the adaptive balancer"})
+    """Gain K of the adaptive balancer: β ← β · (1 + K · e), e = clip((KL − KL*)/KL*, ±adaptive_error_clip)."""
+    adaptive_error_clip: float = field(default=0.2, metadata={"help": "clip of the adaptive error"})
+    """Clip of the proportional error of the adaptive balancer."""
+    pid_kp: float = field(default=1.0, metadata={"help": "PID proportional gain"})
+    """Proportional gain of the PID balancer (β per nat/token of KL error)."""
+    pid_ki: float = field(default=0.1, metadata={"help": "PID integral gain"})
+    """Integral gain of the PID balancer (β per nat/token per step)."""
+    pid_kd: float = field(default=0.0, metadata={"help": "PID derivative gain"})
+    """Derivative gain of the PID balancer."""
+    beta_min: float = field(default=1e-4, metadata={"help": "floor of β (> 0)"})
+    """Floor of β for the adaptive and PID balancers; > 0 so the reference model keeps being used."""
+    beta_max: float = field(default=1.0, metadata={"help": "ceiling of β"})
+    """Ceiling of β for the adaptive and PID balancers."""
+
+    def __post_init__(self):
+        self._validate_hero()
+        super().__post_init__()
+
+    def _validate_hero(self) -> None:
+        def need(ok: bool, msg: str) -> None:
+            if not ok:
+                raise ValueError(f"HeroConfig: {msg}")
+
+        for name, value, allowed in (
+            ("weight_mode", self.weight_mode, WEIGHT_MODES),
+            ("entropy_source", self.entropy_source, ENTROPY_SOURCES),
+            ("balancer", self.balancer, BALANCERS),
+        ):
+            need(value in allowed, f"{name}={value!r} is not one of {allowed}")
+        need(
+            not self.gate or (self.num_generations or 0) >= 2,
+            f"gate=True with num_generations={self.num_generations}: a group of one completion has no reward "
+            "variance, so every group would be dropped. Set num_generations >= 2 (HERO uses 8) or gate=False.",
+        )
+        need(self.gate_delta >= 0, f"gate_delta={self.gate_delta} must be >= 0")
+        need(
+            self.gate_budget is None or 0 < self.gate_budget <= 1,
+            f"gate_budget={self.gate_budget} must be in (0, 1] (e.g. 0.6), or None to turn budget mode off",
+        )
+        need(self.softmax_tau > 0 and self.neg_exp_tau > 0, "softmax_tau and neg_exp_tau must be > 0")
+        need(self.neg_exp_lambda >= 0, f"neg_exp_lambda={self.neg_exp_lambda} must be >= 0")
+        need(self.neg_exp_w_max >= 1, f"neg_exp_w_max={self.neg_exp_w_max} must be >= 1 (a weight below 1 would "
+             "make a confident error cost less than an unsure one)")
+        need(len(self.answer_words) == 2 and all(self.answer_words),
+             f"answer_words={self.answer_words!r} must be two non-empty words, positive first (e.g. ['yes', 'no'])")
+        if self.balancer == "fixed":
+            need(self.beta >= 0, f"beta={self.beta} must be >= 0")
+            return
+        need(
+            self.beta > 0,
+            f"balancer={self.balancer!r} with beta={self.beta}: TRL only creates the reference model when beta != 0 "
+            "at construction, so a balancer could never turn the KL term on. Start with beta > 0 (HERO uses 0.04), "
+            "or use balancer='fixed'.",
+        )
+        need(0 < self.beta_min <= self.beta <= self.beta_max,
+             f"need 0 < beta_min ({self.beta_min}) <= beta ({self.beta}) <= beta_max ({self.beta_max})")
+        need(self.kl_target > 0, f"kl_target={self.kl_target} must be > 0 (nats/token)")
+        need(self.adaptive_gain > 0 and self.adaptive_error_clip > 0, "adaptive_gain and adaptive_error_clip must be > 0")

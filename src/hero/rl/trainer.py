@@ -1,0 +1,238 @@
+"""`HeroGRPOTrainer`: TRL 1.16's GRPOTrainer with HERO's entropy-aware weight, variance gate and KL balancer.
+
+The framework code only moves data in and out of `hero.rl.core` / `hero.rl.balancer`. TRL internals used (pinned by
+`tests/test_rl_trl_contract.py`): `_calculate_rewards` (gathered rewards per function), `_generate_and_score_completions`
+(its output dict), `_get_per_token_logps_and_entropies` (the no-grad "old logps" pass and our entropy pass),
+`compute_loss`, `training_step`, `_save_checkpoint` / `_load_optimizer_and_scheduler`, and the attributes `beta`,
+`num_generations`, `reward_weights`, `temperature`, `_metrics`, `_tokenizer`, `use_vllm`.
+Works for text models and VLMs alike: pixel tensors ride along in the batch dict as TRL passes them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+
+import torch
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+from trl import GRPOTrainer
+from trl.models.utils import disable_gradient_checkpointing
+
+from hero.io import write_json_atomic
+from hero.rl import batch as rows
+from hero.rl import core
+from hero.rl.balancer import AdaptiveController, BalancerState, FixedController, PIDController
+from hero.rl.config import HeroConfig
+from hero.rl.entropy import answer_logit_probe, resolve_answer_tokens, row_entropy
+
+BALANCER_FILE = "hero_balancer.json"
+_FORWARD_KEYS = ("pixel_values", "image_grid_thw", "num_images", "pixel_attention_mask", "spatial_shapes",
+                 "num_tiles", "image_sizes", "token_type_ids", "mm_token_type_ids", "image_position_ids")
+
+
+def make_controller(args: HeroConfig):
+    """The β controller named by `args.balancer`."""
+    if args.balancer == "adaptive":
+        return AdaptiveController(args.kl_target, args.adaptive_gain, args.adaptive_error_clip, args.beta_min,
+                                  args.beta_max)
+    if args.balancer == "pid":
+        return PIDController(args.kl_target, args.pid_kp, args.pid_ki, args.pid_kd, args.beta_min, args.beta_max)
+    return FixedController()
+
+
+class HeroGRPOTrainer(GRPOTrainer):
+    """GRPOTrainer whose advantages are entropy-weighted, whose zero-variance groups are dropped before the policy
+    forward/backward, and whose β follows a KL balancer. Takes the same arguments as GRPOTrainer, with a HeroConfig."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not isinstance(self.args, HeroConfig):
+            raise TypeError(f"HeroGRPOTrainer needs args=HeroConfig(...), got {type(self.args).__name__}")
+        a = self.args
+        self.hero_controller = make_controller(a)
+        self.hero_state = BalancerState(beta=float(self.beta))
+        self._hero_needs_entropy = a.weight_mode != "none" or a.log_entropy
+        self._hero_answer_ids = self._hero_is_positive = None
+        if self._hero_needs_entropy and a.entropy_source == "answer":
+            self._hero_answer_ids, self._hero_is_positive = resolve_answer_tokens(self._tokenizer, a.answer_words)
+        self._hero_rewards = None  # (N_global,) summed rewards of the current generation batch
+        self._hero_capture = None  # dict while TRL's old-logps pass may be captured
+        self._hero_kl_window: list[float] = []
+        self._hero_window_trained = False
+        self._hero_warned: set[str] = set()
+
+    # ------------------------------------------------------------------ rewards and entropies (no gradient)
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)  # (N, F)
+        summed = (per_func * self.reward_weights.to(per_func.device).unsqueeze(0)).nansum(dim=1)  # (N,)
+        summed[torch.isnan(per_func).all(dim=1)] = float("nan")  # unscorable rows, as TRL marks them
+        self._hero_rewards = summed
+        return per_func
+
+    def _trl_runs_old_logps_pass(self) -> bool:
+        """TRL's condition (1.16) for its no-grad policy pass in `_generate_and_score_completions`."""
+        generate_every = self.args.steps_per_generation * self.num_iterations
+        return self.args.gradient_accumulation_steps % generate_every != 0 or (
+            self.use_vllm and self.vllm_importance_sampling_correction
+        )
+
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, *args, **kwargs):
+        capture = self._hero_capture
+        if capture is None or model is not self.model or torch.is_grad_enabled():
+            return super()._get_per_token_logps_and_entropies(model, input_ids, attention_mask, logits_to_keep,
+                                                              *args, **kwargs)
+        self._hero_capture = None  # only the first no-grad policy pass: TRL's old-logps pass
+        want_entropy = kwargs.pop("compute_entropy", False)
+        logps, ent, aux, answer = self._hero_forward(model, input_ids, attention_mask, logits_to_keep, *args,
+                                                     **kwargs)
+        capture.update(token_entropies=ent, answer_logits=answer)
+        return logps, (ent if want_entropy else None), aux
+
+    def _hero_forward(self, model, input_ids, attention_mask, logits_to_keep, *args, **kwargs):
+        """TRL's log-prob pass with the entropies HERO needs: token entropies (B, C) and/or answer logits (B, C, K)."""
+        answer = None
+        if self.args.entropy_source == "answer":
+            with answer_logit_probe(model, self._hero_answer_ids, logits_to_keep, self.temperature) as chunks:
+                logps, ent, aux = super()._get_per_token_logps_and_entropies(
+                    model, input_ids, attention_mask, logits_to_keep, *args, compute_entropy=True, **kwargs)
+            answer = torch.cat(chunks, dim=0)  # (B, C, K)
+        else:
+            logps, ent, aux = super()._get_per_token_logps_and_entropies(
+                model, input_ids, attention_mask, logits_to_keep, *args, compute_entropy=True, **kwargs)
+        return logps, ent, aux, answer
+
+    def _hero_entropy(self, batch: dict, capture: dict | None) -> torch.Tensor:
+        """H (B,) for the rows of `batch`, from the captured TRL pass or from one extra no-grad pass."""
+        if capture is None:
+            ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)  # (B, P+C)
+            attn = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)  # (B, P+C)
+            extra = {k: batch.get(k) for k in _FORWARD_KEYS}
+            with torch.no_grad(), disable_gradient_checkpointing(self.model, self.args.gradient_checkpointing_kwargs):
+                _, ent, _, answer = self._hero_forward(self.model, ids, attn, batch["completion_ids"].size(1),
+                                                       batch_size=self.args.per_device_train_batch_size, **extra)
+            capture = {"token_entropies": ent, "answer_logits": answer}
+        return row_entropy(self.args.entropy_source, batch["completion_ids"], rows.loss_mask(batch),
+                           capture["token_entropies"], capture["answer_logits"], self._hero_answer_ids,
+                           self._hero_is_positive)
+
+    # ------------------------------------------------------------------ the generation batch
+    def _generate_and_score_completions(self, inputs):
+        if not self.model.training:  # evaluation: plain GRPO
+            return super()._generate_and_score_completions(inputs)
+        capture = {} if self._hero_needs_entropy and self._trl_runs_old_logps_pass() else None
+        self._hero_capture = capture
+        out = super()._generate_and_score_completions(inputs)
+        self._hero_capture = None
+        a, G = self.args, self.num_generations
+        B = out["advantages"].size(0)
+        local = slice(self.accelerator.process_index * B, (self.accelerator.process_index + 1) * B)
+        rewards = self._hero_rewards  # (N,)
+        keep_groups = (core.group_keep_mask(rewards, G, a.gate_delta, a.gate_budget) if a.gate
+                       else torch.ones(rewards.numel() // G, dtype=torch.bool, device=rewards.device))
+        keep = keep_groups.repeat_interleave(G)[local].to(out["advantages"].device)  # (B,)
+        entropy = torch.full((B,), float("nan"), device=keep.device)  # (B,)
+        if self._hero_needs_entropy:
+            if capture:  # TRL's old-logps pass ran over every row: free
+                entropy = self._hero_entropy(out, capture)
+            elif keep.any():  # one extra no-grad pass over the kept rows only
+                entropy[keep] = self._hero_entropy(rows.select_rows(out, keep.nonzero().squeeze(1)), None)
+        out["advantages"] = self._hero_weigh(out["advantages"], entropy, keep, keep_groups)
+        return self._hero_drop(out, keep) if a.gate else out
+
+    def _hero_weigh(self, adv, entropy, keep, keep_groups):
+        """Scale the local advantages (B,) by the entropy-aware weight and log the HERO batch metrics."""
+        a, G = self.args, self.num_generations
+        A = self.accelerator.gather(adv)  # (N,)
+        H = self.accelerator.gather(entropy)  # (N,)
+        kept = self.accelerator.gather(keep)  # (N,)
+        if a.weight_mode == "softmax":
+            w = core.softmax_weights(H, G, a.softmax_tau)  # (N,)
+        elif a.weight_mode == "neg_exp":
+            w = core.neg_exp_weights(H, A, a.neg_exp_lambda, a.neg_exp_tau, a.neg_exp_w_max)  # (N,)
+        else:
+            w = None
+        m = self._metrics["train"]
+        m["hero/gated_frac"].append(1.0 - keep_groups.float().mean().item())
+        if w is not None:
+            m["hero/weight_mean"].append(w[kept].mean().item() if kept.any() else float("nan"))
+        if self._hero_needs_entropy:
+            for name, sel in (("hero/entropy_wrong", kept & (A < 0)), ("hero/entropy_right", kept & (A > 0))):
+                m[name].append(torch.nanmean(H[sel]).item() if sel.any() else float("nan"))
+        if w is None:
+            return adv
+        local = slice(self.accelerator.process_index * adv.size(0), (self.accelerator.process_index + 1) * adv.size(0))
+        return adv * w[local].to(adv.dtype)
+
+    def _hero_drop(self, out: dict, keep: torch.Tensor) -> dict:
+        """Keep the gated-in rows, pad every rank to the same row count with fully masked rows, recompute the
+        DAPO normaliser; flag the batch `hero_skip` when no rank kept anything (no forward, no update)."""
+        counts = self.accelerator.gather(keep.sum().reshape(1)).tolist()  # one count per rank
+        target = rows.target_rows(counts, self.args.steps_per_generation)
+        index, is_pad = rows.padded_selection(keep, target)
+        new = rows.mask_padding(rows.select_rows(out, index), is_pad)
+        new["num_items_in_batch"] = self.accelerator.gather(rows.loss_tokens(new).reshape(1)).sum()
+        new["hero_skip"] = torch.tensor(sum(counts) == 0)
+        return new
+
+    # ------------------------------------------------------------------ loss, β, checkpoints
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if bool(inputs.get("hero_skip", False)):  # every group of the batch gated, on every rank
+            return torch.zeros((), device=self.accelerator.device, requires_grad=True)
+        self._hero_window_trained = True
+        return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+    def training_step(self, model, inputs, num_items_in_batch):
+        before = len(self._metrics["train"].get("kl", ()))
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        self._hero_kl_window += self._metrics["train"].get("kl", [])[before:]
+        if self.accelerator.sync_gradients:  # optimizer-step boundary
+            self._hero_end_of_step()
+        return loss
+
+    def _hero_end_of_step(self) -> None:
+        """Once per optimizer step: log a skipped update, move β from the window's KL (identical on every rank)."""
+        m = self._metrics["train"]
+        m["hero/skipped_update"].append(0.0 if self._hero_window_trained else 1.0)
+        if not self._hero_window_trained:
+            warnings.warn("HERO: every group of this batch was gated (zero reward variance): update skipped, β kept",
+                          RuntimeWarning, stacklevel=2)
+        if self._hero_kl_window:
+            kl = sum(self._hero_kl_window) / len(self._hero_kl_window)
+            self.hero_state = self.hero_controller.step(self.hero_state, kl)
+            self.beta = self.hero_state.beta
+            m["hero/kl"].append(kl)
+            self._hero_warn_bound()
+        m["hero/beta"].append(float(self.beta))
+        self._hero_kl_window, self._hero_window_trained = [], False
+
+    def _hero_warn_bound(self) -> None:
+        bound = self.hero_state.at_bound
+        if bound and bound not in self._hero_warned:
+            self._hero_warned.add(bound)
+            value = self.args.beta_min if bound == "min" else self.args.beta_max
+            fix = "raise kl_target or lower beta_min" if bound == "min" else "lower kl_target or raise beta_max"
+            warnings.warn(f"HERO: β reached beta_{bound}={value} at step {self.state.global_step}; the KL balancer "
+                          f"is saturated ({fix}). Warned once.", RuntimeWarning, stacklevel=2)
+
+    def _save_checkpoint(self, model, trial):
+        super()._save_checkpoint(model, trial)
+        if self.args.should_save:
+            folder = os.path.join(self._get_output_dir(trial=trial), f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}")
+            write_json_atomic(os.path.join(folder, BALANCER_FILE),
+                              {"balancer": self.args.balancer, "state": self.hero_state.to_dict(),
+                               "warned": sorted(self._hero_warned)})
+
+    def _load_optimizer_and_scheduler(self, checkpoint):
+        super()._load_optimizer_and_scheduler(checkpoint)
+        if checkpoint is None:
+            return
+        path = os.path.join(checkpoint, BALANCER_FILE)
+        if not os.path.exists(path):
+            warnings.warn(f"HERO: {path} not found; resuming with β = {self.beta} from the config", RuntimeWarning)
+            return
+        with open(path, encoding="utf-8") as f:
+            saved = json.load(f)
+        self.hero_state = BalancerState.from_dict(saved["state"])
+        self._hero_warned = set(saved.get("warned", []))
+        self.beta = self.hero_state.beta
