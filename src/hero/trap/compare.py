@@ -1,0 +1,175 @@
+"""`hero trap compare`: the tables and plots of several runs side by side (e.g. SFT vs GRPO vs DPO vs HERO).
+
+Every run's summary is recomputed from its samples.jsonl with ONE set of summary settings (entropy kind, edges,
+threshold, bins, bootstrap), so the columns are comparable whatever each run was summarised with.
+Writes report.html, report.md, plots/ and compare.json ({"schema": "hero.trap.compare/1", "settings": {...},
+"runs": [{"name", "dir", "summary"}]}).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from hero.io import write_json_atomic
+from hero.trap import plots
+from hero.trap.report import (
+    FIGURE_HEADINGS, HEADLINE, TREND_HEAD, Section, _rc_series, bins_table, entropy_upper, headline_row,
+    notes_sections, sigma_label, trend_row, write_sections,
+)
+from hero.trap.summary import split_groups, summarize
+
+COMPARE_SCHEMA = "hero.trap.compare/1"
+Run = tuple[str, dict, list[dict]]  # (name, summary, samples)
+
+
+def _groups_at(summary: dict, t: float) -> dict[float, dict]:
+    return {float(g["sigma"]): g for g in summary["groups"] if g["temperature"] == t}
+
+
+def _axes(runs: Sequence[Run]) -> tuple[list[float], list[float]]:
+    """Sorted union of temperatures and σ values over all runs."""
+    ts = sorted({g["temperature"] for _, s, _ in runs for g in s["groups"]})
+    sigmas = sorted({float(g["sigma"]) for _, s, _ in runs for g in s["groups"]})
+    return ts, sigmas
+
+
+def compare_figures(runs: Sequence[Run]) -> dict[str, list[Section]]:
+    """Per T: panels per σ with one series per run (reliability: one row per run)."""
+    figs: dict[str, list[Section]] = {k: [] for k in FIGURE_HEADINGS}
+    ts, sigmas = _axes(runs)
+    thr = runs[0][1]["trap_threshold"]
+    upper = max(entropy_upper(s, smp) for _, s, smp in runs)
+    split = [split_groups(smp) for _, _, smp in runs]
+    field = runs[0][1]["entropy_field"]
+    for t in ts:
+        at = [_groups_at(s, t) for _, s, _ in runs]
+        tag, tt = f"T{t:g}", f"T={t:g}"
+
+        def panels(value):
+            return [(f"{sigma_label(sg)}, {tt}", {name: value(i, at[i][sg]) for i, (name, _, _) in enumerate(runs)
+                                                  if sg in at[i]}) for sg in sigmas]
+
+        figs["accuracy_per_bin"].append((
+            "img", f"accuracy_per_bin_{tag}.png",
+            plots.accuracy_per_bin(panels(lambda i, g: g["entropy_bins"]), thr, False),
+            f"Accuracy per entropy bin with bootstrap 95 % CIs, one panel per σ, one line per run ({tt})."))
+        figs["entropy_hist"].append((
+            "img", f"entropy_hist_{tag}.png",
+            plots.entropy_histograms(panels(lambda i, g: [s[field] for s in split[i][(float(g["sigma"]), t)]]),
+                                     upper, False),
+            f"Distribution of answer entropy, one panel per σ, one line per run ({tt})."))
+        rows = [(f"{name} — {tt}", [(sigma_label(sg), at[i][sg]["calibration"]["reliability"],
+                                     at[i][sg]["calibration"]["ece"]) for sg in sigmas if sg in at[i]])
+                for i, (name, _, _) in enumerate(runs) if at[i]]
+        figs["reliability"].append(("img", f"reliability_{tag}.png", plots.reliability(rows),
+                                    f"Reliability diagrams: one row per run, one column per σ ({tt})."))
+        figs["risk_coverage"].append((
+            "img", f"risk_coverage_{tag}.png",
+            plots.risk_coverage(panels(lambda i, g: _rc_series(split[i][(float(g["sigma"]), t)], g)), False),
+            f"Risk–coverage curves, one panel per σ, one line per run ({tt}); lower is better."))
+    return figs
+
+
+def compare_sections(runs: Sequence[Run]) -> list[Section]:
+    """All sections of the comparison report."""
+    names = [n for n, _, _ in runs]
+    ts, sigmas = _axes(runs)
+    secs: list[Section] = [("h1", "Confidence Trap comparison — " + " vs ".join(names))]
+    info = [[n, str(s.get("run", {}).get("model", "?")), str(s.get("run", {}).get("questions", "?")),
+             str(s["n_samples"]), str(s.get("missing_images", {}).get("count", 0))] for n, s, _ in runs]
+    secs.append(("table", ["run", "model", "questions", "samples", "missing images"], info))
+    hashes = {s.get("run", {}).get("questions_sha256") for _, s, _ in runs}
+    if len(hashes) > 1:
+        secs.append(("p", "Warning: the runs were scored on different question files (their hashes differ); "
+                          "differences between runs mix model and data."))
+    rows = [[n] + headline_row(g) for t in ts for sg in sigmas for n, s, _ in runs
+            for g in [_groups_at(s, t).get(sg)] if g is not None]
+    secs += [("h2", "Per σ and temperature"), ("table", ["run"] + HEADLINE, rows)]
+    secs += [("h2", "Trap trend across σ"),
+             ("table", ["run"] + TREND_HEAD, [[n] + trend_row(tr) for n, s, _ in runs for tr in s["trend"]])]
+    for t in ts:
+        series = {n: tr for n, s, _ in runs for tr in s["trend"] if tr["temperature"] == t}
+        secs.append(("img", f"trend_T{t:g}.png", plots.trend(series, False),
+                     f"Mean answer entropy and accuracy against σ, one line per run (T={t:g})."))
+    tables: list[Section] = []
+    for t in ts:
+        for sg in sigmas:
+            present = [(n, _groups_at(s, t)[sg]) for n, s, _ in runs if sg in _groups_at(s, t)]
+            tables += [("p", f"{sigma_label(sg)}, T={t:g}"),
+                       bins_table([g for _, g in present], [n for n, _ in present])]
+    figs = compare_figures(runs)
+    for i, (kind, heading) in enumerate(FIGURE_HEADINGS.items()):
+        secs.append(("h2", heading))
+        secs += (tables if i == 0 else []) + figs[kind]
+    for n, s, _ in runs:
+        secs += [("h2", f"Notes — {n}")] + notes_sections(s)[1:-1]
+    return secs + [("h2", "Conventions"),
+                   ("table", ["quantity", "convention"], [[k, v] for k, v in runs[0][1]["conventions"].items()])]
+
+
+def write_compare(out_dir: str | Path, runs: Sequence[Run], run_dirs: Sequence[str] | None = None) -> dict[str, Path]:
+    """Write the comparison report and compare.json into out_dir. All runs must share the summary settings."""
+    if not runs:
+        raise ValueError("compare needs at least one run")
+    keys = ("entropy_kind", "entropy_edges", "trap_threshold", "ece_bins", "bootstrap")
+    for name, s, _ in runs[1:]:
+        diff = [k for k in keys if s[k] != runs[0][1][k]]
+        if diff:
+            raise ValueError(f"run {name!r} was summarised with other settings ({', '.join(diff)}) than "
+                             f"{runs[0][0]!r}; recompute the summaries with one setting (compare_runs does)")
+    names = [n for n, _, _ in runs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"run names must be distinct, got {names}; pass --names")
+    out = write_sections(out_dir, compare_sections(runs), "Confidence Trap comparison")
+    dirs = list(run_dirs) if run_dirs else [None] * len(runs)
+    write_json_atomic(Path(out_dir) / "compare.json", {
+        "schema": COMPARE_SCHEMA, "settings": {k: runs[0][1][k] for k in keys},
+        "runs": [{"name": n, "dir": d, "summary": s} for (n, s, _), d in zip(runs, dirs)]})
+    out["json"] = Path(out_dir) / "compare.json"
+    return out
+
+
+def summarize_runs(loaded: Sequence[tuple[str, dict, list[dict]]], **settings) -> list[Run]:
+    """(name, run info dict, samples) → (name, summary, samples), every summary with the same `settings`
+    (keyword arguments of summary.summarize). The run info's "run" and "missing_images" are copied over."""
+    runs = []
+    for name, info, samples in loaded:
+        s = summarize(samples, **settings)
+        for k in ("run", "missing_images"):
+            if k in info:
+                s[k] = info[k]
+        runs.append((name, s, samples))
+    return runs
+
+
+def load_run(run_dir: str | Path) -> tuple[dict, list[dict]]:
+    """A run folder → ({"run": manifest fields, "missing_images": ...}, samples); no samples.jsonl → InputError."""
+    from hero.io import InputError, read_json
+    from hero.trap.runfolder import read_samples
+
+    d = Path(run_dir)
+    if not (d / "samples.jsonl").is_file():
+        raise InputError(f"{d}: no samples.jsonl — not a hero trap run folder (run `hero trap ... --out {d}` first)")
+    info: dict = {}
+    if (d / "manifest.json").is_file():
+        m = read_json(d / "manifest.json")
+        info["run"] = {k: m.get(k) for k in ("model", "questions", "questions_sha256", "images", "seed", "scorer")}
+    if (d / "summary.json").is_file():
+        miss = read_json(d / "summary.json").get("missing_images")
+        if miss is not None:
+            info["missing_images"] = miss
+    samples = read_samples(d / "samples.jsonl")
+    if not samples:
+        raise InputError(f"{d}/samples.jsonl: no samples yet")
+    return info, samples
+
+
+def compare_runs(run_dirs: Sequence[str | Path], out_dir: str | Path, names: Sequence[str] | None = None,
+                 **settings) -> dict[str, Path]:
+    """Load run folders, summarise them with one set of `settings` (summary.summarize keywords), write the report."""
+    if names is not None and len(names) != len(run_dirs):
+        raise ValueError(f"--names gives {len(names)} names for {len(run_dirs)} runs")
+    names = list(names) if names else [Path(d).resolve().name for d in run_dirs]
+    loaded = [(n, *load_run(d)) for n, d in zip(names, run_dirs)]
+    return write_compare(out_dir, summarize_runs(loaded, **settings), [str(Path(d).resolve()) for d in run_dirs])
