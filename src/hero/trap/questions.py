@@ -1,0 +1,91 @@
+"""POPE-format question loading for `hero trap`, with located errors and missing-image detection.
+
+A question line is ``{"question_id": int|str, "image": "<file>", "text": "Is there a ...?", "label": "yes"|"no"}``
+(aliases accepted: "id" for question_id, "question" for text, "answer" for label; "category" is kept if present).
+The file is JSONL (the official POPE ``.json`` files are JSONL too) or a single JSON list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from hero.io import InputError, read_jsonl
+
+ALIASES = {"id": ("question_id", "id"), "image": ("image",), "text": ("text", "question"), "label": ("label", "answer")}
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes (read in 1 MiB chunks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _numbered_rows(path: Path) -> list[tuple[str, dict]]:
+    """(location, row) pairs: 'file:line' for JSONL, 'file: item i' for a JSON list. Malformed JSON → InputError."""
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        return [(f"{path}: item {i}", r) for i, r in enumerate(read_jsonl(path), start=1)]
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{path}:{lineno}: malformed JSON line ({e.msg}): {line[:80]!r}") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+        rows.append((f"{path}:{lineno}", row))
+    return rows
+
+
+def _field(where: str, row: dict, name: str):
+    for key in ALIASES[name]:
+        if row.get(key) is not None:
+            return row[key]
+    raise InputError(f"{where}: missing field {ALIASES[name][0]!r} (POPE lines need question_id, image, text, label)")
+
+
+def parse_question(where: str, row: dict, images_dir: Path) -> dict:
+    """One validated question: {id, image, image_path, text, label, [category]}; bad label → InputError with the id."""
+    qid = _field(where, row, "id")
+    label = _field(where, row, "label")
+    norm = str(label).strip().lower()
+    if norm not in ("yes", "no"):
+        raise InputError(f"{where}: question {qid!r} has label {label!r}; labels must be 'yes' or 'no'")
+    q = {"id": qid, "image": str(_field(where, row, "image")), "text": str(_field(where, row, "text")),
+         "label": norm}
+    q["image_path"] = str(images_dir / q["image"])
+    if row.get("category") is not None:
+        q["category"] = row["category"]
+    return q
+
+
+def load_questions(path: str | Path, images_dir: str | Path) -> tuple[list[dict], list[dict]]:
+    """Read and validate a POPE question file → (questions whose image exists, questions whose image is missing).
+
+    Errors (InputError) name the file and line: malformed JSON, a missing field, a label other than yes/no (with the
+    question id), a repeated question id (both lines). Missing images are not errors: they are returned apart.
+    """
+    path, images_dir = Path(path), Path(images_dir)
+    if not path.is_file():
+        raise InputError(f"{path}: question file not found")
+    if not images_dir.is_dir():
+        raise InputError(f"{images_dir}: image folder not found (pass --images DIR)")
+    seen: dict[str, str] = {}
+    ok, missing = [], []
+    for where, row in _numbered_rows(path):
+        q = parse_question(where, row, images_dir)
+        key = str(q["id"])
+        if key in seen:
+            raise InputError(f"{where}: question id {q['id']!r} repeats {seen[key]}; ids must be unique")
+        seen[key] = where
+        (ok if Path(q["image_path"]).is_file() else missing).append(q)
+    if not seen:
+        raise InputError(f"{path}: no questions in the file")
+    return ok, missing

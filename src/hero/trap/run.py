@@ -1,0 +1,280 @@
+"""The resumable `hero trap` runner: questions × σ × T → samples.jsonl (appended per batch) → summary.json → report.
+
+Run folder (RUN = --out):
+* ``manifest.json`` — identity of the run: model path + fingerprint, question-file SHA-256, image folder, seed and
+  the scorer's settings. A rerun whose identity differs is refused (two runs never mix in one samples.jsonl);
+  summary settings (entropy kind, edges, threshold, bins, bootstrap) may change freely, and new σ / T values
+  extend the run.
+* ``samples.jsonl`` — one line per (question, σ, T), see SAMPLE_FIELDS; appended, flushed and fsync'ed after
+  every batch. A rerun skips the finished (id, σ, T) keys; a line cut by kill -9 is dropped and redone.
+* ``summary.json``, ``report.html``, ``report.md``, ``plots/`` — rewritten at the end of each run over the
+  samples of the requested σ × T grid.
+
+Scorer contract: ``score_fn(batch, sigma, temperature) -> list[dict]`` where batch is a list of question dicts
+{id, image, image_path, text, [category]} (never the label) and the result holds, per question and in the same
+order, {id, answer ("yes"|"no"|""), p_yes, p_no, entropy_binary, entropy_full (nats), reasoning (str|None),
+parse_status ("ok"|"unparseable")}. It must degrade image_path with Gaussian noise σ in memory (never write
+degraded images), deterministically in (seed, id, σ), so a resumed run equals an uninterrupted one. An optional
+attribute ``score_fn.settings`` (JSON-able dict: prompt, max tokens, ...) is stored in and checked by the manifest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hero.io import write_json_atomic
+from hero.trap.metrics import DEFAULT_ENTROPY_EDGES
+from hero.trap.questions import file_sha256, load_questions
+from hero.trap.runfolder import (
+    MANIFEST_SCHEMA, RunLock, append_samples, check_manifest, model_fingerprint, read_samples, sample_key,
+)
+from hero.trap.summary import ENTROPY_KINDS, summarize
+
+ScoreFn = Callable[[list[dict], float, float], list[dict]]
+SAMPLE_FIELDS = ("id", "sigma", "temperature", "image", "category", "answer", "label", "correct", "p_yes", "p_no",
+                 "entropy_binary", "entropy_full", "reasoning", "parse_status")
+
+
+def parse_number_list(text: str | Sequence[float], what: str) -> list[float]:
+    """'0,30,50' → [0.0, 30.0, 50.0]; a bad item raises ValueError saying how to write the list."""
+    if not isinstance(text, str):
+        return [float(v) for v in text]
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"bad {what} list {text!r}: write comma-separated numbers, e.g. "
+                         f"{'0,30,50' if what == '--noise' else '0.7,1.0'}") from None
+    return vals
+
+
+@dataclass
+class TrapConfig:
+    """Settings of one `hero trap` run."""
+
+    model: str
+    """Model folder (Hugging Face format) the scorer loads; its path and file fingerprint go into the manifest."""
+    questions: str
+    """POPE-format question file (JSONL: question_id, image, text, label yes/no)."""
+    images: str
+    """Folder holding the images named by the questions' "image" field."""
+    out: str
+    """Run folder (RUN): samples.jsonl, manifest.json, summary.json, report.html/.md, plots/."""
+    noise: list[float] = field(default_factory=lambda: [0.0, 30.0, 50.0])
+    """Gaussian noise levels σ on the 0–255 pixel scale (0 = clean image)."""
+    temperatures: list[float] = field(default_factory=lambda: [1.0])
+    """Softmax temperatures of the answer distribution (and of CoT sampling); one sweep point each."""
+    entropy: str = "binary"
+    """Entropy the bins, trap score and trend use: "binary" (renormalised yes/no) or "full" (whole vocabulary)."""
+    entropy_edges: list[float] | None = None
+    """Entropy-bin edges in nats; None = 0, 0.1, ..., 0.6, ln 2. Values above the last edge get an overflow row."""
+    trap_threshold: float = 0.3
+    """Trap score = accuracy of samples with entropy ≤ this (nats)."""
+    ece_bins: int = 15
+    """Equal-width (ECE, MCE) and equal-mass (adaptive ECE) confidence bins."""
+    n_boot: int = 1000
+    """Bootstrap resamples for the 95 % CIs."""
+    ci_level: float = 0.95
+    """Confidence level of the bootstrap intervals."""
+    seed: int = 0
+    """Seed of the image noise (handed to the scorer) and of the bootstrap."""
+    batch_size: int = 64
+    """Questions per scorer call; samples.jsonl is flushed after each batch."""
+
+    def __post_init__(self) -> None:
+        self.noise = parse_number_list(self.noise, "--noise")
+        self.temperatures = parse_number_list(self.temperatures, "--temperatures")
+        if self.entropy_edges is not None:
+            self.entropy_edges = parse_number_list(self.entropy_edges, "--entropy-edges")
+        self._validate()
+
+    def _validate(self) -> None:
+        def bad(msg: str) -> None:
+            raise ValueError(f"TrapConfig: {msg}")
+
+        for name in ("model", "questions", "images", "out"):
+            if not str(getattr(self, name) or "").strip():
+                bad(f"--{name} is required")
+        if self.entropy not in ENTROPY_KINDS:
+            bad(f"unknown --entropy kind {self.entropy!r}; use one of {', '.join(ENTROPY_KINDS)}")
+        if not self.noise or any(not math.isfinite(s) or not 0 <= s <= 255 for s in self.noise):
+            bad(f"bad --noise {self.noise}: give σ values between 0 and 255 (0–255 pixel scale), e.g. 0,30,50")
+        if not self.temperatures or any(not math.isfinite(t) or t <= 0 for t in self.temperatures):
+            bad(f"bad --temperatures {self.temperatures}: give positive numbers, e.g. 1.0 or 0.7,1.0,1.5")
+        for name, vals in (("--noise", self.noise), ("--temperatures", self.temperatures)):
+            if len(set(vals)) != len(vals):
+                bad(f"{name} lists a value twice: {vals}")
+        edges = self.entropy_edges or list(DEFAULT_ENTROPY_EDGES)
+        if len(edges) < 2 or edges[0] < 0 or any(b <= a for a, b in zip(edges, edges[1:])):
+            bad(f"bad --entropy-edges {edges}: need ≥ 2 strictly increasing values ≥ 0, e.g. 0,0.1,0.3,0.6931")
+        if not self.trap_threshold >= 0:
+            bad(f"--trap-threshold must be ≥ 0 nats, got {self.trap_threshold}")
+        if self.ece_bins < 1 or self.n_boot < 1 or self.batch_size < 1:
+            bad("--ece-bins, --n-boot and --batch-size must be ≥ 1")
+        if not 0 < self.ci_level < 1:
+            bad(f"--ci-level must lie in (0, 1), got {self.ci_level}")
+
+    def summary_settings(self) -> dict:
+        """Keyword arguments of summary.summarize for this run."""
+        return {"entropy_kind": self.entropy, "edges": self.entropy_edges, "threshold": self.trap_threshold,
+                "ece_bins": self.ece_bins, "n_boot": self.n_boot, "level": self.ci_level, "seed": self.seed}
+
+
+# -- manifest ---------------------------------------------------------------------------------------------------
+def make_manifest(cfg: TrapConfig, scorer_settings: dict) -> dict:
+    return {"schema": MANIFEST_SCHEMA, "model": str(Path(cfg.model).resolve()),
+            "model_fingerprint": model_fingerprint(cfg.model), "questions": str(Path(cfg.questions).resolve()),
+            "questions_sha256": file_sha256(cfg.questions), "images": str(Path(cfg.images).resolve()),
+            "seed": cfg.seed, "scorer": scorer_settings, "noise": sorted(cfg.noise),
+            "temperatures": sorted(cfg.temperatures)}
+
+
+# -- scoring loop -----------------------------------------------------------------------------------------------
+def check_scored(batch: Sequence[dict], results: Sequence[dict], sigma: float, temperature: float) -> None:
+    """Enforce the scorer contract (module docstring); a breach raises ValueError naming the sample and field."""
+    if not isinstance(results, (list, tuple)) or len(results) != len(batch):
+        n = len(results) if isinstance(results, (list, tuple)) else type(results).__name__
+        raise ValueError(f"scorer returned {n} results for {len(batch)} questions (σ={sigma:g}, T={temperature:g}); "
+                         f"it must return one dict per question, in order")
+    for q, r in zip(batch, results):
+        where = f"scorer result for question {q['id']!r} (σ={sigma:g}, T={temperature:g})"
+        if not isinstance(r, dict) or str(r.get("id")) != str(q["id"]):
+            raise ValueError(f"{where}: expected a dict with id {q['id']!r} in batch order, got {r!r:.120}")
+        if r.get("answer") not in ("yes", "no", "") or r.get("parse_status") not in ("ok", "unparseable"):
+            raise ValueError(f"{where}: answer must be 'yes'/'no'/'' and parse_status 'ok'/'unparseable', got "
+                             f"{r.get('answer')!r} / {r.get('parse_status')!r}")
+        if (r["answer"] == "") != (r["parse_status"] == "unparseable"):
+            raise ValueError(f"{where}: answer '' goes with parse_status 'unparseable' and only with it")
+        for k in ("p_yes", "p_no", "entropy_binary", "entropy_full"):
+            v = r.get(k)
+            if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (k[0] == "p" and v > 1):
+                raise ValueError(f"{where}: {k} must be a finite number{' in [0, 1]' if k[0] == 'p' else ' ≥ 0'}, "
+                                 f"got {v!r}")
+        if r.get("reasoning") is not None and not isinstance(r["reasoning"], str):
+            raise ValueError(f"{where}: reasoning must be a string or null")
+
+
+def make_row(q: dict, r: dict, sigma: float, temperature: float) -> dict:
+    """One samples.jsonl line (SAMPLE_FIELDS) from a question and its scorer result."""
+    return {"id": q["id"], "sigma": int(sigma) if float(sigma).is_integer() else sigma,
+            "temperature": float(temperature), "image": q["image"], "category": q.get("category"),
+            "answer": r["answer"], "label": q["label"], "correct": r["answer"] == q["label"],
+            "p_yes": float(r["p_yes"]), "p_no": float(r["p_no"]), "entropy_binary": float(r["entropy_binary"]),
+            "entropy_full": float(r["entropy_full"]), "reasoning": r.get("reasoning"),
+            "parse_status": r["parse_status"]}
+
+
+def pending_batches(questions: Sequence[dict], noise: Sequence[float], temperatures: Sequence[float],
+                    done: set, batch_size: int) -> list[tuple[float, float, list[dict]]]:
+    """(σ, T, batch) still to score, T-major then σ then question-file order; finished keys skipped."""
+    todo = []
+    for t in temperatures:
+        for s in noise:
+            left = [q for q in questions if (str(q["id"]), float(s), float(t)) not in done]
+            todo += [(s, t, left[i:i + batch_size]) for i in range(0, len(left), batch_size)]
+    return todo
+
+
+def score_all(todo: Sequence[tuple[float, float, list[dict]]], score_fn: ScoreFn, path: Path,
+              progress: bool) -> int:
+    """Score every pending batch, appending its rows to `path` as soon as it is done; return the count."""
+    scorer_view = [{k: v for k, v in q.items() if k != "label"} for _, _, b in todo for q in b]  # never the label
+    n, pos = 0, 0
+    with _progress(progress, len(scorer_view)) as advance:
+        for sigma, t, batch in todo:
+            view = scorer_view[pos:pos + len(batch)]
+            pos += len(batch)
+            results = score_fn(view, sigma, t)
+            check_scored(batch, results, sigma, t)
+            append_samples(path, [make_row(q, r, sigma, t) for q, r in zip(batch, results)])
+            n += len(batch)
+            advance(len(batch))
+    return n
+
+
+class _progress:
+    """Context manager yielding advance(k): a rich progress bar, or a no-op when disabled or nothing is left."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled, self.total, self.bar = enabled and total > 0, total, None
+
+    def __enter__(self) -> Callable[[int], None]:
+        if not self.enabled:
+            return lambda k: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        self.bar.start()
+        task = self.bar.add_task("scoring", total=self.total)
+        return lambda k: self.bar.advance(task, k)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+# -- the run ----------------------------------------------------------------------------------------------------
+@dataclass
+class RunResult:
+    """What a run did: the summary written, samples scored now / already there, questions without an image."""
+
+    summary: dict
+    n_new: int
+    n_skipped: int
+    missing: list[dict]
+    files: dict
+
+
+def finalize(cfg: TrapConfig, out: Path, manifest: dict, questions: Sequence[dict], missing: Sequence[dict],
+             report: bool = True) -> tuple[dict, dict]:
+    """Summarise the samples of the requested σ × T grid and valid questions; write summary.json (+ report)."""
+    ids = {str(q["id"]) for q in questions}
+    grid = {(float(s), float(t)) for s in cfg.noise for t in cfg.temperatures}
+    rows, seen = [], set()
+    for r in read_samples(out / "samples.jsonl"):
+        key = sample_key(r)
+        if key[0] in ids and key[1:] in grid and key not in seen:
+            seen.add(key)
+            rows.append(r)
+    summary = summarize(rows, **cfg.summary_settings())
+    summary["run"] = {k: manifest[k] for k in ("model", "questions", "questions_sha256", "images", "seed", "scorer")}
+    summary["missing_images"] = {"count": len(missing), "ids": [q["id"] for q in missing],
+                                 "files": [q["image"] for q in missing]}
+    write_json_atomic(out / "summary.json", summary)
+    files = {"samples": out / "samples.jsonl", "summary": out / "summary.json", "manifest": out / "manifest.json"}
+    if report:
+        from hero.trap.report import write_report
+
+        files.update(write_report(out, summary, rows, name=Path(cfg.model).name or "model"))
+    return summary, files
+
+
+def preflight(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
+    """Check the inputs and the run folder before the (slow) model load: questions, model path, manifest identity
+    except the scorer settings. Returns load_questions' (questions, missing)."""
+    questions, missing = load_questions(cfg.questions, cfg.images)
+    if Path(cfg.out).is_dir():
+        check_manifest(Path(cfg.out), make_manifest(cfg, {}), skip=("scorer",))
+    else:
+        model_fingerprint(cfg.model)
+    return questions, missing
+
+
+def run_trap(cfg: TrapConfig, score_fn: ScoreFn, progress: bool = False, report: bool = True) -> RunResult:
+    """Score what is missing in cfg.out, then write summary.json and the report. Safe to rerun after a crash."""
+    questions, missing = load_questions(cfg.questions, cfg.images)
+    new_manifest = make_manifest(cfg, dict(getattr(score_fn, "settings", None) or {}))
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with RunLock(out):
+        manifest = check_manifest(out, new_manifest)
+        write_json_atomic(out / "manifest.json", manifest)
+        samples_path = out / "samples.jsonl"
+        done = {sample_key(r) for r in read_samples(samples_path, repair=True)}
+        todo = pending_batches(questions, cfg.noise, cfg.temperatures, done, cfg.batch_size)
+        n_new = score_all(todo, score_fn, samples_path, progress)
+        n_total = len(questions) * len(cfg.noise) * len(cfg.temperatures)
+        summary, files = finalize(cfg, out, manifest, questions, missing, report)
+    return RunResult(summary, n_new, n_total - n_new, list(missing), files)

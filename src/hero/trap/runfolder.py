@@ -1,0 +1,129 @@
+"""The run folder of `hero trap`: manifest identity check, the run lock, and samples.jsonl read/append.
+
+Kill -9 safety: samples are appended and fsync'ed per batch; a line cut mid-write is ignored on reading and cut
+off the file before the run goes on (read_samples(repair=True)).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from hero.io import InputError
+
+MANIFEST_SCHEMA = "hero.trap.run/1"
+IDENTITY = ("model", "model_fingerprint", "questions_sha256", "images", "seed", "scorer")
+
+
+def model_fingerprint(model: str | Path) -> str:
+    """SHA-256 over the model folder's top-level file names and sizes plus the bytes of its config.json (cheap:
+    weights are not read). A file path is fingerprinted by name and size."""
+    p = Path(model)
+    if not p.exists():
+        raise InputError(f"{p}: model not found (pass --model DIR)")
+    files = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.name}\0{f.stat().st_size}\n".encode())
+    if (p / "config.json").is_file():
+        h.update((p / "config.json").read_bytes())
+    return h.hexdigest()
+
+
+WHY = {"model": "a different model", "model_fingerprint": "a model whose files changed since",
+       "questions_sha256": "a different question file", "images": "a different image folder",
+       "seed": "a different --seed", "scorer": "different scorer settings"}
+
+
+def check_manifest(out: Path, new: dict, skip: Sequence[str] = ()) -> dict:
+    """Compare with RUN/manifest.json (if any) and return the manifest to store; mismatch → InputError.
+    Identity keys in `skip` are not compared (the preflight check, before the scorer exists)."""
+    path = out / "manifest.json"
+    if not path.exists():
+        if (out / "samples.jsonl").exists():
+            raise InputError(f"{out}: samples.jsonl without manifest.json was not written by hero trap; "
+                             f"use a new --out folder")
+        return new
+    old = json.loads(path.read_text(encoding="utf-8"))
+    for key in IDENTITY:
+        if key not in skip and old.get(key) != new[key]:
+            raise InputError(f"{out} belongs to a run with {WHY[key]} ({key}: {old.get(key)!r}, now {new[key]!r}); "
+                             f"refusing to mix two runs in one samples.jsonl — use a new --out folder")
+    merged = dict(old)
+    merged["noise"] = sorted(set(old.get("noise", [])) | set(new["noise"]))
+    merged["temperatures"] = sorted(set(old.get("temperatures", [])) | set(new["temperatures"]))
+    return merged
+
+
+class RunLock:
+    """RUN/.lock holding the owner's pid; a live owner → InputError, a dead one (kill -9) is taken over."""
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / ".lock"
+
+    def __enter__(self) -> "RunLock":
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                if _pid_alive(self.path):
+                    raise InputError(f"{self.path.parent} is in use by another hero trap (pid "
+                                     f"{self.path.read_text().strip()}); wait for it or use another --out") from None
+                self.path.unlink(missing_ok=True)
+                continue
+            os.write(fd, str(os.getpid()).encode())
+            os.close(fd)
+            return self
+        raise InputError(f"{self.path}: could not take the run lock; remove the file if no run is active")
+
+    def __exit__(self, *exc) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _pid_alive(lock: Path) -> bool:
+    try:
+        pid = int(lock.read_text().strip())
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError, FileNotFoundError):
+        return False
+    except PermissionError:
+        return True
+    return pid != os.getpid()
+
+
+def sample_key(row: dict) -> tuple[str, float, float]:
+    """Resume key of a sample: (str(id), σ, T)."""
+    return str(row["id"]), float(row["sigma"]), float(row["temperature"])
+
+
+def read_samples(path: str | Path, repair: bool = False) -> list[dict]:
+    """Read samples.jsonl. A cut last line (no newline, kill -9 mid-write) is ignored, and with repair=True cut off
+    the file; any other malformed line → InputError naming file and line."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]
+    if repair and len(complete) < len(data):
+        with open(path, "r+b") as f:
+            f.truncate(len(complete))
+    rows = []
+    for lineno, line in enumerate(complete.decode("utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise InputError(f"{path}:{lineno}: malformed sample line ({e.msg}); the run folder is damaged — "
+                                 f"fix or delete that line") from None
+    return rows
+
+
+def append_samples(path: Path, rows: Sequence[dict]) -> None:
+    """Append rows as JSON lines, then flush and fsync: a finished batch survives kill -9."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in rows))
+        f.flush()
+        os.fsync(f.fileno())
