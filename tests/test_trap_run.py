@@ -166,6 +166,11 @@ def test_other_seed_or_scorer_refused_new_sigma_extends(tmp_path):
     other.settings = {"prompt": "different"}
     with pytest.raises(InputError, match="scorer settings"):
         run_trap(cfg_of(paths), other, report=False)
+    # settings survive the JSON round trip of manifest.json (a tuple reads back as a list)
+    p2 = make_inputs(tmp_path / "p2")
+    other.settings = {"stop": ("a", "b")}
+    run_trap(cfg_of(p2), other, report=False)
+    assert run_trap(cfg_of(p2), other, report=False).n_new == 0
     res = run_trap(cfg_of(paths, noise="0,30,50"), fake_score, report=False)
     assert (res.n_new, res.n_skipped) == (7, 14)
     manifest = json.loads((Path(paths["out"]) / "manifest.json").read_text())

@@ -20,6 +20,7 @@ attribute ``score_fn.settings`` (JSON-able dict: prompt, max tokens, ...) is sto
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -124,11 +125,12 @@ class TrapConfig:
 
 # -- manifest ---------------------------------------------------------------------------------------------------
 def make_manifest(cfg: TrapConfig, scorer_settings: dict) -> dict:
-    return {"schema": MANIFEST_SCHEMA, "model": str(Path(cfg.model).resolve()),
+    """The run's identity and grid, as it will read back from manifest.json (JSON round trip: tuples → lists)."""
+    return json.loads(json.dumps({"schema": MANIFEST_SCHEMA, "model": str(Path(cfg.model).resolve()),
             "model_fingerprint": model_fingerprint(cfg.model), "questions": str(Path(cfg.questions).resolve()),
             "questions_sha256": file_sha256(cfg.questions), "images": str(Path(cfg.images).resolve()),
             "seed": cfg.seed, "scorer": scorer_settings, "noise": sorted(cfg.noise),
-            "temperatures": sorted(cfg.temperatures)}
+            "temperatures": sorted(cfg.temperatures)}))
 
 
 # -- scoring loop -----------------------------------------------------------------------------------------------
