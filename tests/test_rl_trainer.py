@@ -188,3 +188,60 @@ def test_config_defaults_and_plain_grpo_ablation(tmp_path):
     assert (c.weight_mode, c.gate, c.balancer, c.gate_delta) == ("neg_exp", True, "adaptive", 1e-6)
     HeroConfig(output_dir=str(tmp_path), per_device_train_batch_size=8, use_cpu=True, bf16=False, beta=0.0,
                balancer="fixed", gate=False, weight_mode="none", log_entropy=False)
+
+
+def test_entropy_taken_from_trls_old_logps_pass_when_it_runs(tmp_path):
+    # steps_per_generation = 2 > gradient_accumulation_steps = 1: TRL runs its no-grad old-logps pass; HERO must
+    # read the entropy there (no extra pass) and weigh exactly as from a plain forward
+    cfg = dict(per_device_train_batch_size=8, steps_per_generation=2, gate=False, balancer="fixed")
+    plain = tiny_trainer(tmp_path / "g", weight_mode="none", log_entropy=False, **cfg)
+    hero = tiny_trainer(tmp_path / "h", weight_mode="neg_exp", **cfg)
+    assert hero._trl_runs_old_logps_pass()
+    calls = []
+    original = type(hero)._hero_entropy
+    hero._hero_entropy = lambda batch, capture: calls.append(capture is not None) or original(hero, batch, capture)
+    plain.model.train(), hero.model.train()
+    torch.manual_seed(1)
+    a = plain._generate_and_score_completions(generation_batch())
+    torch.manual_seed(1)
+    b = hero._generate_and_score_completions(generation_batch())
+    assert calls == [True]  # one call, fed by the captured TRL pass
+    assert "old_per_token_logps" in b
+    h = reference_answer_entropy(hero, b)
+    assert torch.allclose(b["advantages"], a["advantages"] * core.neg_exp_weights(h, a["advantages"]), atol=1e-5)
+
+
+def test_gate_pads_to_a_multiple_of_steps_per_generation(tmp_path):
+    # 3 prompts × 8, one zero-variance group kept out → 16 rows; steps_per_generation 3 → padded to 18
+    prompts = ["is there a red circle in the image ?", "is there a red square in the image ?",
+               "is there a blue star in the image ?"]
+    batch = [{"prompt": p, "answer": "yes"} for p in prompts for _ in range(8)]
+    hero = tiny_trainer(tmp_path, reward=half_constant_reward, per_device_train_batch_size=8, steps_per_generation=3,
+                        weight_mode="none", balancer="fixed")
+    hero.model.train()
+    out = hero._generate_and_score_completions(batch)
+    assert out["completion_ids"].size(0) == 18
+    pad = out["completion_mask"].sum(1) == 0
+    assert pad[16:].all() and (out["advantages"][16:] == 0).all()
+    assert out["num_items_in_batch"].item() == out["completion_mask"].sum().item()
+    assert not out["hero_skip"].item()
+
+
+@pytest.mark.slow
+def test_two_processes_uneven_gate(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).with_name("rl_ddp_run.py")
+    torchrun = Path(sys.executable).with_name("torchrun")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", str(script), str(tmp_path)],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    result = json.loads((tmp_path / "ddp_result.json").read_text())
+    (b0, s0), (b1, s1) = result["betas"]
+    assert b0 == b1 and s0 == s1 == 4
+    assert any(0 < g < 1 for g in result["gated"])
+    assert any(c0 != c1 for c0, c1 in result["counts"]), result["counts"]  # ranks kept different row counts
