@@ -23,8 +23,8 @@ Section = tuple
 CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1400px;
 padding:0 1em;color:#222}h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:3px 8px;
-text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
-figure{margin:1em 0}img{max-width:100%}figcaption{color:#555;font-size:.9em}p{max-width:70em}"""
+text-align:right;white-space:nowrap}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+figure{margin:1em 1em 1em 0;display:inline-block;vertical-align:top}img{max-width:100%}figcaption{color:#555;font-size:.9em}p{max-width:70em}.scroll{overflow-x:auto}"""
 
 
 # -- formatting -------------------------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def render_html(sections: Sequence[Section], title: str) -> str:
         elif kind == "table":
             head = "".join(f"<th>{html.escape(h)}</th>" for h in sec[1])
             body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in sec[2])
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            out.append(f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
         elif kind == "img":
             b64 = base64.b64encode(sec[2]).decode("ascii")
             out.append(f"<figure><img src='data:image/png;base64,{b64}' alt='{html.escape(sec[3])}'>"
@@ -243,8 +243,8 @@ def run_sections(summary: dict, samples: Sequence[dict], name: str = "run") -> l
     secs += [("h2", "Trap trend across σ"), ("table", TREND_HEAD, [trend_row(t) for t in summary["trend"]])]
     series = {f"T={tr['temperature']:g}": tr for tr in summary["trend"]}
     secs.append(("img", "trend.png", plots.trend(series, True),
-                 "Mean answer entropy and accuracy against image noise σ (the Confidence Trap: entropy falls "
-                 "while accuracy falls)."))
+                 "Mean answer entropy and accuracy against image noise σ. In the Confidence Trap entropy falls "
+                 "as σ rises while accuracy falls too."))
     secs += figure_sections(run_figures(summary, samples, name), [bins_table(groups, [g["key"] for g in groups])])
     if len(_temperatures(summary)) > 1:
         secs += [("h2", "Temperature sweep"), ("img", "temperature_sweep.png", plots.temperature_sweep(groups, summary["ece_bins"]),
