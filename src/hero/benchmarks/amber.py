@@ -270,6 +270,32 @@ def _check_responses(responses: Sequence[dict], n_annotations: int) -> None:
             raise ValueError(f"responses item {i}: id {rid} is outside the annotation range 1..{n_annotations}")
 
 
+def _analyse_nouns(texts: list[str], model: str | None, threshold: float, extract_nouns, similar):
+    """(nouns per text, similar) with the spaCy stand-ins (`amber_nlp`) where no callable is injected."""
+    if extract_nouns is None or similar is None:
+        from hero.benchmarks import amber_nlp
+        from hero.benchmarks.text import DEFAULT_SPACY_MODEL
+
+        similar = similar or amber_nlp.make_similarity(model or DEFAULT_SPACY_MODEL, threshold)
+        extract_nouns = extract_nouns or amber_nlp.extract_nouns_batch
+    return extract_nouns(texts), similar
+
+
+def _score_generative(counters: dict, rid: int, nouns: list[str], ann: dict, data: AmberData, similar) -> dict:
+    """Count one generative response; returns its details row."""
+    hallu = ann.get("hallu", [])
+    try:
+        flags, safe_cover, ha_cover = generative_item(nouns, ann["truth"], hallu, data.association,
+                                                      data.global_safe_words, similar)
+    except ValueError as e:
+        raise ValueError(f"annotation of response id {rid}: {e}") from None
+    add_generative(counters, flags, safe_cover, ha_cover)
+    return {"id": rid, "type": "generative", "nouns": nouns,
+            "hallucinated": [n for n, f in zip(nouns, flags) if f],
+            "covered_truth": [w for w, c in zip(ann["truth"], safe_cover) if c],
+            "covered_hallu": [w for w, c in zip(hallu, ha_cover) if c]}
+
+
 def evaluate_amber(responses: Sequence[dict], data: AmberData, eval_type: str = "a",
                    similarity_model: str | None = None, similarity_threshold: float = 0.8,
                    extract_nouns: Callable[[list[str]], list[list[str]]] | None = None,
@@ -283,49 +309,29 @@ def evaluate_amber(responses: Sequence[dict], data: AmberData, eval_type: str = 
     if eval_type not in EVAL_TYPES:
         raise ValueError(f"unknown evaluation type {eval_type!r}; choose one of {EVAL_TYPES}")
     _check_responses(responses, len(data.annotations))
-    counters = dict(data.metrics_init)
-    details: list[dict] = []
-    generative = [r for r in responses if data.annotations[r["id"] - 1]["type"] == "generative"]
-    nouns_by_pos: dict[int, list[str]] = {}
-    if eval_type in ("a", "g") and generative:
-        for r in generative:
-            if not isinstance(r["response"], str):
-                raise ValueError(f"generative response id {r['id']}: 'response' must be a string")
-        if extract_nouns is None or similar is None:
-            from hero.benchmarks import amber_nlp
-            from hero.benchmarks.text import DEFAULT_SPACY_MODEL
-
-            extract_nouns = extract_nouns or amber_nlp.extract_nouns_batch
-            similar = similar or amber_nlp.make_similarity(similarity_model or DEFAULT_SPACY_MODEL,
-                                                           similarity_threshold)
-        all_nouns = extract_nouns([r["response"] for r in generative])
-        nouns_by_pos = {id(r): n for r, n in zip(generative, all_nouns)}
-    vocab = data.hallucination_words
-    for r in responses:
+    kinds = [data.annotations[r["id"] - 1]["type"] for r in responses]
+    gen_idx = [i for i, k in enumerate(kinds) if k == "generative"] if eval_type in ("a", "g") else []
+    for i in gen_idx:
+        if not isinstance(responses[i]["response"], str):
+            raise ValueError(f"generative response id {responses[i]['id']}: 'response' must be a string")
+    nouns: dict[int, list[str]] = {}
+    if gen_idx:
+        found, similar = _analyse_nouns([responses[i]["response"] for i in gen_idx], similarity_model,
+                                        similarity_threshold, extract_nouns, similar)
+        vocab = data.hallucination_words
+        nouns = {i: [n for n in ns if n in vocab] for i, ns in zip(gen_idx, found)}
+    counters, details = dict(data.metrics_init), []
+    for i, (r, kind) in enumerate(zip(responses, kinds)):
         ann = data.annotations[r["id"] - 1]
-        if ann["type"] == "generative":
-            if id(r) not in nouns_by_pos:
-                continue
-            nouns = [n for n in nouns_by_pos[id(r)] if n in vocab]
-            try:
-                flags, safe_cover, ha_cover = generative_item(nouns, ann["truth"], ann.get("hallu", []),
-                                                              data.association, data.global_safe_words, similar)
-            except ValueError as e:
-                raise ValueError(f"annotation of response id {r['id']}: {e}") from None
-            add_generative(counters, flags, safe_cover, ha_cover)
-            details.append({"id": r["id"], "type": "generative", "nouns": nouns,
-                            "hallucinated": [n for n, f in zip(nouns, flags) if f],
-                            "covered_truth": [w for w, c in zip(ann["truth"], safe_cover) if c],
-                            "covered_hallu": [w for w, c in zip(ann.get("hallu", []), ha_cover) if c]})
-        else:
-            correct = add_discriminative(counters, ann["type"], ann["truth"], r["response"])
-            details.append({"id": r["id"], "type": ann["type"], "truth": ann["truth"],
-                            "response": r["response"], "correct": correct})
+        if kind != "generative":
+            correct = add_discriminative(counters, kind, ann["truth"], r["response"])
+            details.append({"id": r["id"], "type": kind, "truth": ann["truth"], "response": r["response"],
+                            "correct": correct})
+        elif i in nouns:
+            details.append(_score_generative(counters, r["id"], nouns[i], ann, data, similar))
     out = summarize(counters, eval_type)
-    out["type"] = eval_type
-    out["n_generative"] = len(nouns_by_pos)
-    out["n_discriminative"] = len(responses) - len(generative)
-    if nouns_by_pos:
+    out.update(type=eval_type, n_generative=len(gen_idx), n_discriminative=len(kinds) - kinds.count("generative"))
+    if gen_idx:
         out["similarity_model"] = similarity_model or "en_core_web_md"
     return out, details
 

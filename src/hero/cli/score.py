@@ -87,11 +87,13 @@ def pope(
 ) -> None:
     """POPE accuracy, precision, recall, F1 and yes-ratio exactly as RUCAIBox/POPE evaluate.py prints them."""
     from hero.benchmarks.pope_metrics import evaluate_pope
+    from hero.benchmarks.score_config import PopeScoreConfig
     from hero.io import read_jsonl
 
-    label_rows = _label_sets(labels, split_field)
-    rows = read_jsonl(answers)
-    metrics, items = _guard(evaluate_pope, label_rows, rows, parse, fmt, pairing, split_field)
+    cfg = PopeScoreConfig(labels, answers, parse, fmt, pairing, split_field)
+    label_rows = _label_sets(cfg.labels, cfg.split_field)
+    rows = read_jsonl(cfg.answers)
+    metrics, items = _guard(evaluate_pope, label_rows, rows, cfg.parse, cfg.fmt, cfg.pairing, cfg.split_field)
     _emit(metrics, items, out, details)
 
 
@@ -116,12 +118,16 @@ def amber(
 ) -> None:
     """AMBER CHAIR/Cover/Hal/Cog and discriminative Accuracy/Precision/Recall/F1, rounded as inference.py."""
     from hero.benchmarks.amber import evaluate_amber, load_amber_data
+    from hero.benchmarks.score_config import AmberScoreConfig
     from hero.io import read_json
 
-    data = load_amber_data(annotations or amber_data / "annotations.json", relation or amber_data / "relation.json",
-                           safe_words or amber_data / "safe_words.txt", metrics_file or amber_data / "metrics.txt")
-    rows = read_json(responses)
-    metrics, items = _guard(evaluate_amber, rows, data, eval_type, similarity_model, threshold)
+    cfg = AmberScoreConfig(responses, annotations or amber_data / "annotations.json",
+                           relation or amber_data / "relation.json", safe_words or amber_data / "safe_words.txt",
+                           metrics_file or amber_data / "metrics.txt", eval_type, similarity_model, threshold)
+    data = load_amber_data(cfg.annotations, cfg.relation, cfg.safe_words, cfg.metrics)
+    rows = read_json(cfg.responses)
+    metrics, items = _guard(evaluate_amber, rows, data, cfg.eval_type, cfg.similarity_model,
+                            cfg.similarity_threshold)
     _emit(metrics, items, out, details)
 
 
@@ -139,15 +145,13 @@ def chair(
 ) -> None:
     """CHAIR_s and CHAIR_i as LisaAnne/Hallucination utils/chair.py computes them."""
     from hero.benchmarks.chair import Synonyms, evaluate_chair_files, load_coco_dir
-    from hero.io import InputError, read_json
+    from hero.benchmarks.score_config import ChairScoreConfig
+    from hero.io import read_json
 
-    candidates = [synonyms] if synonyms else [coco / "synonyms.txt", Path("data/synonyms.txt")]
-    syn_path = next((p for p in candidates if p.exists()), None)
-    if syn_path is None:
-        raise InputError(f"synonyms file not found ({', '.join(map(str, candidates))}): pass --synonyms with the "
-                         "CHAIR repository's data/synonyms.txt")
-    caps = read_json(captions)
-    instances, coco_caps = load_coco_dir(coco)
+    cfg = ChairScoreConfig(captions, coco, synonyms)
+    syn_path = cfg.synonyms_path()
+    caps = read_json(cfg.captions)
+    instances, coco_caps = load_coco_dir(cfg.coco)
     metrics, items = _guard(evaluate_chair_files, caps, instances, coco_caps,
                             Synonyms.from_text(syn_path.read_text(encoding="utf-8")))
     _emit(metrics, items, out, details)
@@ -168,6 +172,7 @@ def throne(
     details: Optional[Path] = typer.Option(None, "--details", help="JSONL: ground truth and votes per image."),
 ) -> None:
     """THRONE P, R, F1, F0.5 per threshold (float32, as throne_score_aqa.py)."""
+    from hero.benchmarks.score_config import ThroneScoreConfig
     from hero.benchmarks.throne import evaluate_throne
     from hero.io import InputError, read_json
 
@@ -176,13 +181,12 @@ def throne(
         taus = [int(t) for t in raw if t.strip()]
     except ValueError:
         raise InputError(f"--thresholds: expected integers, got {raw}") from None
-    if not evaluations.is_dir():
-        raise InputError(f"{evaluations}: not a folder of evaluator JSON files")
-    files = sorted(evaluations.glob("*.json"))
+    cfg = ThroneScoreConfig(coco_annotations, evaluations, taus, strategy)
+    files = sorted(cfg.evaluations.glob("*.json"))
     if not files:
-        raise InputError(f"{evaluations}: no *.json evaluation files")
+        raise InputError(f"{cfg.evaluations}: no *.json evaluation files")
     evals = [read_json(p) for p in files]
-    metrics, items = _guard(evaluate_throne, read_json(coco_annotations), evals, taus, strategy,
-                            [str(p) for p in files])
+    metrics, items = _guard(evaluate_throne, read_json(cfg.coco_annotations), evals, cfg.thresholds,
+                            cfg.strategy, [str(p) for p in files])
     metrics["evaluation_files"] = [p.name for p in files]
     _emit(metrics, items, out, details)
