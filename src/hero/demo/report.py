@@ -1,0 +1,91 @@
+"""The demo's report: the replication table, HERO's training curves, and the trap figures of every model.
+
+Rows come in as plain dicts (one per model) of the shape
+    {"trap": {"0": {"accuracy", "ci", "share", "count", "mean_entropy"}, "30": ..., "50": ...},
+     "pope": {"random": {"accuracy", "f1"}, "popular": ..., "adversarial": ...},
+     "amber": {"CHAIR", "Cover", "Hal", "F1"}, "chair": {"CHAIRs", "CHAIRi"}, "train_minutes": float | None}
+Missing parts render as '—' (not measured), never as 0.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from matplotlib.figure import Figure
+
+from hero.trap.report import Section, fmt, fmt_ci
+
+SIGMAS = ("0", "30", "50")
+POPE_SPLITS = ("random", "popular", "adversarial")
+
+
+def trap_cells(summary: dict, temperature: float | None = None) -> dict[str, dict]:
+    """Per σ (as '0', '30', '50'): trap accuracy, CI, share, count and mean entropy from a hero.trap summary."""
+    groups = summary["groups"]
+    if temperature is None:
+        temperature = groups[0]["temperature"]
+    out = {}
+    for g in groups:
+        if g["temperature"] == temperature:
+            t = g["trap"]
+            out[f"{float(g['sigma']):g}"] = {"accuracy": t["accuracy"], "ci": t["ci"], "share": t["share"],
+                                             "count": t["count"], "mean_entropy": g["mean_entropy"],
+                                             "accuracy_all": g["accuracy"]}
+    return out
+
+
+def _get(d: dict | None, *keys):
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def replication_table(rows: dict[str, dict]) -> Section:
+    """The paper's table: one row per model (SFT, SFT+VCD, SFT+T, DPO, GRPO, HERO, ...)."""
+    headers = ["model"]
+    headers += [f"trap acc σ={s} [95% CI] (share)" for s in SIGMAS]
+    headers += [f"mean H σ={s}" for s in SIGMAS]
+    headers += [f"POPE {p[:3]} acc / F1" for p in POPE_SPLITS]
+    headers += ["AMBER CHAIR", "Cover", "Hal", "AMBER F1", "CHAIR_s", "CHAIR_i", "train min"]
+    body = []
+    for name, r in rows.items():
+        cells = [name]
+        for s in SIGMAS:
+            t = _get(r, "trap", s)
+            cells.append("—" if t is None else f"{fmt_ci(t['accuracy'], t['ci'])} ({fmt(t['share'], 2)})")
+        cells += [fmt(_get(r, "trap", s, "mean_entropy")) for s in SIGMAS]
+        for p in POPE_SPLITS:
+            acc, f1 = _get(r, "pope", p, "accuracy"), _get(r, "pope", p, "f1")
+            cells.append("—" if acc is None else f"{fmt(acc)} / {fmt(f1)}")
+        cells += [fmt(_get(r, "amber", k), 1) for k in ("CHAIR", "Cover", "Hal", "F1")]
+        cells += [fmt(_get(r, "chair", k), 1) for k in ("CHAIRs", "CHAIRi")]
+        cells.append(fmt(r.get("train_minutes"), 2))
+        body.append(cells)
+    return ("table", headers, body)
+
+
+CURVES = (("reward", "mean reward"), ("kl", "KL(π‖π_ref) (nats/token)"), ("hero/beta", "β (KL weight)"),
+          ("hero/gated_frac", "gated share of groups"), ("hero/weight_mean", "mean entropy weight"))
+
+
+def training_curves(histories: dict[str, Sequence[dict]]) -> bytes:
+    """PNG of reward, KL, β, gated share and weight per optimizer step, one line per method (trainer log_history)."""
+    fig = Figure(figsize=(4.2 * len(CURVES), 3.4), dpi=100, layout="constrained")
+    axes = fig.subplots(1, len(CURVES))
+    for ax, (key, label) in zip(axes, CURVES):
+        for name, hist in histories.items():
+            pts = [(h["step"], h[key]) for h in hist if key in h and "step" in h]
+            if pts:
+                ax.plot(*zip(*pts), marker=".", label=name)
+        ax.set_title(label)
+        ax.set_xlabel("optimizer step")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=8)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -1,0 +1,30 @@
+"""Demo report pieces: replication table cells from hand-made rows, trap cells from a summary, curves PNG."""
+
+from __future__ import annotations
+
+from hero.demo.report import replication_table, training_curves, trap_cells
+
+
+def test_trap_cells_and_table():
+    summary = {"groups": [
+        {"sigma": 0, "temperature": 1.0, "accuracy": 0.9, "mean_entropy": 0.2,
+         "trap": {"accuracy": 0.95, "ci": [0.9, 0.99], "share": 0.8, "count": 80}},
+        {"sigma": 50, "temperature": 1.0, "accuracy": 0.6, "mean_entropy": 0.1,
+         "trap": {"accuracy": 0.5, "ci": [0.4, 0.6], "share": 0.9, "count": 90}},
+        {"sigma": 0, "temperature": 1.5, "accuracy": 0.1, "mean_entropy": 0.6,
+         "trap": {"accuracy": None, "ci": None, "share": 0.0, "count": 0}}]}
+    cells = trap_cells(summary)
+    assert set(cells) == {"0", "50"} and cells["50"]["accuracy"] == 0.5
+    assert trap_cells(summary, 1.5)["0"]["accuracy"] is None
+    kind, headers, body = replication_table({"SFT": {"trap": cells, "pope": {"random": {"accuracy": 0.8, "f1": 0.75}},
+                                                     "amber": {"CHAIR": 12.3}, "train_minutes": 1.5}})
+    row = dict(zip(headers, body[0]))
+    assert row["trap acc σ=50 [95% CI] (share)"] == "0.500 [0.400, 0.600] (0.90)"
+    assert row["trap acc σ=30 [95% CI] (share)"] == "—"  # not measured is not 0
+    assert row["POPE ran acc / F1"] == "0.800 / 0.750" and row["POPE adv acc / F1"] == "—"
+    assert row["AMBER CHAIR"] == "12.3" and row["train min"] == "1.50"
+
+
+def test_training_curves_png():
+    png = training_curves({"HERO": [{"step": 1, "reward": 0.5, "hero/beta": 0.04}, {"step": 2, "reward": 0.6}]})
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
