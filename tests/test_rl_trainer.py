@@ -62,15 +62,23 @@ def reference_answer_entropy(trainer, inputs):
     return torch.where(pos >= 0, h, torch.full_like(h, math.nan))
 
 
-def test_neg_exp_weight_scales_advantages_by_answer_entropy(tmp_path):
-    plain = tiny_trainer(tmp_path / "g", **OFF)
-    hero = tiny_trainer(tmp_path / "h", weight_mode="neg_exp", gate=False, balancer="fixed")
+@pytest.mark.parametrize("from_loss_forward", [True, False])
+def test_neg_exp_weight_scales_advantages_by_answer_entropy(tmp_path, from_loss_forward):
+    plain = tiny_trainer(tmp_path / "g", hero=False)
+    hero = tiny_trainer(tmp_path / "h", weight_mode="neg_exp", gate=False, balancer="fixed",
+                        entropy_from_loss_forward=from_loss_forward)
+    assert hero._hero_entropy_plan() == ("loss" if from_loss_forward else "pass")
     a, b = prepared(plain), prepared(hero)
     assert torch.equal(a["completion_ids"], b["completion_ids"])
     h = reference_answer_entropy(hero, b)
     assert (~torch.isnan(h)).any()
     expected = a["advantages"] * core.neg_exp_weights(h, a["advantages"], 2.0, 0.2, 3.0)
+    assert not torch.allclose(expected, a["advantages"])
+    lb, gb = loss_and_grads(hero, b)  # plan "loss" weighs inside this forward, before TRL reads the advantages
     assert torch.allclose(b["advantages"], expected, atol=1e-5)
+    la, ga = loss_and_grads(plain, {**a, "advantages": expected})  # GRPO fed the weighted advantages
+    assert abs(la.item() - lb.item()) <= 1e-5
+    assert max((x - y).abs().max().item() for x, y in zip(ga, gb)) <= 1e-5
 
 
 def test_mean_entropy_source_softmax_weight(tmp_path):
@@ -196,16 +204,15 @@ def test_entropy_taken_from_trls_old_logps_pass_when_it_runs(tmp_path):
     cfg = dict(per_device_train_batch_size=8, steps_per_generation=2, gate=False, balancer="fixed")
     plain = tiny_trainer(tmp_path / "g", weight_mode="none", log_entropy=False, **cfg)
     hero = tiny_trainer(tmp_path / "h", weight_mode="neg_exp", **cfg)
-    assert hero._trl_runs_old_logps_pass()
+    assert hero._trl_runs_old_logps_pass() and hero._hero_entropy_plan() == "capture"
     calls = []
-    original = type(hero)._hero_entropy
-    hero._hero_entropy = lambda batch, capture: calls.append(capture is not None) or original(hero, batch, capture)
+    hero._hero_extra_pass = lambda batch: calls.append(1)  # must not run
     plain.model.train(), hero.model.train()
     torch.manual_seed(1)
     a = plain._generate_and_score_completions(generation_batch())
     torch.manual_seed(1)
     b = hero._generate_and_score_completions(generation_batch())
-    assert calls == [True]  # one call, fed by the captured TRL pass
+    assert calls == []  # fed by the captured TRL pass
     assert "old_per_token_logps" in b
     h = reference_answer_entropy(hero, b)
     assert torch.allclose(b["advantages"], a["advantages"] * core.neg_exp_weights(h, a["advantages"]), atol=1e-5)

@@ -63,6 +63,9 @@ def test_source_facts_the_trainer_relies_on():
     assert "if self.beta != 0.0:" in gen
     loss = src(GRPOTrainer._compute_loss)
     assert 'advantages = inputs["advantages"]' in loss and "advantages.unsqueeze(1)" in loss
+    # plan "loss": HERO weighs inside the gradient forward, so TRL must read the advantages only after it
+    assert loss.index("self._get_per_token_logps_and_entropies(") < loss.index('advantages = inputs["advantages"]')
+    assert "compute_entropy=True" in loss
     assert 'inputs["num_items_in_batch"]' in loss
     assert 'self._metrics[mode]["kl"].append(global_masked_mean(per_token_kl))' in loss
     prep = src(GRPOTrainer._prepare_inputs)

@@ -44,9 +44,14 @@ class HeroConfig(GRPOConfig):
     """τ of the neg_exp weight (in nats: at H = τ the extra cost has decayed to λ/e)."""
     neg_exp_w_max: float = field(default=3.0, metadata={"help": "cap w_max of the neg_exp weight"})
     """Cap w_max of the neg_exp weight (≥ 1)."""
+    entropy_from_loss_forward: bool = field(default=True, metadata={"help": "read H from the gradient forward"})
+    """Where TRL runs no no-grad policy pass (generation and optimizer steps aligned, num_iterations = 1) the
+    parameters at the loss forward are still the sampling ones, so the per-sample weights (neg_exp, none) read H,
+    detached, from that forward at no cost. False forces one extra no-grad pass instead (softmax always needs it:
+    its weights are normalised over a whole group, which micro-batches split)."""
     log_entropy: bool = field(default=True, metadata={"help": "measure entropy even when weight_mode=none"})
-    """Compute the entropies (one no-grad policy pass where TRL runs none) even with weight_mode="none", for the
-    hero/entropy_right and hero/entropy_wrong metrics. Set False for a plain GRPO baseline without that cost."""
+    """Measure the entropies even with weight_mode="none", for the hero/entropy_right and hero/entropy_wrong metrics
+    (free when read from a pass TRL runs anyway). Set False for a plain GRPO baseline."""
 
     # --- variance gate -------------------------------------------------------------------------------------------
     gate: bool = field(default=True, metadata={"help": "drop groups whose reward std <= gate_delta"})

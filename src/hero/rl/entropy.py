@@ -55,7 +55,8 @@ def answer_logit_probe(model, answer_ids: torch.Tensor, logits_to_keep: int, tem
     """While active, each forward of `model`'s backbone appends the answer-token logits (b, C, K) to the yielded list.
 
     Position j of the C = `logits_to_keep` completion tokens is predicted by hidden state L − C − 1 + j, as in TRL's
-    fused head; logits are scaled like TRL's (logit scale, soft-capping, ÷ sampling temperature).
+    fused head; logits are scaled like TRL's (logit scale, soft-capping, ÷ sampling temperature). Detached: usable
+    inside the gradient forward too.
     """
     lm = _language_model(model)
     text_config = lm.config.get_text_config()
@@ -66,10 +67,10 @@ def answer_logit_probe(model, answer_ids: torch.Tensor, logits_to_keep: int, tem
 
     def hook(_module, _args, output):
         hidden = output.last_hidden_state if hasattr(output, "last_hidden_state") else output[0]  # (b, L, D)
-        hidden = hidden[:, -logits_to_keep - 1 : -1]  # (b, C, D)
+        hidden = hidden[:, -logits_to_keep - 1 : -1].detach()  # (b, C, D); weights never carry gradient
         ids = answer_ids.to(head.weight.device)
-        bias = None if head.bias is None else head.bias[ids]
-        logits = F.linear(hidden.to(head.weight.dtype), head.weight[ids], bias).float() * scale  # (b, C, K)
+        bias = None if head.bias is None else head.bias.detach()[ids]
+        logits = F.linear(hidden.to(head.weight.dtype), head.weight.detach()[ids], bias).float() * scale  # (b, C, K)
         if softcap is not None:
             logits = torch.tanh(logits / softcap) * softcap
         chunks.append(logits / temperature)

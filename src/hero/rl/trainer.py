@@ -52,12 +52,12 @@ class HeroGRPOTrainer(GRPOTrainer):
         a = self.args
         self.hero_controller = make_controller(a)
         self.hero_state = BalancerState(beta=float(self.beta))
-        self._hero_needs_entropy = a.weight_mode != "none" or a.log_entropy
         self._hero_answer_ids = self._hero_is_positive = None
-        if self._hero_needs_entropy and a.entropy_source == "answer":
+        if (a.weight_mode != "none" or a.log_entropy) and a.entropy_source == "answer":
             self._hero_answer_ids, self._hero_is_positive = resolve_answer_tokens(self._tokenizer, a.answer_words)
         self._hero_rewards = None  # (N_global,) summed rewards of the current generation batch
         self._hero_capture = None  # dict while TRL's old-logps pass may be captured
+        self._hero_loss_inputs = None  # the micro-batch whose gradient forward is running (plan "loss")
         self._hero_kl_window: list[float] = []
         self._hero_window_trained = False
         self._hero_warned: set[str] = set()
@@ -77,16 +77,32 @@ class HeroGRPOTrainer(GRPOTrainer):
             self.use_vllm and self.vllm_importance_sampling_correction
         )
 
+    def _hero_entropy_plan(self) -> str:
+        """Where H comes from: "capture" (TRL's own no-grad pass), "loss" (the gradient forward, detached), "pass"
+        (one extra no-grad pass over the kept rows) or "none" (not needed)."""
+        a = self.args
+        if not (a.weight_mode != "none" or a.log_entropy):
+            return "none"
+        if self._trl_runs_old_logps_pass():
+            return "capture"
+        return "loss" if a.weight_mode != "softmax" and a.entropy_from_loss_forward else "pass"
+
     def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, *args, **kwargs):
-        capture = self._hero_capture
-        if capture is None or model is not self.model or torch.is_grad_enabled():
+        capture, loss_inputs = self._hero_capture, self._hero_loss_inputs
+        grad = torch.is_grad_enabled()
+        if not ((capture is not None and model is self.model and not grad) or (loss_inputs is not None and grad)):
             return super()._get_per_token_logps_and_entropies(model, input_ids, attention_mask, logits_to_keep,
                                                               *args, **kwargs)
-        self._hero_capture = None  # only the first no-grad policy pass: TRL's old-logps pass
+        self._hero_capture = self._hero_loss_inputs = None  # one pass each: TRL's old-logps pass / the loss forward
         want_entropy = kwargs.pop("compute_entropy", False)
         logps, ent, aux, answer = self._hero_forward(model, input_ids, attention_mask, logits_to_keep, *args,
                                                      **kwargs)
-        capture.update(token_entropies=ent, answer_logits=answer)
+        if loss_inputs is not None:  # gradient forward: weigh this micro-batch before TRL reads its advantages
+            h = self._hero_row_entropy(loss_inputs, ent.detach(), answer)
+            loss_inputs["advantages"] = self._hero_weigh(loss_inputs["hero_raw_advantages"], h,
+                                                         loss_inputs["hero_real"])
+        else:
+            capture.update(token_entropies=ent, answer_logits=answer)
         return logps, (ent if want_entropy else None), aux
 
     def _hero_forward(self, model, input_ids, attention_mask, logits_to_keep, *args, **kwargs):
@@ -102,26 +118,26 @@ class HeroGRPOTrainer(GRPOTrainer):
                 model, input_ids, attention_mask, logits_to_keep, *args, compute_entropy=True, **kwargs)
         return logps, ent, aux, answer
 
-    def _hero_entropy(self, batch: dict, capture: dict | None) -> torch.Tensor:
-        """H (B,) for the rows of `batch`, from the captured TRL pass or from one extra no-grad pass."""
-        if capture is None:
-            ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)  # (B, P+C)
-            attn = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)  # (B, P+C)
-            extra = {k: batch.get(k) for k in _FORWARD_KEYS}
-            with torch.no_grad(), disable_gradient_checkpointing(self.model, self.args.gradient_checkpointing_kwargs):
-                _, ent, _, answer = self._hero_forward(self.model, ids, attn, batch["completion_ids"].size(1),
-                                                       batch_size=self.args.per_device_train_batch_size, **extra)
-            capture = {"token_entropies": ent, "answer_logits": answer}
-        return row_entropy(self.args.entropy_source, batch["completion_ids"], rows.loss_mask(batch),
-                           capture["token_entropies"], capture["answer_logits"], self._hero_answer_ids,
-                           self._hero_is_positive)
+    def _hero_row_entropy(self, batch: dict, token_entropies, answer_logits) -> torch.Tensor:
+        return row_entropy(self.args.entropy_source, batch["completion_ids"], rows.loss_mask(batch), token_entropies,
+                           answer_logits, self._hero_answer_ids, self._hero_is_positive)  # (B,)
+
+    def _hero_extra_pass(self, batch: dict) -> torch.Tensor:
+        """H (B,) from one extra no-grad policy pass over `batch`."""
+        ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)  # (B, P+C)
+        attn = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)  # (B, P+C)
+        extra = {k: batch.get(k) for k in _FORWARD_KEYS}
+        with torch.no_grad(), disable_gradient_checkpointing(self.model, self.args.gradient_checkpointing_kwargs):
+            _, ent, _, answer = self._hero_forward(self.model, ids, attn, batch["completion_ids"].size(1),
+                                                   batch_size=self.args.per_device_train_batch_size, **extra)
+        return self._hero_row_entropy(batch, ent, answer)
 
     # ------------------------------------------------------------------ the generation batch
     def _generate_and_score_completions(self, inputs):
         if not self.model.training:  # evaluation: plain GRPO
             return super()._generate_and_score_completions(inputs)
-        capture = {} if self._hero_needs_entropy and self._trl_runs_old_logps_pass() else None
-        self._hero_capture = capture
+        plan = self._hero_entropy_plan()
+        capture = self._hero_capture = {} if plan == "capture" else None
         out = super()._generate_and_score_completions(inputs)
         self._hero_capture = None
         a, G = self.args, self.num_generations
@@ -130,22 +146,34 @@ class HeroGRPOTrainer(GRPOTrainer):
         rewards = self._hero_rewards  # (N,)
         keep_groups = (core.group_keep_mask(rewards, G, a.gate_delta, a.gate_budget) if a.gate
                        else torch.ones(rewards.numel() // G, dtype=torch.bool, device=rewards.device))
+        self._metrics["train"]["hero/gated_frac"].append(1.0 - keep_groups.float().mean().item())
         keep = keep_groups.repeat_interleave(G)[local].to(out["advantages"].device)  # (B,)
-        entropy = torch.full((B,), float("nan"), device=keep.device)  # (B,)
-        if self._hero_needs_entropy:
+        if plan in ("capture", "pass"):
+            entropy = torch.full((B,), float("nan"), device=keep.device)  # (B,)
             if capture:  # TRL's old-logps pass ran over every row: free
-                entropy = self._hero_entropy(out, capture)
+                entropy = self._hero_row_entropy(out, capture["token_entropies"], capture["answer_logits"])
             elif keep.any():  # one extra no-grad pass over the kept rows only
-                entropy[keep] = self._hero_entropy(rows.select_rows(out, keep.nonzero().squeeze(1)), None)
-        out["advantages"] = self._hero_weigh(out["advantages"], entropy, keep, keep_groups)
-        return self._hero_drop(out, keep) if a.gate else out
+                entropy[keep] = self._hero_extra_pass(rows.select_rows(out, keep.nonzero().squeeze(1)))
+            out["advantages"] = self._hero_weigh(out["advantages"], entropy, keep)
+        out = self._hero_drop(out, keep) if a.gate else {**out, "hero_real": torch.ones_like(keep)}
+        if plan == "loss":  # weighed per micro-batch in the gradient forward
+            out["hero_raw_advantages"] = out["advantages"]
+        return out
 
-    def _hero_weigh(self, adv, entropy, keep, keep_groups):
-        """Scale the local advantages (B,) by the entropy-aware weight and log the HERO batch metrics."""
+    def _compute_loss(self, model, inputs):
+        self._hero_loss_inputs = inputs if "hero_raw_advantages" in inputs and self.model.training else None
+        try:
+            return super()._compute_loss(model, inputs)
+        finally:
+            self._hero_loss_inputs = None
+
+    def _hero_weigh(self, adv: torch.Tensor, entropy: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """Advantages (B,) × the entropy-aware weight, for the rows `real` (B,) (others: padding / gated). Logs
+        hero/weight_mean and hero/entropy_{wrong,right} over the real rows of all ranks. Softmax weights need whole
+        groups in order, i.e. the unshuffled generation batch."""
         a, G = self.args, self.num_generations
-        A = self.accelerator.gather(adv)  # (N,)
-        H = self.accelerator.gather(entropy)  # (N,)
-        kept = self.accelerator.gather(keep)  # (N,)
+        A, H = self.accelerator.gather(adv), self.accelerator.gather(entropy)  # (N,), (N,)
+        kept = self.accelerator.gather(real.to(adv.device))  # (N,)
         if a.weight_mode == "softmax":
             w = core.softmax_weights(H, G, a.softmax_tau)  # (N,)
         elif a.weight_mode == "neg_exp":
@@ -153,12 +181,10 @@ class HeroGRPOTrainer(GRPOTrainer):
         else:
             w = None
         m = self._metrics["train"]
-        m["hero/gated_frac"].append(1.0 - keep_groups.float().mean().item())
         if w is not None:
             m["hero/weight_mean"].append(w[kept].mean().item() if kept.any() else float("nan"))
-        if self._hero_needs_entropy:
-            for name, sel in (("hero/entropy_wrong", kept & (A < 0)), ("hero/entropy_right", kept & (A > 0))):
-                m[name].append(torch.nanmean(H[sel]).item() if sel.any() else float("nan"))
+        for name, sel in (("hero/entropy_wrong", kept & (A < 0)), ("hero/entropy_right", kept & (A > 0))):
+            m[name].append(torch.nanmean(H[sel]).item() if sel.any() else float("nan"))
         if w is None:
             return adv
         local = slice(self.accelerator.process_index * adv.size(0), (self.accelerator.process_index + 1) * adv.size(0))
@@ -172,6 +198,7 @@ class HeroGRPOTrainer(GRPOTrainer):
         index, is_pad = rows.padded_selection(keep, target)
         new = rows.mask_padding(rows.select_rows(out, index), is_pad)
         new["num_items_in_batch"] = self.accelerator.gather(rows.loss_tokens(new).reshape(1)).sum()
+        new["hero_real"] = ~is_pad
         new["hero_skip"] = torch.tensor(sum(counts) == 0)
         return new
 

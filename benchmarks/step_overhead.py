@@ -1,0 +1,133 @@
+"""HERO's per-step overhead against TRL's plain GRPOTrainer, measured side by side in one run (tiny text LM, CPU).
+
+1. Gate off: seconds per optimizer step, HeroGRPOTrainer (neg_exp weight, answer entropy, adaptive β) vs
+   GRPOTrainer, same model, seed and batch. Goal: ratio <= 1.02. HERO reads the entropy from the gradient forward
+   (default); the third arm forces the extra no-grad entropy pass instead, to show what that pass costs.
+2. Half the groups zero-variance (a reward that is constant on every other group): policy forward+backward seconds
+   per step (training_step minus _prepare_inputs, i.e. the gradient pass only) with the gate on vs off. Goal <= 0.6.
+   Ideal is 0.5; the fixed per-call cost of a tiny model keeps small batches above it, so several batch sizes are
+   reported.
+
+Runs alternate between the arms (A B A B ...) so load from other processes hits both alike; medians are reported.
+Run: python benchmarks/step_overhead.py [--rounds 6] [--steps 8] [--batch 64] [--gate-batches 32,64,128]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+import torch
+from transformers import TrainerCallback
+
+from hero.rl.testing import tiny_trainer, yes_no_dataset
+
+
+def half_constant_reward(prompts, completions, num_generations=8, **kwargs):
+    """Every other group of the batch gets reward 1 everywhere (std 0); the others 1, 0, 1, 0, ..."""
+    return [1.0 if (i // num_generations) % 2 == 0 else float(i % 2 == 0) for i in range(len(prompts))]
+
+
+def exact_reward(prompts, completions, answer, **kwargs):
+    return [1.0 if a in str(c).split() else 0.0 for c, a in zip(completions, answer)]
+
+
+class StepTimer(TrainerCallback):
+    """Wall seconds of each optimizer step (on_step_begin → on_step_end), generation included."""
+
+    def __init__(self):
+        self.times, self._t0 = [], None
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self._t0 = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.times.append(time.perf_counter() - self._t0)
+
+
+def time_gradient_pass(trainer) -> list[float]:
+    """Instrument `trainer` so each training_step records its time minus the _prepare_inputs time."""
+    records, prep = [], []
+    prepare, step = trainer._prepare_inputs, trainer.training_step
+
+    def timed_prepare(batch):
+        t0 = time.perf_counter()
+        out = prepare(batch)
+        prep.append(time.perf_counter() - t0)
+        return out
+
+    def timed_step(model, inputs, num_items):
+        t0 = time.perf_counter()
+        out = step(model, inputs, num_items)
+        records.append(time.perf_counter() - t0 - prep.pop())
+        return out
+
+    trainer._prepare_inputs, trainer.training_step = timed_prepare, timed_step
+    return records
+
+
+def run(arm: str, tmp: str, steps: int, batch: int, length: int, warmup: int) -> tuple[list[float], list[float]]:
+    """One training run of `steps` optimizer steps; returns (step seconds, gradient-pass seconds) after warm-up."""
+    common = dict(max_steps=steps, per_device_train_batch_size=batch, max_completion_length=length, logging_steps=1000)
+    dataset = yes_no_dataset(4 * batch, 0)
+    if arm == "grpo":
+        t = tiny_trainer(tmp, hero=False, reward=exact_reward, dataset=dataset, **common)
+    elif arm in ("hero", "hero_extra_pass"):
+        t = tiny_trainer(tmp, reward=exact_reward, dataset=dataset, gate=False,
+                         entropy_from_loss_forward=arm == "hero", **common)
+    else:  # gate_on / gate_off on the half-constant reward
+        t = tiny_trainer(tmp, reward=half_constant_reward, dataset=dataset, gate=arm == "gate_on", **common)
+    timer = StepTimer()
+    t.add_callback(timer)
+    grad = time_gradient_pass(t)
+    t.train()
+    return timer.times[warmup:], grad[warmup:]
+
+
+def compare(arms: tuple[str, ...], rounds: int, **kw) -> dict[str, tuple[list[float], list[float]]]:
+    """Run the arms in turn `rounds` times (order reversed every other round); pool their per-step samples."""
+    pooled = {a: ([], []) for a in arms}
+    for r in range(rounds):
+        for arm in arms if r % 2 == 0 else arms[::-1]:
+            with tempfile.TemporaryDirectory() as tmp:
+                steps, grad = run(arm, tmp, **kw)
+            pooled[arm][0].extend(steps)
+            pooled[arm][1].extend(grad)
+    return pooled
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--steps", type=int, default=8)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--batch", type=int, default=64, help="completions per step for part 1 (groups of 8)")
+    p.add_argument("--gate-batches", default="32,64,128", help="completions per step for part 2")
+    p.add_argument("--length", type=int, default=16, help="max completion length")
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    med = statistics.median
+    kw = dict(steps=a.steps, length=a.length, warmup=a.warmup)
+
+    res = compare(("grpo", "hero", "hero_extra_pass"), a.rounds, batch=a.batch, **kw)
+    g = med(res["grpo"][0])
+    print(f"part 1, gate off, {a.batch} completions/step, n = {len(res['grpo'][0])} steps per arm (medians)")
+    for arm in ("grpo", "hero", "hero_extra_pass"):
+        s, f = med(res[arm][0]), med(res[arm][1])
+        goal = "" if arm == "grpo" else f"  ratio {s / g:.3f}" + (
+            f" (goal <= 1.02: {'met' if s / g <= 1.02 else 'NOT met'})" if arm == "hero" else "")
+        print(f"  {arm:16s} {s:.4f} s/step  (policy fwd+bwd {f:.4f} s){goal}")
+
+    print(f"part 2, half the groups zero-variance, policy fwd+bwd s/step, gate on vs off (goal <= 0.6)")
+    for batch in [int(b) for b in a.gate_batches.split(",")]:
+        res = compare(("gate_off", "gate_on"), max(2, a.rounds // 2), batch=batch, **kw)
+        off, on = med(res["gate_off"][1]), med(res["gate_on"][1])
+        so, sn = med(res["gate_off"][0]), med(res["gate_on"][0])
+        print(f"  {batch:4d} completions: off {off:.4f}  on {on:.4f}  ratio {on / off:.3f} "
+              f"({'met' if on / off <= 0.6 else 'NOT met'});  whole step ratio {sn / so:.3f}")
+
+
+if __name__ == "__main__":
+    main()
