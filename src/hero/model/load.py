@@ -1,0 +1,70 @@
+"""Load a VLM folder for HERO with clear errors for what is missing (processor, chat template, model type)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hero.io import InputError
+
+
+def _check_folder(path: Path) -> dict:
+    if not path.is_dir():
+        raise InputError(f"{path}: model folder not found; pass a folder written by `hero model init` or "
+                         "`save_pretrained`")
+    cfg_file = path / "config.json"
+    if not cfg_file.exists():
+        raise InputError(f"{path}: no config.json — not a Hugging Face model folder")
+    try:
+        return json.loads(cfg_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InputError(f"{cfg_file}:{e.lineno}: malformed JSON ({e.msg})") from None
+
+
+def load_processor(path) -> object:
+    """AutoProcessor with an image processor, a tokenizer and a chat template, or an InputError saying which
+    one is missing."""
+    from transformers import AutoProcessor
+
+    path = Path(path)
+    _check_folder(path)
+    try:
+        processor = AutoProcessor.from_pretrained(path)
+    except Exception as e:  # noqa: BLE001 - transformers raises many types here
+        raise InputError(f"{path}: could not load a processor ({type(e).__name__}: {e}); the folder needs "
+                         "processor_config.json / preprocessor_config.json and tokenizer files") from None
+    if not hasattr(processor, "image_processor") or getattr(processor, "image_processor", None) is None:
+        raise InputError(f"{path}: the processor has no image processor (found {type(processor).__name__}); "
+                         "save the model's full multimodal processor with processor.save_pretrained(folder)")
+    if getattr(processor, "tokenizer", None) is None:
+        raise InputError(f"{path}: the processor has no tokenizer; save one with processor.save_pretrained")
+    if not (getattr(processor, "chat_template", None) or getattr(processor.tokenizer, "chat_template", None)):
+        raise InputError(f"{path}: no chat template (chat_template.jinja or chat_template in the processor / "
+                         "tokenizer config); set processor.chat_template and save it")
+    if processor.chat_template is None:
+        processor.chat_template = processor.tokenizer.chat_template
+    return processor
+
+
+def load_model(path, dtype=None):
+    """AutoModelForImageTextToText, or an InputError when the folder holds another kind of model."""
+    from transformers import AutoModelForImageTextToText
+
+    path = Path(path)
+    config = _check_folder(path)
+    try:
+        model = AutoModelForImageTextToText.from_pretrained(path, dtype=dtype)
+    except ValueError as e:
+        if "Unrecognized configuration class" in str(e) or "image-text-to-text" in str(e).lower():
+            raise InputError(f"{path}: model type {config.get('model_type')!r} "
+                             f"({', '.join(config.get('architectures') or ['?'])}) is not an image-text-to-text "
+                             "model; HERO needs a vision-language model loadable with "
+                             "AutoModelForImageTextToText") from None
+        raise InputError(f"{path}: could not load the model ({e})") from None
+    return model.eval()
+
+
+def load_vlm(path, dtype=None):
+    """(model, processor) from a folder, validated. Errors say what is missing and how to fix it."""
+    processor = load_processor(path)
+    return load_model(path, dtype=dtype), processor

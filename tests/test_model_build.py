@@ -1,0 +1,91 @@
+"""The tiny VLM builds from configs, saves, and reloads with AutoProcessor / AutoModelForImageTextToText."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from hero.model.build import PRESETS, build_model, check_preset, num_image_tokens, save
+from hero.world.text import cot, question
+
+COLOURS, SHAPES = ["red", "green", "blue"], ["circle", "square"]
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny")
+    model, processor = build_model("tiny", COLOURS, SHAPES, 32, seed=0)
+    save(model, processor, out)
+    return model, processor, out
+
+
+def _batch(processor, n=2):
+    rng = np.random.default_rng(0)
+    images = [Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)) for _ in range(n)]
+    msgs = [[{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question(q)}]}]
+            for q in ["red circle", "blue square"][:n]]
+    texts = [processor.apply_chat_template(m, add_generation_prompt=True) for m in msgs]
+    return processor(text=texts, images=images, padding=True, return_tensors="pt")
+
+
+def test_roundtrip_identical_logits(saved):
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    model, processor, out = saved
+    p2 = AutoProcessor.from_pretrained(out)
+    m2 = AutoModelForImageTextToText.from_pretrained(out).eval()
+    enc, enc2 = _batch(processor), _batch(p2)
+    assert torch.equal(enc["input_ids"], enc2["input_ids"]) and torch.equal(enc["pixel_values"], enc2["pixel_values"])
+    with torch.no_grad():
+        assert torch.equal(model.eval()(**enc).logits, m2(**enc2).logits)
+    assert type(m2).__name__ == "LlavaForConditionalGeneration"
+
+
+def test_image_tokens_and_padding(saved):
+    _, processor, _ = saved
+    enc = _batch(processor)
+    n = num_image_tokens(32, PRESETS["tiny"].patch_size)  # 32 / 8 = 4 → 16 tokens, no CLS
+    assert (enc["input_ids"] == processor.tokenizer.convert_tokens_to_ids("<image>")).sum(-1).tolist() == [n, n]
+    assert processor.tokenizer.padding_side == "left"
+
+
+def test_chat_template_renders_parts_and_strings(saved):
+    _, processor, _ = saved
+    parts = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Is there a red circle in the image?"}]},
+             {"role": "assistant", "content": [{"type": "text", "text": "yes"}]}]
+    assert processor.apply_chat_template(parts) == \
+        "<|user|>Is there a red circle in the image? <image><|end|><|assistant|>yes<|end|>"
+    plain = [{"role": "user", "content": "hello"}]
+    assert processor.apply_chat_template(plain, add_generation_prompt=True) == "<|user|>hello<|end|><|assistant|>"
+
+
+def test_tokenizer_roundtrips_world_text(saved):
+    _, processor, _ = saved
+    tok = processor.tokenizer
+    s = cot(["red circle", "blue square"], "green circle")
+    assert tok.decode(tok(s, add_special_tokens=False)["input_ids"]) == s
+    assert "<unk>" not in tok.convert_ids_to_tokens(tok(s)["input_ids"])
+
+
+def test_generation_config_stops_at_end_token(saved):
+    model, processor, out = saved
+    gen = json.loads((out / "generation_config.json").read_text())
+    assert gen["eos_token_id"] == processor.tokenizer.convert_tokens_to_ids("<|end|>")
+    assert gen["pad_token_id"] == processor.tokenizer.pad_token_id
+
+
+def test_bad_preset_and_patch():
+    with pytest.raises(ValueError, match="unknown preset"):
+        build_model("huge", COLOURS, SHAPES, 32)
+    with pytest.raises(ValueError, match="not a multiple of patch_size"):
+        check_preset(PRESETS["tiny"], 36)
+
+
+def test_small_is_larger():
+    tiny, _ = build_model("tiny", COLOURS, SHAPES, 32)
+    small, _ = build_model("small", COLOURS, SHAPES, 32)
+    n_t = sum(p.numel() for p in tiny.parameters())
+    n_s = sum(p.numel() for p in small.parameters())
+    assert n_s > 2 * n_t
