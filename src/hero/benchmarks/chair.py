@@ -1,7 +1,7 @@
 """CHAIR scoring, identical to LisaAnne/Hallucination ``utils/chair.py`` except for its NLP tools.
 
 Spec: ``../shared/benchmarks/specs/chair.md``. Per caption: lower-case, tokenize, singularise every token, merge
-the bigrams of ``DOUBLE_WORDS`` left to right, drop every "seat" when "toilet" is present, keep the words of the
+the bigrams of ``DOUBLE_WORDS`` left to right (plus, opt-in, the synonym file's two-word entries), drop every "seat" when "toilet" is present, keep the words of the
 synonym vocabulary and map each to its node word (a word listed on several lines maps to the last line). A
 mention is hallucinated when its node word is not among the image's ground-truth objects (COCO instance
 categories ∪ objects mentioned in its reference captions, found by the same procedure).
@@ -82,9 +82,14 @@ def singularize(word: str) -> str:
 
 
 class Synonyms:
-    """``synonyms.txt``: one COCO category per line, ``', '``-separated, the first item is the node word."""
+    """``synonyms.txt``: one COCO category per line, ``', '``-separated, the first item is the node word.
 
-    def __init__(self, lines: Iterable[str]):
+    ``synonym_bigrams=True`` (opt-in, not official) also merges the file's two-word entries like the official
+    double words (`synonym_bigram_table`), so vocabularies of multi-word categories ("red circle, red circles")
+    are found; default False keeps the official fixed table (`DOUBLE_WORDS`) only.
+    """
+
+    def __init__(self, lines: Iterable[str], synonym_bigrams: bool = False):
         self.vocab: set[str] = set()
         self.node: dict[str, str] = {}
         for line in lines:
@@ -92,10 +97,27 @@ class Synonyms:
             self.vocab.update(items)
             for item in items:
                 self.node[item] = items[0]
+        self.double_words = ({**synonym_bigram_table(self.node), **DOUBLE_WORDS} if synonym_bigrams
+                             else DOUBLE_WORDS)
 
     @classmethod
-    def from_text(cls, text: str) -> "Synonyms":
-        return cls(text.splitlines())
+    def from_text(cls, text: str, synonym_bigrams: bool = False) -> "Synonyms":
+        return cls(text.splitlines(), synonym_bigrams)
+
+
+def synonym_bigram_table(entries: Iterable[str]) -> dict[str, str]:
+    """Bigram table for the two-word synonym entries: singularised, lower-cased pair -> the entry itself (first
+    entry wins), as the official table maps "motor bike" -> "motor bike" and "wine glas" -> "wine glass".
+
+    >>> synonym_bigram_table(["red circle", "red circles", "dog", "motor  bike"])
+    {'red circle': 'red circle'}
+    """
+    table: dict[str, str] = {}
+    for entry in entries:
+        words = entry.split(" ")
+        if len(words) == 2 and all(words):
+            table.setdefault(" ".join(singularize(w) for w in entry.lower().split(" ")), entry)
+    return table
 
 
 def caption_to_words(caption: str, synonyms: Synonyms) -> tuple[list[str], list[str], list[int], list[str]]:
@@ -105,8 +127,8 @@ def caption_to_words(caption: str, synonyms: Synonyms) -> tuple[list[str], list[
     i = 0
     while i < len(words):
         pair = " ".join(words[i:i + 2])
-        if pair in DOUBLE_WORDS:
-            merged.append(DOUBLE_WORDS[pair])
+        if pair in synonyms.double_words:
+            merged.append(synonyms.double_words[pair])
             i += 2
         else:
             merged.append(words[i])
