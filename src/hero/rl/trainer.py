@@ -169,7 +169,8 @@ class HeroGRPOTrainer(GRPOTrainer):
 
     def _hero_weigh(self, adv: torch.Tensor, entropy: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         """Advantages (B,) × the entropy-aware weight, for the rows `real` (B,) (others: padding / gated). Logs
-        hero/weight_mean and hero/entropy_{wrong,right} over the real rows of all ranks. Softmax weights need whole
+        hero/weight_mean, hero/entropy_{wrong,right} (A < 0 / A > 0) and hero/entropy_missing_frac (no answer token:
+        neutral weight) over the real rows of all ranks. Softmax weights need whole
         groups in order, i.e. the unshuffled generation batch."""
         a, G = self.args, self.num_generations
         A, H = self.accelerator.gather(adv), self.accelerator.gather(entropy)  # (N,), (N,)
@@ -183,6 +184,7 @@ class HeroGRPOTrainer(GRPOTrainer):
         m = self._metrics["train"]
         if w is not None:
             m["hero/weight_mean"].append(w[kept].mean().item() if kept.any() else float("nan"))
+        m["hero/entropy_missing_frac"].append(torch.isnan(H[kept]).float().mean().item() if kept.any() else 0.0)
         for name, sel in (("hero/entropy_wrong", kept & (A < 0)), ("hero/entropy_right", kept & (A > 0))):
             m[name].append(torch.nanmean(H[sel]).item() if sel.any() else float("nan"))
         if w is None:
