@@ -1,0 +1,210 @@
+"""Batched yes/no scoring of (image, question) pairs with any Hugging Face image-text-to-text model.
+
+Answer-style models: one forward pass per batch; the answer position is the first generated position, which with
+left padding is the last column for every row. CoT models: batched generation (greedy or sampled), then the
+position right after the last "Answer:" in each reasoning is located and the whole batch is scored teacher-forced
+in one more forward pass. Probabilities are the model's own (temperature 1) at that position; the temperature
+only changes what is generated. Per-sample Python is limited to text parsing of CoT outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from hero.scoring import core
+
+
+@dataclass
+class ScoreRequest:
+    """One question: its id, the image (a PIL image, or a path to load) and the question text."""
+
+    id: str
+    image: object
+    question: str
+    image_id: str = ""
+    """Key that seeds the image's degradation (default: the file name or the id): same image, same noise."""
+
+
+@dataclass
+class ScoringConfig:
+    """How to score."""
+
+    mode: str = "answer"
+    """'answer': the answer is the first generated token; 'cot': generate reasoning, answer after 'Answer:'."""
+    temperature: float = 0.0
+    """0 = greedy; > 0 = sampling at this temperature."""
+    max_new_tokens: int = 64
+    """Longest CoT generation (answer mode generates nothing)."""
+    batch_size: int = 64
+    """Questions per forward pass."""
+    degrade: str | None = None
+    """A hero.degrade spec applied on the fly ('noise:30', 'blur:1.5', ...); None or 'noise:0' = clean."""
+    seed: int = 0
+    """Seeds the degradation (with each image id) and the sampling."""
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("answer", "cot"):
+            raise ValueError(f"mode={self.mode!r}; use 'answer' (yes/no first) or 'cot' (reasoning then 'Answer:')")
+        if self.temperature < 0:
+            raise ValueError(f"temperature={self.temperature} must be ≥ 0 (0 = greedy)")
+        if self.batch_size < 1 or self.max_new_tokens < 1:
+            raise ValueError("batch_size and max_new_tokens must be ≥ 1")
+
+
+@dataclass
+class ScoringRun:
+    """Per-sample results (contract fields) in request order for the good requests, and the bad ones."""
+
+    samples: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    """{"id", "file", "error"} for every request whose image could not be read; those are not scored."""
+
+    @property
+    def n_unparseable(self) -> int:
+        return sum(s["parse_status"] == "unparseable" for s in self.samples)
+
+
+def _derived_seed(seed: int, key: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{seed}|{key}".encode()).digest()[:8], "little") & (2**63 - 1)
+
+
+class Scorer:
+    """Holds a model + processor and scores batches. Build with `hero.scoring.load_scorer(path)` or directly."""
+
+    def __init__(self, model, processor, cfg: ScoringConfig | None = None):
+        self.model, self.processor = model.eval(), processor
+        self.cfg = cfg or ScoringConfig()
+        self.tok = processor.tokenizer
+        self.tok.padding_side = "left"
+        vocab = self.tok.get_vocab()
+        self.yes_ids = core.answer_token_ids(vocab, "yes")
+        self.no_ids = core.answer_token_ids(vocab, "no")
+        if not self.yes_ids or not self.no_ids:
+            raise ValueError("the tokenizer has no 'yes' or no 'no' token (any case/space variant); cannot score")
+        self.eos_ids = _eos_ids(model, self.tok)
+        self.marker_ids = self.tok(" " + core.ANSWER_MARKER, add_special_tokens=False)["input_ids"]
+
+    # -- inputs ------------------------------------------------------------------------------------------------
+    def prompt(self, question: str) -> str:
+        msg = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
+        return self.processor.apply_chat_template(msg, add_generation_prompt=True)
+
+    def load_images(self, requests: Sequence[ScoreRequest]):
+        """(good requests, their PIL images after degradation, errors for the unreadable ones)."""
+        from PIL import Image
+
+        from hero import degrade
+
+        good, images, errors = [], [], []
+        for r in requests:
+            try:
+                img = r.image if isinstance(r.image, Image.Image) else _open_image(r.image)
+            except Exception as e:  # noqa: BLE001 - any decoder failure is reported per file
+                errors.append({"id": r.id, "file": str(r.image), "error": f"{type(e).__name__}: {e}"})
+                continue
+            img = img.convert("RGB")
+            if self.cfg.degrade:
+                key = r.image_id or (str(r.image) if not isinstance(r.image, Image.Image) else r.id)
+                img = degrade.apply(img, self.cfg.degrade, seed=self.cfg.seed, image_id=key)
+            good.append(r)
+            images.append(img)
+        return good, images, errors
+
+    def encode(self, questions: Sequence[str], images) -> dict:
+        return self.processor(text=[self.prompt(q) for q in questions], images=list(images), padding=True,
+                              return_tensors="pt")
+
+    # -- scoring ------------------------------------------------------------------------------------------------
+    def score(self, requests: Sequence[ScoreRequest]) -> ScoringRun:
+        """Score all requests in batches of cfg.batch_size; unreadable images are collected, not fatal."""
+        run = ScoringRun()
+        for s in range(0, len(requests), self.cfg.batch_size):
+            good, images, errors = self.load_images(requests[s: s + self.cfg.batch_size])
+            run.errors += errors
+            if good:
+                run.samples += self.score_batch(good, images)
+        return run
+
+    @torch.inference_mode()
+    def score_batch(self, requests: Sequence[ScoreRequest], images) -> list[dict]:
+        enc = self.encode([r.question for r in requests], images)
+        seed = _derived_seed(self.cfg.seed, "|".join(r.id for r in requests))
+        if self.cfg.mode == "answer":
+            logits = self._last_logits(enc["input_ids"], enc["attention_mask"], enc["pixel_values"])  # (B, V)
+            answers = self._first_token_answers(logits, [r.id for r in requests])
+            reasoning, status = [None] * len(requests), ["ok" if a else "unparseable" for a in answers]
+        else:
+            logits, answers, reasoning, status = self._cot(enc, seed)
+        log_p = torch.log_softmax(logits.float(), dim=-1)  # (B, V)
+        p_yes, p_no = core.yes_no_mass(log_p, self.yes_ids, self.no_ids)  # (B,), (B,)
+        h_bin = core.binary_entropy(p_yes, p_no)  # (B,)
+        h_full = core.full_entropy(logits)  # (B,)
+        return [{"id": r.id, "answer": a, "p_yes": float(py), "p_no": float(pn), "entropy_binary": float(hb),
+                 "entropy_full": float(hf), "reasoning": rs, "parse_status": st}
+                for r, a, py, pn, hb, hf, rs, st in zip(requests, answers, p_yes.tolist(), p_no.tolist(),
+                                                         h_bin.tolist(), h_full.tolist(), reasoning, status)]
+
+    def _last_logits(self, ids: torch.Tensor, mask: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
+        """Next-token logits after the last column of a left-padded batch. (B, T) → (B, V)."""
+        position_ids = (mask.cumsum(-1) - 1).clamp_min(0)  # (B, T): pads do not shift real positions
+        out = self.model(input_ids=ids, attention_mask=mask, pixel_values=pixels.to(self.model.dtype),
+                         position_ids=position_ids, logits_to_keep=1)
+        return out.logits[:, -1].float()
+
+    def _first_token_answers(self, logits: torch.Tensor, ids: Sequence[str]) -> list[str]:
+        """Greedy (argmax over the full vocabulary) or sampled first token, mapped to yes/no/''.
+
+        Sampling uses the Gumbel-max trick with noise seeded per sample by (seed, id), so a sample's draw does not
+        depend on the batch it is in (a resumed run equals an uninterrupted one)."""
+        if self.cfg.temperature > 0:
+            V = logits.shape[-1]
+            u = torch.stack([torch.rand(V, generator=torch.Generator().manual_seed(_derived_seed(self.cfg.seed, i)))
+                             for i in ids]).clamp(1e-12, 1 - 1e-12)  # (B, V)
+            tokens = (logits / self.cfg.temperature - torch.log(-torch.log(u))).argmax(-1)  # (B,)
+        else:
+            tokens = logits.argmax(-1)  # (B,)
+        yes, no = set(self.yes_ids), set(self.no_ids)
+        return ["yes" if t in yes else "no" if t in no else "" for t in tokens.tolist()]
+
+    def _cot(self, enc: dict, seed: int):
+        """Generate reasoning, locate the answer position, score it teacher-forced. → logits (B, V), answers,
+        reasoning texts, parse statuses."""
+        from hero.scoring.cot import answer_prefixes, generate
+
+        gen_ids = generate(self.model, enc, self.cfg, self.eos_ids, self.tok.pad_token_id, seed)  # list of lists
+        prefixes, answers, reasoning, status = answer_prefixes(gen_ids, self.tok, self.marker_ids)
+        prompt_rows = [row[m.bool()].tolist() for row, m in zip(enc["input_ids"], enc["attention_mask"])]
+        rows = [p + g for p, g in zip(prompt_rows, prefixes)]
+        ids, mask = _left_pad(rows, self.tok.pad_token_id)
+        logits = self._last_logits(ids, mask, enc["pixel_values"])
+        return logits, answers, reasoning, status
+
+
+def _open_image(path):
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.load()
+        return im.copy()
+
+
+def _eos_ids(model, tok) -> list[int]:
+    eos = getattr(model.generation_config, "eos_token_id", None) or tok.eos_token_id
+    eos = eos if isinstance(eos, list) else [eos]
+    return [int(e) for e in eos if e is not None]
+
+
+def _left_pad(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Lists of ids → left-padded ids (B, T) and attention mask (B, T)."""
+    T = max(len(r) for r in rows)
+    ids = torch.full((len(rows), T), pad_id, dtype=torch.long)  # (B, T)
+    mask = torch.zeros((len(rows), T), dtype=torch.long)  # (B, T)
+    for b, r in enumerate(rows):
+        if r:
+            ids[b, T - len(r):] = torch.tensor(r, dtype=torch.long)
+            mask[b, T - len(r):] = 1
+    return ids, mask
