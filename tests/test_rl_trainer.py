@@ -252,3 +252,35 @@ def test_two_processes_uneven_gate(tmp_path):
     assert b0 == b1 and s0 == s1 == 4
     assert any(0 < g < 1 for g in result["gated"])
     assert any(c0 != c1 for c0, c1 in result["counts"]), result["counts"]  # ranks kept different row counts
+
+
+def test_gated_rows_skip_trls_no_grad_passes(tmp_path, monkeypatch):
+    from trl import GRPOTrainer
+
+    prompts = ["is there a red circle in the image ?", "is there a red square in the image ?"]
+    batch = [{"prompt": p, "answer": "yes"} for p in prompts for _ in range(8)]
+    cfg = dict(reward=half_constant_reward, per_device_train_batch_size=8, steps_per_generation=2)
+    plain = tiny_trainer(tmp_path / "g", hero=False, **cfg)
+    hero = tiny_trainer(tmp_path / "h", weight_mode="neg_exp", balancer="fixed", **cfg)
+    assert hero._hero_entropy_plan() == "capture" and hero._hero_early_gate_ok()
+    plain.model.train(), hero.model.train()
+    torch.manual_seed(1)
+    a = plain._generate_and_score_completions(batch)
+    seen = []
+    original = GRPOTrainer._get_per_token_logps_and_entropies
+
+    def spy(self, model, input_ids, *args, **kwargs):
+        seen.append((torch.is_grad_enabled(), model is self.model, input_ids.size(0)))
+        return original(self, model, input_ids, *args, **kwargs)
+
+    monkeypatch.setattr(GRPOTrainer, "_get_per_token_logps_and_entropies", spy)
+    torch.manual_seed(1)
+    b = hero._generate_and_score_completions(batch)
+    # TRL's old-logps (policy) and reference passes each ran on the 8 rows of the kept group only
+    assert seen == [(False, True, 8), (False, False, 8)]
+    assert b["completion_ids"].size(0) == 8 and torch.equal(b["completion_ids"], a["completion_ids"][8:])
+    for key in ("old_per_token_logps", "ref_per_token_logps"):
+        assert torch.allclose(b[key], a[key][8:], atol=1e-6), key
+    h = reference_answer_entropy(hero, b)  # entropy captured from the kept-rows old-logps pass
+    adv = a["advantages"][8:]
+    assert torch.allclose(b["advantages"], adv * core.neg_exp_weights(h, adv), atol=1e-5)

@@ -29,6 +29,7 @@ def test_trl_version_is_the_pinned_one():
     [
         ("_calculate_rewards", ["self", "inputs", "prompts", "completions", "completion_ids_list"]),
         ("_generate_and_score_completions", ["self", "inputs"]),
+        ("_generate", ["self", "prompts"]),
         ("_prepare_inputs", ["self", "generation_batch"]),
         ("compute_loss", ["self", "model", "inputs", "return_outputs", "num_items_in_batch"]),
         ("_compute_loss", ["self", "model", "inputs"]),
@@ -61,6 +62,12 @@ def test_source_facts_the_trainer_relies_on():
         "ref_per_token_logps, _, _ = self._get_per_token_logps_and_entropies(") < gen.index("self._calculate_rewards(")
     assert "self.model,\n" in gen[gen.index("old_per_token_logps, _, _ ="):][:200]
     assert "if self.beta != 0.0:" in gen
+    # early gate: rewards computed inside _generate from (inputs, prompts, completions, completion_ids) are what
+    # TRL's own call would compute — same objects, same order
+    assert gen.index(") = self._generate(prompts)") < gen.index("old_per_token_logps, _, _ =")
+    assert "self._calculate_rewards(inputs, prompts, completions, completion_ids_list)" in gen
+    assert ("return prompt_ids, completion_ids, tool_mask, completions, logprobs, extra_fields, images, tool_images"
+            in src(GRPOTrainer._generate))
     loss = src(GRPOTrainer._compute_loss)
     assert 'advantages = inputs["advantages"]' in loss and "advantages.unsqueeze(1)" in loss
     # plan "loss": HERO weighs inside the gradient forward, so TRL must read the advantages only after it
@@ -84,7 +91,8 @@ def test_source_facts_the_trainer_relies_on():
 def test_runtime_outputs_and_attributes(tmp_path):
     t = tiny_trainer(tmp_path, hero=False)
     for attr in ("beta", "num_generations", "reward_weights", "temperature", "_tokenizer", "use_vllm",
-                 "vllm_importance_sampling_correction", "num_iterations", "_metrics", "ref_model"):
+                 "vllm_importance_sampling_correction", "num_iterations", "_metrics", "ref_model", "rollout_func",
+                 "tools", "environment_factories"):
         assert hasattr(t, attr), attr
     assert t.ref_model is not None  # built because beta != 0 at construction
     t.model.train()

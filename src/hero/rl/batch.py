@@ -72,3 +72,24 @@ def loss_mask(batch: dict) -> torch.Tensor:
 def loss_tokens(batch: dict) -> torch.Tensor:
     """Number of loss tokens in the local batch (0-dim)."""
     return loss_mask(batch).sum()
+
+
+def scatter_rows(x: torch.Tensor, index: torch.Tensor, total: int) -> torch.Tensor:
+    """Rows x (n, ...) placed at `index` (n,) of a zero tensor (total, ...)."""
+    return x.new_zeros((total, *x.shape[1:])).index_copy(0, index.to(x.device), x)
+
+
+def kept_rows_only(fn, keep: torch.Tensor, input_ids, attention_mask, logits_to_keep: int, kwargs: dict,
+                   row_keys: tuple[str, ...]):
+    """Run a TRL log-prob pass `fn(input_ids, attention_mask, logits_to_keep, **kwargs) -> (logps, ent, aux)` on
+    the rows keep (B,) only; gated rows come back as zeros (B, C). No row kept → no forward at all."""
+    B = input_ids.size(0)
+    index = keep.nonzero().squeeze(1)  # (n,)
+    if index.numel() == 0:
+        zeros = torch.zeros(B, logits_to_keep, device=input_ids.device)  # (B, C)
+        return zeros, (zeros.clone() if kwargs.get("compute_entropy") else None), None
+    per_row = {k: kwargs[k] for k in row_keys if kwargs.get(k) is not None}  # TRL splits on key presence
+    sub = select_rows({"input_ids": input_ids, "attention_mask": attention_mask, **per_row}, index)
+    rest = {k: v for k, v in kwargs.items() if k not in per_row}
+    logps, ent, aux = fn(sub.pop("input_ids"), sub.pop("attention_mask"), logits_to_keep, **sub, **rest)
+    return scatter_rows(logps, index, B), (None if ent is None else scatter_rows(ent, index, B)), aux

@@ -58,17 +58,45 @@ class HeroGRPOTrainer(GRPOTrainer):
         self._hero_rewards = None  # (N_global,) summed rewards of the current generation batch
         self._hero_capture = None  # dict while TRL's old-logps pass may be captured
         self._hero_loss_inputs = None  # the micro-batch whose gradient forward is running (plan "loss")
+        self._hero_early_inputs = None  # generation-batch rows while rewards may be computed right after sampling
+        self._hero_early_rewards = None  # (N, F) rewards computed early, returned to TRL's own call
+        self._hero_keep_local = None  # (B,) gate decision known before TRL's no-grad passes
         self._hero_kl_window: list[float] = []
         self._hero_window_trained = False
         self._hero_warned: set[str] = set()
 
     # ------------------------------------------------------------------ rewards and entropies (no gradient)
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        if self._hero_early_rewards is not None:  # TRL's own call: already computed right after sampling
+            per_func, self._hero_early_rewards = self._hero_early_rewards, None
+            return per_func
         per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)  # (N, F)
         summed = (per_func * self.reward_weights.to(per_func.device).unsqueeze(0)).nansum(dim=1)  # (N,)
         summed[torch.isnan(per_func).all(dim=1)] = float("nan")  # unscorable rows, as TRL marks them
         self._hero_rewards = summed
         return per_func
+
+    def _hero_early_gate_ok(self) -> bool:
+        """Rewards can be computed before TRL's no-grad passes (and gated rows skip them) unless a rollout function,
+        tools, environments or vLLM importance sampling make the rows depend on more than the sampled text."""
+        return (self.args.gate and self.rollout_func is None and not self.tools
+                and self.environment_factories is None and not self.use_vllm)
+
+    def _generate(self, prompts):
+        result = super()._generate(prompts)
+        inputs, self._hero_early_inputs = self._hero_early_inputs, None
+        if inputs is not None:  # score now, so TRL's old-logps and reference passes can skip the gated rows
+            self._hero_early_rewards = self._calculate_rewards(inputs, prompts, result[3], result[1])
+            self._hero_keep_local = self._hero_keep(len(prompts))[0]
+        return result
+
+    def _hero_keep(self, local_rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Gate decision from the gathered rewards: (local keep (B,), keep per group (n_groups,))."""
+        a, G, rewards = self.args, self.num_generations, self._hero_rewards  # rewards (N,)
+        keep_groups = (core.group_keep_mask(rewards, G, a.gate_delta, a.gate_budget) if a.gate
+                       else torch.ones(rewards.numel() // G, dtype=torch.bool, device=rewards.device))
+        start = self.accelerator.process_index * local_rows
+        return keep_groups.repeat_interleave(G)[start : start + local_rows], keep_groups
 
     def _trl_runs_old_logps_pass(self) -> bool:
         """TRL's condition (1.16) for its no-grad policy pass in `_generate_and_score_completions`."""
@@ -88,8 +116,15 @@ class HeroGRPOTrainer(GRPOTrainer):
         return "loss" if a.weight_mode != "softmax" and a.entropy_from_loss_forward else "pass"
 
     def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, *args, **kwargs):
+        keep, grad = self._hero_keep_local, torch.is_grad_enabled()
+        if keep is not None and not grad and not bool(keep.all()):  # TRL's old-logps / reference pass
+            self._hero_keep_local = None
+            try:
+                fn = lambda *a, **k: self._get_per_token_logps_and_entropies(model, *a, **k)  # noqa: E731
+                return rows.kept_rows_only(fn, keep, input_ids, attention_mask, logits_to_keep, kwargs, _FORWARD_KEYS)
+            finally:
+                self._hero_keep_local = keep
         capture, loss_inputs = self._hero_capture, self._hero_loss_inputs
-        grad = torch.is_grad_enabled()
         if not ((capture is not None and model is self.model and not grad) or (loss_inputs is not None and grad)):
             return super()._get_per_token_logps_and_entropies(model, input_ids, attention_mask, logits_to_keep,
                                                               *args, **kwargs)
@@ -138,24 +173,28 @@ class HeroGRPOTrainer(GRPOTrainer):
             return super()._generate_and_score_completions(inputs)
         plan = self._hero_entropy_plan()
         capture = self._hero_capture = {} if plan == "capture" else None
-        out = super()._generate_and_score_completions(inputs)
-        self._hero_capture = None
-        a, G = self.args, self.num_generations
+        self._hero_early_inputs = inputs if self._hero_early_gate_ok() else None
+        try:
+            out = super()._generate_and_score_completions(inputs)
+        finally:
+            early = self._hero_keep_local is not None
+            self._hero_capture = self._hero_early_inputs = self._hero_early_rewards = self._hero_keep_local = None
         B = out["advantages"].size(0)
-        local = slice(self.accelerator.process_index * B, (self.accelerator.process_index + 1) * B)
-        rewards = self._hero_rewards  # (N,)
-        keep_groups = (core.group_keep_mask(rewards, G, a.gate_delta, a.gate_budget) if a.gate
-                       else torch.ones(rewards.numel() // G, dtype=torch.bool, device=rewards.device))
+        keep, keep_groups = self._hero_keep(B)
+        keep = keep.to(out["advantages"].device)  # (B,)
         self._metrics["train"]["hero/gated_frac"].append(1.0 - keep_groups.float().mean().item())
-        keep = keep_groups.repeat_interleave(G)[local].to(out["advantages"].device)  # (B,)
         if plan in ("capture", "pass"):
             entropy = torch.full((B,), float("nan"), device=keep.device)  # (B,)
-            if capture:  # TRL's old-logps pass ran over every row: free
+            kept = keep.nonzero().squeeze(1)
+            if capture and early:  # TRL's old-logps pass ran over the kept rows only: free
+                entropy[keep] = self._hero_row_entropy(rows.select_rows(out, kept), capture["token_entropies"],
+                                                       capture["answer_logits"])
+            elif capture:  # ... over every row
                 entropy = self._hero_row_entropy(out, capture["token_entropies"], capture["answer_logits"])
             elif keep.any():  # one extra no-grad pass over the kept rows only
-                entropy[keep] = self._hero_extra_pass(rows.select_rows(out, keep.nonzero().squeeze(1)))
+                entropy[keep] = self._hero_extra_pass(rows.select_rows(out, kept))
             out["advantages"] = self._hero_weigh(out["advantages"], entropy, keep)
-        out = self._hero_drop(out, keep) if a.gate else {**out, "hero_real": torch.ones_like(keep)}
+        out = self._hero_drop(out, keep) if self.args.gate else {**out, "hero_real": torch.ones_like(keep)}
         if plan == "loss":  # weighed per micro-batch in the gradient forward
             out["hero_raw_advantages"] = out["advantages"]
         return out
