@@ -1,0 +1,123 @@
+"""`hero eval world`: every benchmark on one split of the embedded world, in one run folder, one results.json.
+
+Steps: export the split in AMBER and COCO formats (`hero.benchmarks.world_export`) to RUN/data/{amber,coco}; then
+POPE (the world's three splits, DIR/<split>/pope/world_<split>_pope_*.json), AMBER type a (discriminative and
+generative), CHAIR with the synonym-bigram option (the world's categories are bigrams such as "red circle"), and
+optionally THRONE with the rule-based judge. All share RUN/generations.jsonl (captions are generated once for
+AMBER and CHAIR) and the model is loaded at most once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hero.evaluation.config import AmberEvalConfig, ChairEvalConfig, PopeEvalConfig, ThroneEvalConfig
+from hero.evaluation.generate import DecodingConfig, load_generator
+from hero.io import InputError, write_json_atomic
+
+SCHEMA = "hero.eval.world/1"
+
+
+@dataclass
+class WorldEvalConfig:
+    """`hero eval world`."""
+
+    model: str
+    """Model folder (Hugging Face format)."""
+    world: str
+    """Built world folder (`hero world build`)."""
+    out: str
+    """Run folder: data/ (exports), generations.jsonl, pope/, amber/, chair/, [throne/], results.json."""
+    split: str = "test"
+    """World split to evaluate: val or test (the splits with POPE files)."""
+    decoding: DecodingConfig = field(default_factory=DecodingConfig)
+    """Decoding settings."""
+    limit: int | None = None
+    """Evaluate only the first N items of each benchmark (per POPE split)."""
+    throne: bool = False
+    """Also run THRONE with the rule-based judge."""
+    similarity_model: str = "en_core_web_md"
+    """spaCy model of AMBER's generative metrics."""
+
+    def __post_init__(self) -> None:
+        from hero.world.build import POPE_SPLITS, load_world
+
+        if not (Path(self.model) / "config.json").is_file():
+            raise InputError(f"{self.model}: not a Hugging Face model folder (no config.json) (--model)")
+        if self.split not in POPE_SPLITS:
+            raise ValueError(f"--split {self.split!r}: choose one of {', '.join(POPE_SPLITS)} (the splits with POPE "
+                             "question files)")
+        _, meta = load_world(self.world)
+        if not meta.get("splits", {}).get(self.split):
+            raise InputError(f"{self.world}: split {self.split!r} has no images; rebuild the world with "
+                             f"{self.split}_images > 0")
+        if not str(self.out or "").strip():
+            raise ValueError("--out is required")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"--limit {self.limit} must be ≥ 1")
+
+
+def _once(factory):
+    """A factory that builds its object on the first call and returns the same one afterwards."""
+    held = []
+
+    def make():
+        if not held:
+            held.append(factory())
+        return held[0]
+
+    return make
+
+
+def run_world(cfg: WorldEvalConfig, progress: bool = False) -> dict:
+    """Run every benchmark on the world split; write and return results.json's content."""
+    from hero.benchmarks.pope import STRATEGIES
+    from hero.benchmarks.world_export import export_amber, export_coco
+    from hero.evaluation.tasks import run_amber, run_chair, run_pope
+    from hero.evaluation.throne import run_throne
+    from hero.world.build import pope_path
+
+    out, world = Path(cfg.out), Path(cfg.world)
+    amber_dir, coco_dir = out / "data" / "amber", out / "data" / "coco"
+    export_amber(world, cfg.split, amber_dir)
+    coco_files = export_coco(world, cfg.split, coco_dir)
+    images = str(world / cfg.split / "images")
+    common = {"model": cfg.model, "images": images, "out": cfg.out, "decoding": cfg.decoding, "limit": cfg.limit}
+    make = _once(lambda: load_generator(cfg.model, cfg.decoding, images))
+    pope_files = [str(pope_path(world, cfg.split, s)) for s in STRATEGIES]
+    results = {"schema": SCHEMA, "model": str(Path(cfg.model).resolve()), "world": str(world.resolve()),
+               "split": cfg.split, "decoding": cfg.decoding.identity(), "limit": cfg.limit}
+    results["pope"] = run_pope(PopeEvalConfig(**common, questions=pope_files), progress, make)
+    results["amber"] = run_amber(AmberEvalConfig(**common, queries=str(amber_dir / "query_all.json"),
+                                                 amber_data=str(amber_dir), eval_type="a",
+                                                 similarity_model=cfg.similarity_model), progress, make)
+    results["chair"] = run_chair(ChairEvalConfig(**common, coco=str(coco_dir), synonym_bigrams=True), progress, make)
+    if cfg.throne:
+        results["throne"] = run_throne(ThroneEvalConfig(**common, coco_annotations=coco_files["instances"],
+                                                        judges=["rule"]), progress, make)
+    results["style"] = results["pope"]["style"]
+    write_json_atomic(out / "results.json", results)
+    return results
+
+
+def evaluate_world(model_dir, world_dir, out_dir, *, split: str = "test", limit: int | None = None,
+                   throne: bool = False, progress: bool = False, similarity_model: str = "en_core_web_md",
+                   **decoding) -> dict:
+    """POPE (3 splits), AMBER (d + g), CHAIR (and optionally THRONE) of a model on a world split → results.json.
+
+    `decoding` holds `DecodingConfig` fields: decoding="greedy"|"sample"|"vcd", temperature, vcd_alpha, vcd_beta,
+    vcd_step, noise, max_new_tokens, batch_size, seed. Rerunning with the same out_dir resumes; another model or
+    other settings in the same out_dir are refused.
+    """
+    try:
+        dec = DecodingConfig(**decoding)
+    except TypeError:
+        from dataclasses import fields
+
+        raise ValueError(f"evaluate_world: unknown decoding setting(s) {sorted(decoding)}; known: "
+                         f"{[f.name for f in fields(DecodingConfig)]}") from None
+    cfg = WorldEvalConfig(model=str(model_dir), world=str(world_dir), out=str(out_dir), split=split,
+                          decoding=dec, limit=limit, throne=throne,
+                          similarity_model=similarity_model)
+    return run_world(cfg, progress)
