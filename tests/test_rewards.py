@@ -124,3 +124,24 @@ def test_nli_reward_refuses_unmappable_labels():
     model, tok = tiny_nli({0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"})
     with pytest.raises(ValueError, match="LABEL_0"):
         NLIReward(model, tok)
+
+
+def test_guard_reward_funcs_wraps_plain_callables_only():
+    import functools
+
+    from hero.rewards.checks import guard_reward_funcs
+
+    async def later(prompts, completions, **kw):
+        return [0.0]
+
+    def plain(prompts, completions, **kw):
+        return [math.inf]
+
+    v = YesNoReward()
+    g = guard_reward_funcs(["some/model-id", later, plain, v, functools.partial(plain)])
+    assert g[0] == "some/model-id" and g[1] is later
+    assert isinstance(g[2], checked) and (g[2].low, g[2].high) == (-math.inf, math.inf)
+    assert isinstance(g[3], checked) and (g[3].low, g[3].high) == (0.0, 1.0) and g[3].__name__ == "yes_no_exact"
+    with pytest.raises(ValueError, match="'plain' returned inf for sample 0"):
+        g[4](["q"], ["a"])
+    assert guard_reward_funcs(None) is None and isinstance(guard_reward_funcs(plain), checked)

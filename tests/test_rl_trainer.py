@@ -284,3 +284,13 @@ def test_gated_rows_skip_trls_no_grad_passes(tmp_path, monkeypatch):
     h = reference_answer_entropy(hero, b)  # entropy captured from the kept-rows old-logps pass
     adv = a["advantages"][8:]
     assert torch.allclose(b["advantages"], adv * core.neg_exp_weights(h, adv), atol=1e-5)
+
+
+def test_nan_reward_is_an_error_naming_function_and_sample(tmp_path):
+    def broken_reward(prompts, completions, **kwargs):
+        return [0.0] * 3 + [math.nan] + [1.0] * (len(prompts) - 4)
+
+    hero = tiny_trainer(tmp_path, reward=broken_reward)
+    hero.model.train()
+    with pytest.raises(ValueError, match=r"'broken_reward' returned nan for sample 3 \(prompt 'is there a"):
+        hero._generate_and_score_completions(generation_batch())

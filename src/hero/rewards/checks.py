@@ -43,6 +43,15 @@ def validate_rewards(name: str, rewards: list, prompts: list, completions: list,
             )
 
 
+def callable_name(func) -> str:
+    """A reward function's display name as TRL derives it: partials unwrapped, instances by `__name__` or class."""
+    import functools
+
+    while isinstance(func, functools.partial):
+        func = func.func
+    return getattr(func, "__name__", type(func).__name__)
+
+
 class checked:  # noqa: N801 - used like a function: checked(f, 0, 1)
     """Wrap `func` so its rewards are validated against the declared range [low, high]; keeps `func`'s name for
     TRL's logs (`rewards/<name>/mean`)."""
@@ -51,9 +60,31 @@ class checked:  # noqa: N801 - used like a function: checked(f, 0, 1)
         if not low < high:
             raise ValueError(f"declared reward range [{low}, {high}] is empty; need low < high")
         self.func, self.low, self.high = func, low, high
-        self.__name__ = name or getattr(func, "__name__", type(func).__name__)
+        self.__name__ = name or callable_name(func)
 
     def __call__(self, prompts, completions, **kwargs):
         rewards = list(self.func(prompts=prompts, completions=completions, **kwargs))
         validate_rewards(self.__name__, rewards, prompts, completions, self.low, self.high)
         return rewards
+
+
+def guard_reward_funcs(funcs):
+    """Wrap each plain reward callable in `checked`: its declared range from `low` / `high` attributes when it has
+    them (YesNoReward, NLIReward), else (−inf, inf), i.e. NaN/inf only. Model ids (str), reward models (nn.Module),
+    async callables and already-checked functions pass through unchanged. Accepts one function or a list."""
+    import functools
+    import inspect
+
+    def wrap(f):
+        if isinstance(f, (str, checked)) or not callable(f) or hasattr(f, "forward"):
+            return f
+        call = f
+        while isinstance(call, functools.partial):
+            call = call.func
+        if inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(getattr(call, "__call__", None)):
+            return f
+        return checked(f, getattr(f, "low", -math.inf), getattr(f, "high", math.inf))
+
+    if funcs is None:
+        return None
+    return [wrap(f) for f in funcs] if isinstance(funcs, list) else wrap(funcs)

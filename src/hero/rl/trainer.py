@@ -20,6 +20,7 @@ from trl import GRPOTrainer
 from trl.models.utils import disable_gradient_checkpointing
 
 from hero.io import write_json_atomic
+from hero.rewards.checks import guard_reward_funcs
 from hero.rl import batch as rows
 from hero.rl import core
 from hero.rl.balancer import AdaptiveController, BalancerState, FixedController, PIDController
@@ -45,8 +46,9 @@ class HeroGRPOTrainer(GRPOTrainer):
     """GRPOTrainer whose advantages are entropy-weighted, whose zero-variance groups are dropped before the policy
     forward/backward, and whose β follows a KL balancer. Takes the same arguments as GRPOTrainer, with a HeroConfig."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, model, reward_funcs=None, *args, **kwargs):
+        # a NaN/inf (or out-of-declared-range) reward is an error naming the function and the sample
+        super().__init__(model, guard_reward_funcs(reward_funcs), *args, **kwargs)
         if not isinstance(self.args, HeroConfig):
             raise TypeError(f"HeroGRPOTrainer needs args=HeroConfig(...), got {type(self.args).__name__}")
         a = self.args
