@@ -97,6 +97,13 @@ def test_bad_files_are_one_line_errors(setup, tmp_path):
     bad.write_text('{"question_id": 1, "image": "missing.png", "text": "Is there?", "label": "yes"}\n')
     res = runner.invoke(app, args)
     assert res.exit_code == 2 and "missing.png" in res.stderr
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "broken.png").write_bytes(b"not a png")
+    bad.write_text('{"question_id": 1, "image": "broken.png", "text": "Is there?", "label": "yes"}\n')
+    res = runner.invoke(app, ["eval", "pope", "--model", str(model), "--images", str(images), "--out",
+                              str(tmp_path / "run2"), "--questions", str(bad)] + FAST)
+    assert res.exit_code == 2 and "unreadable image" in res.stderr and "broken.png" in res.stderr
     res = runner.invoke(app, ["eval", "world", "--model", str(model), "--world", str(tmp_path), "--out",
                               str(tmp_path / "run")])
     assert res.exit_code == 2 and "not a built world" in res.stderr

@@ -114,6 +114,9 @@ def test_eval_throne_cli_with_rule_and_seq2seq_judges(tmp_path, t5_dir):
     assert len(rule) == 4 and all(len(a) == 3 * 15 for a in rule.values())
     responses = json.loads((tmp_path / "run" / "throne" / "responses" / "responses.json").read_text())
     assert responses["prompts"] == ["Describe this image in detail."] and len(responses["responses"]) == 4
+    t5_file = combined / "evaluations_flan-t5-tiny0.json"
+    stamp = t5_file.stat().st_mtime_ns
+    assert CliRunner().invoke(app, args).exit_code == 0 and t5_file.stat().st_mtime_ns == stamp  # judged once
     bad_args = [a if a != str(t5_dir) else str(tmp_path / "coco") for a in args]  # a folder without a model
     bad = CliRunner().invoke(app, bad_args)
     assert bad.exit_code == 2 and "not a seq2seq judge model" in bad.stderr

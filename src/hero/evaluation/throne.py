@@ -138,8 +138,10 @@ def default_thresholds(v_total: int) -> list[int]:
     return [5, 8, 9] if v_total == 9 else sorted({v_total // 2 + 1, v_total})
 
 
-def _evaluations(cfg: ThroneEvalConfig, ids: list, texts: list[str], cats: list[str], folder: Path) -> list[dict]:
-    """One evaluation dict per judge; a judge's file that already covers these images is reused."""
+def _evaluations(cfg: ThroneEvalConfig, ids: list, texts: list[str], cats: list[str], folder: Path,
+                 reuse: bool) -> list[dict]:
+    """One evaluation dict per judge; with `reuse` (the responses did not change) a judge's file that already covers
+    these images is read back instead of judging again."""
     evals, names = [], set()
     for spec in cfg.judges:
         name = "rule" if spec == "rule" else Path(spec).name
@@ -147,7 +149,7 @@ def _evaluations(cfg: ThroneEvalConfig, ids: list, texts: list[str], cats: list[
             raise InputError(f"--judge: two judges named {name!r}; each judge writes evaluations_<name>.json")
         names.add(name)
         path = folder / f"evaluations_{name}.json"
-        if path.exists():
+        if reuse and path.exists():
             old = read_json(path)
             if isinstance(old, dict) and set(old) == {str(i) for i in ids}:
                 evals.append(old)
@@ -176,9 +178,11 @@ def run_throne(cfg: ThroneEvalConfig, progress: bool = False, make_generator=Non
     out = Path(cfg.out) / "throne"
     texts = [gens[(im["file_name"], cfg.prompt)]["text"] for im in images]
     ids = [im["id"] for im in images]
-    write_json_atomic(out / "responses" / "responses.json",
-                      {"prompts": [cfg.prompt], "responses": [[0, i, t] for i, t in zip(ids, texts)]})
-    evals = _evaluations(cfg, ids, texts, cats, out / "evaluations" / "combined")
+    responses = {"prompts": [cfg.prompt], "responses": [[0, i, t] for i, t in zip(ids, texts)]}
+    resp_path = out / "responses" / "responses.json"
+    same = resp_path.exists() and read_json(resp_path) == responses
+    write_json_atomic(resp_path, responses)
+    evals = _evaluations(cfg, ids, texts, cats, out / "evaluations" / "combined", same)
     taus = cfg.thresholds or default_thresholds(N_FORMATS * len(evals))
     scores = {"benchmark": "throne", "judges": list(cfg.judges), "prompt": cfg.prompt,
               "n_images_not_found": n_missing, "decoding": cfg.decoding.identity()}
