@@ -1,0 +1,44 @@
+"""`hero train sft` — supervised fine-tuning on the world's yes/no questions (answer or CoT) and captions.
+
+    hero train sft --model MODEL_DIR --world WORLD_DIR --style answer|cot --out OUT [--budget-min 5]
+                   [--max-steps N] [--resume]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from hero.cli.common import fail_on_input_errors
+from hero.cli.train import app
+
+
+@app.command("sft")
+@fail_on_input_errors
+def sft(
+    model: Path = typer.Option(..., "--model", help="Model folder (from `hero model init` or an earlier run)."),
+    world: Path = typer.Option(..., "--world", help="World folder from `hero world build`."),
+    style: str = typer.Option(..., "--style", help="answer: targets yes/no; cot: reasoning ending 'Answer: yes|no.'"),
+    out: Path = typer.Option(..., "--out", help="Output folder (model + checkpoints/)."),
+    budget_min: float = typer.Option(5.0, "--budget-min", help="Wall-clock training budget in minutes."),
+    max_steps: int = typer.Option(0, "--max-steps", help="Stop after N steps (0 = budget only)."),
+    batch_size: int = typer.Option(32, "--batch-size", help="Examples per step."),
+    lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate."),
+    caption_frac: float = typer.Option(0.25, "--caption-frac", help="Share of caption examples (auxiliary)."),
+    curriculum: bool = typer.Option(True, "--curriculum/--no-curriculum", help="Grow the world 2×1 → full."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the data stream and training."),
+    save_steps: int = typer.Option(200, "--save-steps", help="Checkpoint every N steps."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in OUT/checkpoints."),
+    threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = default)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Fine-tune with TRL's SFTTrainer within a time budget; writes the model to OUT."""
+    from hero.sft.train import SFTRunConfig, run_sft
+
+    cfg = SFTRunConfig(model=str(model), world=str(world), style=style, out=str(out), budget_min=budget_min,
+                       max_steps=max_steps, batch_size=batch_size, lr=lr, caption_frac=caption_frac,
+                       curriculum=curriculum, seed=seed, save_steps=save_steps, resume=resume, threads=threads,
+                       progress=progress)
+    s = run_sft(cfg)
+    typer.echo(f"trained {s['steps']} steps ({s['examples']} examples) in {s['seconds']}s; model in {s['out']}")

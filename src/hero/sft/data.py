@@ -1,0 +1,139 @@
+"""SFT examples from the embedded world: yes/no existence questions (positives and POPE-style negatives:
+random, popular, adversarial, plus colour–shape "binding" negatives) and captions, rendered on the fly.
+
+Scenes are drawn with `hero.world.scene` from an image stream disjoint from the world's train/val/test splits
+(`SFT_STREAM`), so the SFT set can be as large as the time budget allows without touching held-out images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hero.world.config import WorldConfig
+from hero.world.scene import image_rng, render, sample_scene
+from hero.world.text import CAPTION_PROMPT, answer, caption, cot, question
+
+SFT_STREAM = 100
+"""`image_rng(seed, SFT_STREAM, i)` draws SFT scene i; the world's splits use stream indices 0, 1, 2."""
+NEGATIVE_KINDS = ("random", "popular", "adversarial", "binding")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One SFT example: the image (uint8 H×W×3), the user's text and the assistant's target text."""
+
+    image: np.ndarray
+    prompt: str
+    target: str
+
+
+def world_stats(cfg: WorldConfig, n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Category frequency (C,) and co-occurrence counts (C, C) over n scenes of the SFT stream."""
+    cats = cfg.categories
+    index = {c: i for i, c in enumerate(cats)}
+    freq = np.zeros(len(cats))
+    co = np.zeros((len(cats), len(cats)))
+    for i in range(n):
+        present = [index[o.category] for o in sample_scene(cfg, image_rng(seed, SFT_STREAM + 1, i))]
+        freq[present] += 1
+        for a in present:
+            co[a, present] += 1
+    np.fill_diagonal(co, 0)
+    return freq, co
+
+
+def sub_world(cfg: WorldConfig, n_colours: int, n_shapes: int) -> WorldConfig:
+    """The world restricted to its first n_colours colours and n_shapes shapes (prior pairs inside it kept)."""
+    import dataclasses
+
+    colours, shapes = cfg.colours[:n_colours], cfg.shapes[:n_shapes]
+    cats = {f"{c} {s}" for c in colours for s in shapes}
+    prior = [p for p in cfg.prior if p[0] in cats and p[1] in cats]
+    n_max = min(cfg.max_objects, len(cats))
+    return dataclasses.replace(cfg, colours=list(colours), shapes=list(shapes), prior=prior if n_max >= 2 else [],
+                               max_objects=n_max, min_objects=min(cfg.min_objects, n_max))
+
+
+def _binding_candidates(present: Sequence[str], absent: Sequence[str]) -> list[str]:
+    """Absent categories that share a colour or a shape with a present object (need colour–shape binding)."""
+    colours = {c.split(" ")[0] for c in present}
+    shapes = {c.split(" ")[1] for c in present}
+    return [c for c in absent if c.split(" ")[0] in colours or c.split(" ")[1] in shapes]
+
+
+def pick_negative(kind: str, present: Sequence[str], cats: Sequence[str], freq: np.ndarray, co: np.ndarray,
+                  rng: np.random.Generator) -> str:
+    """An absent category of the given kind. popular: most frequent absent ones; adversarial: the absent ones
+    co-occurring most with the present ones (POPE's definitions); binding: sharing colour or shape."""
+    absent = [c for c in cats if c not in present]
+    idx = np.array([cats.index(c) for c in absent])
+    if kind == "random":
+        return absent[int(rng.integers(len(absent)))]
+    if kind == "binding":
+        cand = _binding_candidates(present, absent) or absent
+        return cand[int(rng.integers(len(cand)))]
+    if kind == "popular":
+        score = freq[idx]
+    elif kind == "adversarial":
+        score = co[[cats.index(c) for c in present]][:, idx].sum(0)
+    else:
+        raise ValueError(f"unknown negative kind {kind!r}; choose from {NEGATIVE_KINDS}")
+    top = np.flatnonzero(score >= np.sort(score)[-min(3, len(score))])  # POPE samples among the top-k (k=3)
+    return absent[int(top[rng.integers(len(top))])]
+
+
+@dataclass
+class ExampleStream:
+    """Endless stream of SFT examples of one style ("answer" or "cot")."""
+
+    cfg: WorldConfig
+    style: str
+    caption_frac: float = 0.25
+    """Fraction of examples that are captioning ("Describe this image.") instead of questions."""
+    seed: int = 0
+    start: int = 0
+    """Index of the next scene to draw (saved in checkpoints so a resumed run continues the stream)."""
+    listing: str = "canonical"
+    """Order of objects in captions and CoT: 'canonical' (the world's category order: a listing is then a set,
+    one presence decision per category) or 'spatial' (left to right, the annotation order)."""
+
+    def __post_init__(self) -> None:
+        self.full_cfg = self.cfg
+        if self.style not in ("answer", "cot"):
+            raise ValueError(f"style={self.style!r}; use 'answer' or 'cot'")
+        if self.listing not in ("canonical", "spatial"):
+            raise ValueError(f"listing={self.listing!r}; use 'canonical' or 'spatial'")
+        if not 0.0 <= self.caption_frac < 1.0:
+            raise ValueError(f"caption_frac={self.caption_frac} must be in [0, 1)")
+        self.freq, self.co = world_stats(self.cfg, seed=self.seed)
+
+    def set_stage(self, n_colours: int, n_shapes: int) -> None:
+        """Restrict scenes and questions to the first n_colours × n_shapes of the world (a curriculum stage)."""
+        self.cfg = sub_world(self.full_cfg, n_colours, n_shapes)
+        self.freq, self.co = world_stats(self.cfg, seed=self.seed)
+
+    def example(self, i: int) -> Example:
+        """Scene i of the stream turned into one example (deterministic in (seed, i))."""
+        rng = image_rng(self.seed, SFT_STREAM, i)
+        objects = sample_scene(self.cfg, rng)
+        image = np.asarray(render(self.cfg, objects))
+        present = [o.category for o in objects]
+        if self.listing == "canonical":
+            present = [c for c in self.cfg.categories if c in present]
+        if rng.random() < self.caption_frac:
+            return Example(image, CAPTION_PROMPT, caption(present))
+        if rng.random() < 0.5 or len(present) == len(self.cfg.categories):  # nothing absent: ask a positive
+            asked = present[int(rng.integers(len(present)))]
+        else:
+            kind = NEGATIVE_KINDS[int(rng.integers(len(NEGATIVE_KINDS)))]
+            asked = pick_negative(kind, present, self.cfg.categories, self.freq, self.co, rng)
+        target = answer(present, asked) if self.style == "answer" else cot(present, asked)
+        return Example(image, question(asked), target)
+
+    def take(self, n: int) -> list[Example]:
+        out = [self.example(i) for i in range(self.start, self.start + n)]
+        self.start += n
+        return out

@@ -1,0 +1,158 @@
+"""`hero train sft`: supervised fine-tuning of a HERO VLM on the world's yes/no questions and captions, with
+TRL's SFTTrainer (custom collator, time budget, curriculum, checkpoints, resume).
+
+Examples are rendered on the fly from an endless scene stream (hero.sft.data); the collator turns stream indices
+into batches, so the dataset is just the index sequence. The learning-rate schedule and the stop condition follow
+the wall-clock budget (or --max-steps, whichever ends first); the clock and the curriculum stage are saved in
+every checkpoint (`hero_state.json`) so a resumed run continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from hero.io import InputError, write_json_atomic
+
+STATE_FILE = "hero_state.json"
+CURRICULUM = ((2, 1), (3, 2), (4, 3), (None, None))
+"""Stages as (colours, shapes) of the world's first colours/shapes; (None, None) is the full world."""
+
+
+@dataclass
+class SFTRunConfig:
+    """Settings of one `hero train sft` run."""
+
+    model: str
+    """Folder of the model to fine-tune (from `hero model init` or an earlier SFT run)."""
+    world: str
+    """World folder (with world.json) from `hero world build`."""
+    style: str
+    """'answer' (targets "yes"/"no") or 'cot' (the world's short chain-of-thought ending "Answer: yes|no.")."""
+    out: str
+    """Output folder: the fine-tuned model + processor, `checkpoints/`, `sft_log.jsonl`."""
+    budget_min: float = 5.0
+    """Wall-clock training budget in minutes (data rendering included, evaluation excluded)."""
+    max_steps: int = 0
+    """Stop after this many optimizer steps (0 = no step limit; the budget still applies)."""
+    batch_size: int = 32
+    """Examples per optimizer step."""
+    lr: float = 2e-3
+    """Peak learning rate (AdamW), linear warm-up then cosine decay over the budget."""
+    warmup_steps: int = 30
+    """Linear warm-up steps."""
+    caption_frac: float = 0.25
+    """Fraction of examples that are captions (an auxiliary target that teaches colour–shape binding)."""
+    curriculum: bool = True
+    """Start on a 2×1 sub-world and grow it (2×1 → 3×2 → 4×3 → full) when probe accuracy ≥ 0.9 or a stage has
+    used its share of the budget."""
+    seed: int = 0
+    """Seeds weights' update order, the example stream and the shuffling."""
+    save_steps: int = 200
+    """Checkpoint every this many steps (the last 2 are kept)."""
+    resume: bool = False
+    """Continue from the newest checkpoint in OUT/checkpoints."""
+    threads: int = 0
+    """torch CPU threads (0 = leave torch's default)."""
+    progress: bool = True
+    """Show a progress bar."""
+
+    def __post_init__(self) -> None:
+        if self.style not in ("answer", "cot"):
+            raise ValueError(f"--style {self.style!r}: use 'answer' or 'cot'")
+        if self.budget_min <= 0:
+            raise ValueError(f"--budget-min {self.budget_min}: must be > 0 minutes")
+        if self.max_steps < 0 or self.batch_size < 1 or self.save_steps < 1:
+            raise ValueError("--max-steps must be ≥ 0, --batch-size and --save-steps ≥ 1")
+        if not 0.0 <= self.caption_frac < 1.0:
+            raise ValueError(f"--caption-frac {self.caption_frac}: must be in [0, 1)")
+        if not self.lr > 0:
+            raise ValueError(f"--lr {self.lr}: must be > 0")
+
+
+def lr_factor(step: int, frac_done: float, warmup: int) -> float:
+    """Linear warm-up over `warmup` steps times cosine decay over the fraction of the run done (clamped to 1).
+    step 0 of warmup 10 → 0.1; frac 0.5 after warm-up → 0.5·(1 + cos(π/2)) = 0.5; frac 1 → 0."""
+    warm = min(1.0, (step + 1) / max(1, warmup))
+    return warm * 0.5 * (1.0 + math.cos(math.pi * min(1.0, max(0.0, frac_done))))
+
+
+class Clock:
+    """Training time used so far (seconds), excluding probe evaluations; survives resume via `hero_state.json`."""
+
+    def __init__(self, budget_s: float, max_steps: int, used_s: float = 0.0):
+        self.budget_s, self.max_steps, self.used = budget_s, max_steps, used_s
+        self._t = None
+        self.step = 0
+
+    def start(self) -> None:
+        self._t = time.perf_counter()
+
+    def pause(self) -> None:
+        if self._t is not None:
+            self.used += time.perf_counter() - self._t
+            self._t = None
+
+    def elapsed(self) -> float:
+        return self.used + (time.perf_counter() - self._t if self._t is not None else 0.0)
+
+    def frac_done(self) -> float:
+        frac = self.elapsed() / self.budget_s
+        if self.max_steps:
+            frac = max(frac, self.step / self.max_steps)
+        return frac
+
+
+def load_world_config(world_dir):
+    from hero.world.config import WorldConfig
+
+    path = Path(world_dir) / "world.json"
+    if not path.exists():
+        raise InputError(f"{path}: not found; build a world with `hero world build --out {world_dir}`")
+    try:
+        return WorldConfig.from_json(path)
+    except (ValueError, TypeError, KeyError) as e:
+        raise InputError(f"{path}: bad world config ({e})") from None
+
+
+def latest_checkpoint(ckpt_dir: Path) -> Path | None:
+    cands = [p for p in ckpt_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+    return max(cands, key=lambda p: int(p.name.split("-")[-1])) if cands else None
+
+
+def read_state(ckpt: Path | None) -> dict:
+    if ckpt is None or not (ckpt / STATE_FILE).exists():
+        return {}
+    return json.loads((ckpt / STATE_FILE).read_text())
+
+
+def run_sft(cfg: SFTRunConfig) -> dict:
+    """Train and save; returns a summary {steps, examples, seconds, stage, out}."""
+    import torch
+
+    from hero.sft.trainer import build_trainer
+
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.set_flush_denormal(True)  # tiny weights/moments drift into denormals and slow CPU math 10×
+    out = Path(cfg.out)
+    ckpt_dir = out / "checkpoints"
+    resume_from = latest_checkpoint(ckpt_dir) if cfg.resume else None
+    if cfg.resume and resume_from is None:
+        raise InputError(f"{ckpt_dir}: --resume given but no checkpoint-* folder there; drop --resume to start")
+    trainer, ctx = build_trainer(cfg, load_world_config(cfg.world), read_state(resume_from))
+    ctx.clock.start()
+    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    ctx.clock.pause()
+    model = trainer.model
+    model.config.hero_style = cfg.style
+    model.config.hero_sft = {k: v for k, v in asdict(cfg).items() if k not in ("progress",)}
+    model.save_pretrained(out)
+    ctx.processor.save_pretrained(out)
+    summary = {"steps": trainer.state.global_step, "examples": ctx.stream_index(trainer.state.global_step),
+               "seconds": round(ctx.clock.elapsed(), 1), "stage": ctx.stage, "out": str(out)}
+    write_json_atomic(out / "sft_summary.json", summary)
+    return summary

@@ -1,0 +1,153 @@
+"""TRL SFTTrainer wiring for `hero train sft`: dataset of stream indices, on-the-fly collator, time-budget
+schedule and stop, curriculum probe, hero_state.json in every checkpoint."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hero.sft.collate import SFTCollator
+from hero.sft.data import ExampleStream
+from hero.sft.train import CURRICULUM, STATE_FILE, Clock, SFTRunConfig, lr_factor
+
+PROBE_SIZE = 128
+PROBE_EVERY = 20
+ADVANCE_AT = 0.9
+
+
+@dataclass
+class RunContext:
+    """Mutable state shared by the collator, the schedule and the callbacks."""
+
+    cfg: SFTRunConfig
+    stream: ExampleStream
+    collator: SFTCollator
+    clock: Clock
+    processor: object
+    stage: int = 0
+    stage_start_s: float = 0.0
+    offset: int = 0
+    """Stream index of step 0 of this (possibly resumed) run's dataloader."""
+    history: list = field(default_factory=list)
+
+    def stream_index(self, step: int) -> int:
+        return step * self.cfg.batch_size
+
+    def set_stage(self, stage: int) -> None:
+        self.stage = stage
+        n_c, n_s = CURRICULUM[stage]
+        world = self.stream.full_cfg
+        self.stream.set_stage(n_c or len(world.colours), n_s or len(world.shapes))
+
+
+class IndexCollator:
+    """Dataset rows {"idx": i} → the SFT batch of stream examples i (rendered now, at the current stage)."""
+
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+
+    def __call__(self, rows):
+        return self.ctx.collator([self.ctx.stream.example(int(r["idx"])) for r in rows])
+
+
+def probe_accuracy(model, ctx: RunContext) -> float:
+    """Fraction of probe examples (current stage, fixed indices) whose target tokens are all argmax-correct under
+    teacher forcing: for 'answer' the yes/no token, for 'cot' the whole reasoning."""
+    exs = [ctx.stream.example(10**9 + i) for i in range(PROBE_SIZE)]
+    exs = [e for e in exs if not e.prompt.startswith("Describe")] or exs
+    batch = ctx.collator(exs)
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                       pixel_values=batch["pixel_values"]).logits  # (B, T, V)
+    model.train(was_training)
+    labels = batch["labels"][:, 1:]  # (B, T-1)
+    pred = logits[:, :-1].argmax(-1)  # (B, T-1)
+    ok = ((pred == labels) | (labels == -100)).all(-1)  # (B,)
+    return ok.float().mean().item()
+
+
+def _make_callback(ctx: RunContext):
+    from transformers import TrainerCallback
+
+    class HeroCallback(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kw):
+            ctx.clock.step = state.global_step
+
+        def on_step_end(self, args, state, control, model=None, **kw):
+            ctx.clock.step = state.global_step
+            if ctx.cfg.curriculum and ctx.stage < len(CURRICULUM) - 1 and state.global_step % PROBE_EVERY == 0:
+                ctx.clock.pause()
+                acc = probe_accuracy(model, ctx)
+                ctx.clock.start()
+                share = ctx.clock.budget_s * 0.2
+                if acc >= ADVANCE_AT or ctx.clock.elapsed() - ctx.stage_start_s > share:
+                    ctx.history.append({"step": state.global_step, "seconds": round(ctx.clock.elapsed(), 1),
+                                        "stage": ctx.stage, "probe_acc": acc})
+                    ctx.set_stage(ctx.stage + 1)
+                    ctx.stage_start_s = ctx.clock.elapsed()
+            if ctx.clock.elapsed() >= ctx.clock.budget_s:
+                control.should_training_stop = True
+                control.should_save = True
+
+        def on_save(self, args, state, control, **kw):
+            ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if ckpt.is_dir():
+                (ckpt / STATE_FILE).write_text(json.dumps({
+                    "seconds": ctx.clock.elapsed(), "stage": ctx.stage, "stage_start_s": ctx.stage_start_s,
+                    "step": state.global_step, "history": ctx.history}))
+
+    return HeroCallback()
+
+
+def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
+    """(SFTTrainer, RunContext) ready to train; `state` is a checkpoint's hero_state.json ({} when fresh)."""
+    import datasets
+    from trl import SFTConfig, SFTTrainer
+
+    from hero.model.build import num_image_tokens
+    from hero.model.load import load_vlm
+
+    model, processor = load_vlm(cfg.model)
+    patch = model.config.vision_config.patch_size
+    if model.config.vision_config.image_size != world_cfg.image_size:
+        raise ValueError(f"model {cfg.model} takes {model.config.vision_config.image_size}px images but the world "
+                         f"has {world_cfg.image_size}px; init the model with --world pointing at this world")
+    stream = ExampleStream(world_cfg, cfg.style, caption_frac=cfg.caption_frac, seed=cfg.seed)
+    collator = SFTCollator(processor, num_image_tokens(world_cfg.image_size, patch))
+    clock = Clock(cfg.budget_min * 60.0, cfg.max_steps, used_s=float(state.get("seconds", 0.0)))
+    ctx = RunContext(cfg, stream, collator, clock, processor)
+    ctx.history = list(state.get("history", []))
+    if cfg.curriculum:
+        ctx.set_stage(int(state.get("stage", 0)))
+        ctx.stage_start_s = float(state.get("stage_start_s", 0.0))
+    start = int(state.get("step", 0)) * cfg.batch_size
+    ctx.offset = start
+
+    def indices():
+        i = start
+        while True:
+            yield {"idx": i}
+            i += 1
+
+    train = datasets.IterableDataset.from_generator(indices)
+    args = SFTConfig(
+        output_dir=str(Path(cfg.out) / "checkpoints"), max_steps=cfg.max_steps or 10**7,
+        per_device_train_batch_size=cfg.batch_size, learning_rate=cfg.lr, weight_decay=0.0,
+        adam_beta2=0.98, max_grad_norm=1.0, logging_steps=20, save_strategy="steps", save_steps=cfg.save_steps,
+        save_total_limit=2, seed=cfg.seed, data_seed=cfg.seed, bf16=False, fp16=False,
+        gradient_checkpointing=False, use_cpu=True, report_to=[], dataloader_num_workers=0,
+        remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, max_length=None,
+        ignore_data_skip=True, disable_tqdm=not cfg.progress, save_only_model=False,
+    )
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: lr_factor(step, clock.frac_done(), cfg.warmup_steps))
+    trainer = SFTTrainer(model=model, args=args, train_dataset=train, data_collator=IndexCollator(ctx),
+                         processing_class=processor, optimizers=(opt, sched), callbacks=[_make_callback(ctx)])
+    return trainer, ctx
