@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hero.evaluation.tasks import amber_selected, coco_images, pope_answer_rows, score_pope_splits
+from hero.evaluation.tasks import (
+    amber_selected, coco_images, limit_per_type, pope_answer_rows, score_pope_splits,
+)
 from hero.io import InputError
 
 ANN = [{"type": "generative"}, {"type": "discriminative-hallucination"}, {"type": "discriminative-attribute-state"},
@@ -59,3 +61,10 @@ def test_coco_images_found_and_missing(tmp_path):
         coco_images([{"images": [{"id": 1, "file_name": "a.png"}]}], str(tmp_path), "inst")
     with pytest.raises(InputError, match="lacks its 'images'"):
         coco_images([{}], str(tmp_path), "inst")
+
+
+def test_amber_limit_per_type():
+    ann = [{"type": "generative"}] * 3 + [{"type": "discriminative-hallucination"}] * 3
+    qs = [{"id": i, "image": "x", "query": "q"} for i in range(1, 7)]
+    assert [q["id"] for q in limit_per_type(qs, ann, 2)] == [1, 2, 4, 5]
+    assert limit_per_type(qs, ann, None) == qs

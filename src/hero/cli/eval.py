@@ -43,7 +43,8 @@ NOISE = typer.Option(0.0, "--noise", help="Gaussian noise σ on 0–255 pixels a
 BATCH = typer.Option(16, "--batch-size", help="Requests per generate call (flushed per batch).")
 MAX_NEW = typer.Option(128, "--max-new-tokens", help="Longest generation.")
 SEED = typer.Option(0, "--seed", help="Seeds image noise, sampling and VCD noise (per request).")
-LIMIT = typer.Option(None, "--limit", help="Only the first N items (per POPE split).")
+LIMIT = typer.Option(None, "--limit", help="Only the first N items: POPE questions per split, AMBER queries per "
+                     "type, CHAIR / THRONE images.")
 PROGRESS = typer.Option(True, "--progress/--no-progress", help="Show a progress bar.")
 
 

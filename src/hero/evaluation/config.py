@@ -43,7 +43,8 @@ class EvalConfig:
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
     """Decoding settings (greedy / sample / VCD, noise, batch size, seed)."""
     limit: int | None = None
-    """Evaluate only the first N items (per POPE split); None = all."""
+    """Evaluate only the first N items: POPE questions per split, AMBER queries per type, CHAIR / THRONE images;
+    None = all."""
 
     def __post_init__(self) -> None:
         _need_dir(self.model, "--model")

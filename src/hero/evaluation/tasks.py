@@ -133,6 +133,20 @@ def _amber_group(kind: str, eval_type: str) -> bool:
     return kind in ("relation", "discriminative-relation")
 
 
+def limit_per_type(queries: list[dict], annotations: list[dict], limit: int | None) -> list[dict]:
+    """The first `limit` queries of each annotation type, in query order (all with None)."""
+    if not limit:
+        return queries
+    seen: dict[str, int] = {}
+    out = []
+    for q in queries:
+        kind = annotations[q["id"] - 1]["type"]
+        seen[kind] = seen.get(kind, 0) + 1
+        if seen[kind] <= limit:
+            out.append(q)
+    return out
+
+
 def run_amber(cfg: AmberEvalConfig, progress: bool = False, make_generator=None) -> dict:
     """Answer the AMBER queries of the evaluation type, write responses.json and scores.json; return the scores."""
     from hero.benchmarks.amber import evaluate_amber, load_amber_data
@@ -140,7 +154,7 @@ def run_amber(cfg: AmberEvalConfig, progress: bool = False, make_generator=None)
     d = Path(cfg.amber_data)
     data = load_amber_data(d / "annotations.json", d / "relation.json", d / "safe_words.txt", d / "metrics.txt")
     queries = amber_selected(read_json(cfg.queries), data.annotations, cfg.eval_type, cfg.queries)
-    queries = queries[:cfg.limit] if cfg.limit else queries
+    queries = limit_per_type(queries, data.annotations, cfg.limit)
     gens = generate_for(cfg, [Request(q["image"], q["query"]) for q in queries], progress, "AMBER", make_generator)
     style, out = model_style(cfg.model), Path(cfg.out) / "amber"
     responses = [{"id": q["id"], "response": amber_response(

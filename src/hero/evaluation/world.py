@@ -34,7 +34,8 @@ class WorldEvalConfig:
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
     """Decoding settings."""
     limit: int | None = None
-    """Evaluate only the first N items of each benchmark (per POPE split)."""
+    """Evaluate only the first N items of each benchmark (POPE questions per split, AMBER queries per type, CHAIR
+    and THRONE images)."""
     throne: bool = False
     """Also run THRONE with the rule-based judge."""
     similarity_model: str = "en_core_web_md"
