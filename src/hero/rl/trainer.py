@@ -1,10 +1,19 @@
 """`HeroGRPOTrainer`: TRL 1.16's GRPOTrainer with HERO's entropy-aware weight, variance gate and KL balancer.
 
-The framework code only moves data in and out of `hero.rl.core` / `hero.rl.balancer`. TRL internals used (pinned by
-`tests/test_rl_trl_contract.py`): `_calculate_rewards` (gathered rewards per function), `_generate_and_score_completions`
-(its output dict), `_get_per_token_logps_and_entropies` (the no-grad "old logps" pass and our entropy pass),
-`compute_loss`, `training_step`, `_save_checkpoint` / `_load_optimizer_and_scheduler`, and the attributes `beta`,
-`num_generations`, `reward_weights`, `temperature`, `_metrics`, `_tokenizer`, `use_vllm`.
+The framework code only moves data in and out of `hero.rl.core` / `hero.rl.balancer`. Flow per generation batch:
+1. `_generate` (TRL samples) → HERO scores the completions right away (`_calculate_rewards`, returned again to
+   TRL's own call) and decides the gate, so TRL's no-grad passes (old log-probs, reference) run on kept rows only.
+2. Entropy H_i under the sampling policy, no gradient ("plan"): captured from TRL's old-logps pass when TRL runs
+   it; else read, detached, from the gradient forward (same parameters as sampling; per-sample weights); else one
+   extra no-grad pass over the kept rows (softmax weights, which need whole groups).
+3. Advantages × w_i; gated rows dropped, every rank padded to the same row count with fully masked rows, DAPO's
+   `num_items_in_batch` recomputed; a batch with nothing kept anywhere skips the update.
+4. `training_step`: β updated once per optimizer step from TRL's cross-rank-reduced KL; saved in checkpoints.
+TRL internals used (pinned by `tests/test_rl_trl_contract.py`): `_generate`, `_calculate_rewards`,
+`_generate_and_score_completions` (its output dict), `_get_per_token_logps_and_entropies`, `_compute_loss` (reads
+the advantages after its forward), `compute_loss`, `training_step`, `_save_checkpoint`,
+`_load_optimizer_and_scheduler`, and the attributes `beta`, `num_generations`, `reward_weights`, `temperature`,
+`_metrics`, `_tokenizer`, `use_vllm`, `rollout_func`, `tools`, `environment_factories`.
 Works for text models and VLMs alike: pixel tensors ride along in the batch dict as TRL passes them.
 """
 
@@ -211,8 +220,8 @@ class HeroGRPOTrainer(GRPOTrainer):
     def _hero_weigh(self, adv: torch.Tensor, entropy: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         """Advantages (B,) × the entropy-aware weight, for the rows `real` (B,) (others: padding / gated). Logs
         hero/weight_mean, hero/entropy_{wrong,right} (A < 0 / A > 0) and hero/entropy_missing_frac (no answer token:
-        neutral weight) over the real rows of all ranks. Softmax weights need whole
-        groups in order, i.e. the unshuffled generation batch."""
+        neutral weight) over the real rows of all ranks. Softmax weights need whole groups in order, i.e. the
+        unshuffled generation batch."""
         a, G = self.args, self.num_generations
         A, H = self.accelerator.gather(adv), self.accelerator.gather(entropy)  # (N,), (N,)
         kept = self.accelerator.gather(real.to(adv.device))  # (N,)
