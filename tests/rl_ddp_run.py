@@ -5,6 +5,7 @@ hang or crash, and both ranks must end with the same β.
 """
 
 import json
+import os
 import sys
 
 import torch
@@ -19,7 +20,8 @@ def reward(prompts, completions, **kwargs):
 
 def main(out_dir: str) -> None:
     ds = yes_no_dataset(32, 0)
-    trainer = tiny_trainer(out_dir, reward=reward, dataset=ds, per_device_train_batch_size=8, num_generations=4,
+    rank_dir = f"{out_dir}/rank{os.environ['LOCAL_RANK']}"  # each rank writes/reloads its own model copy: no race
+    trainer = tiny_trainer(rank_dir, reward=reward, dataset=ds, per_device_train_batch_size=8, num_generations=4,
                            max_steps=4, ddp_backend="gloo", beta_min=0.0399)
     counts = []
     drop = trainer._hero_drop
