@@ -27,6 +27,7 @@ import torch
 from hero.io import InputError
 
 DECODINGS = ("greedy", "sample", "vcd")
+DTYPES = ("float32", "bfloat16", "float16")
 
 
 @dataclass
@@ -52,8 +53,13 @@ class DecodingConfig:
     """Requests per `generate` call (outputs are flushed per batch)."""
     seed: int = 0
     """Seeds the image noise, the sampling draws and the VCD noise (each per request)."""
+    device: str = "auto"
+    """Where the model runs: auto (cuda if available, else cpu), cpu, cuda, cuda:1, ..."""
+    dtype: str = "auto"
+    """Model weights dtype: auto (bfloat16 on cuda, float32 on cpu), float32, bfloat16 or float16."""
 
     def __post_init__(self) -> None:
+        self._resolve_device()
         if self.decoding not in DECODINGS:
             raise ValueError(f"--decoding {self.decoding!r}: choose one of {', '.join(DECODINGS)}")
         if self.temperature is None:
@@ -76,10 +82,23 @@ class DecodingConfig:
         if self.max_new_tokens < 1 or self.batch_size < 1:
             raise ValueError("--max-new-tokens and --batch-size must be ≥ 1")
 
+    def _resolve_device(self) -> None:
+        if self.device == "auto":
+            self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        if not (self.device == "cpu" or self.device.startswith("cuda")):
+            raise ValueError(f"--device {self.device!r}: use auto, cpu or cuda[:N]")
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"--device {self.device}: no CUDA device is available; use --device cpu")
+        if self.dtype == "auto":
+            self.dtype = "bfloat16" if self.device.startswith("cuda") else "float32"
+        if self.dtype not in DTYPES:
+            raise ValueError(f"--dtype {self.dtype!r}: choose auto or one of {', '.join(DTYPES)}")
+
     def identity(self) -> dict:
-        """Settings that change what is generated (the batch size does not: draws are per request)."""
+        """Settings that change what is generated (not the batch size — draws are per request — nor the device)."""
         d = asdict(self)
         d.pop("batch_size")
+        d.pop("device")
         if self.decoding != "vcd":
             for k in ("vcd_alpha", "vcd_beta", "vcd_step"):
                 d.pop(k)
@@ -158,7 +177,8 @@ class Generator:
         good, images, errors = self.helper.load_images(reqs)
         if errors:
             raise InputError("unreadable image(s): " + "; ".join(f"{e['file']}: {e['error']}" for e in errors[:5]))
-        enc = dict(self.helper.encode([r.question for r in good], images))
+        enc = {k: v.to(self.model.device) if isinstance(v, torch.Tensor) else v
+               for k, v in self.helper.encode([r.question for r in good], images).items()}
         enc["pixel_values"] = enc["pixel_values"].to(self.model.dtype)
         return enc
 
@@ -168,7 +188,7 @@ class Generator:
         cfg, procs = self.cfg, []
         if cfg.decoding == "vcd":
             pix = enc["pixel_values"]  # (B, ...)
-            noisy = torch.cat([diffusion_noise(pix[b: b + 1], cfg.vcd_step, torch.Generator().manual_seed(
+            noisy = torch.cat([diffusion_noise(pix[b: b + 1].float(), cfg.vcd_step, torch.Generator().manual_seed(
                 request_seed(cfg.seed, r.image, r.prompt, "vcd"))) for b, r in enumerate(requests)])  # (B, ...)
             extra = {k: v for k, v in enc.items() if k not in ("input_ids", "attention_mask")}
             procs.append(VCDLogitsProcessor(self.model, enc["input_ids"], enc["attention_mask"],
@@ -187,8 +207,10 @@ class Generator:
         from transformers import GenerationConfig, LogitsProcessorList
 
         enc = self._encode(requests)
+        image_token = getattr(self.model.config, "image_token_id", None)  # never generate an image placeholder
         gen_cfg = GenerationConfig(max_new_tokens=self.cfg.max_new_tokens, do_sample=False, num_beams=1,
-                                   eos_token_id=list(self.eos_ids), pad_token_id=self.pad_id)
+                                   eos_token_id=list(self.eos_ids), pad_token_id=self.pad_id,
+                                   suppress_tokens=[image_token] if image_token is not None else None)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=FutureWarning)  # past_key_values naming in VCD's branch
             out = self.model.generate(**enc, generation_config=gen_cfg,
@@ -205,5 +227,5 @@ def load_generator(model_dir: str | Path, cfg: DecodingConfig, images_dir: str |
     """A `Generator` over a model folder (validated by `hero.model.load.load_vlm`)."""
     from hero.model.load import load_vlm
 
-    model, processor = load_vlm(model_dir)
-    return Generator(model, processor, cfg, images_dir)
+    model, processor = load_vlm(model_dir, dtype=getattr(torch, cfg.dtype))
+    return Generator(model.to(cfg.device), processor, cfg, images_dir)

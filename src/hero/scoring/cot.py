@@ -12,11 +12,16 @@ from hero.scoring import core
 def generate(model, enc: dict, cfg, eos_ids: Sequence[int], pad_id: int, seed: int) -> list[list[int]]:
     """Batched generation from a left-padded encoding; returns each row's new tokens up to (not incl.) EOS."""
     sample = cfg.temperature > 0
+    # A sampled image placeholder token would not match the image features in the teacher-forced pass (TRL
+    # suppresses it the same way).
+    image_token = getattr(model.config, "image_token_id", None)
+    suppress = {"suppress_tokens": [image_token]} if image_token is not None else {}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         out = model.generate(**enc, max_new_tokens=cfg.max_new_tokens, do_sample=sample,
                              temperature=cfg.temperature if sample else None, top_k=0 if sample else None,
-                             top_p=1.0 if sample else None, eos_token_id=list(eos_ids), pad_token_id=pad_id)
+                             top_p=1.0 if sample else None, eos_token_id=list(eos_ids), pad_token_id=pad_id,
+                             **suppress)
     new = out[:, enc["input_ids"].shape[1]:]  # (B, N)
     is_end = torch.isin(new, torch.tensor(list(eos_ids) + [pad_id]))  # (B, N)
     has_end = is_end.any(-1)  # (B,)
