@@ -62,7 +62,7 @@ def test_eval_world_end_to_end(setup, tmp_path):
     assert {"CHAIRs", "CHAIRi", "n_mentions"} <= set(results["chair"]) and results["chair"]["synonym_bigrams"]
     assert set(results["throne"]["micro"]["thresholds"]) == {"2", "3"}  # 1 rule judge × 3 formats = 3 votes
     assert results["decoding"] == {"decoding": "vcd", "temperature": 0.0, "vcd_alpha": 1.0, "vcd_beta": 0.1,
-                                   "vcd_step": 500, "noise": 0.0, "max_new_tokens": 6, "seed": 0}
+                                   "vcd_step": 500, "noise": 0.0, "max_new_tokens": 6, "seed": 0, "dtype": "float32"}
     # AMBER's captions and CHAIR's are the same generations (one cache)
     amber = json.loads((tmp_path / "run" / "amber" / "responses.json").read_text())
     chair = json.loads((tmp_path / "run" / "chair" / "captions.json").read_text())["imgToEval"]
@@ -78,6 +78,8 @@ def test_eval_world_end_to_end(setup, tmp_path):
     (["--temperature", "0.7"], "use --decoding sample"),
     (["--limit", "0"], "--limit 0"),
     (["--vcd-step", "1000"], "0..999"),
+    (["--dtype", "int8"], "--dtype 'int8'"),
+    (["--device", "tpu"], "--device 'tpu'"),
 ])
 def test_bad_options_are_one_line_errors(setup, tmp_path, extra, msg):
     world, model = setup

@@ -7,7 +7,7 @@
     hero eval world  --model DIR --world DIR --out RUN [--split test] [--throne]
 
 Decoding for all: --decoding greedy|sample|vcd, --temperature, --vcd-alpha/--vcd-beta/--vcd-step, --noise σ,
---batch-size, --max-new-tokens, --seed, --limit. Rerunning with the same RUN resumes; another model or other settings
+--batch-size, --max-new-tokens, --seed, --limit, --device, --dtype. Rerunning with the same RUN resumes; another model or other settings
 in the same RUN are refused. The code lives in `hero.evaluation`; file formats in docs/benchmarks.md.
 """
 
@@ -46,14 +46,17 @@ SEED = typer.Option(0, "--seed", help="Seeds image noise, sampling and VCD noise
 LIMIT = typer.Option(None, "--limit", help="Only the first N items: POPE questions per split, AMBER queries per "
                      "type, CHAIR / THRONE images.")
 PROGRESS = typer.Option(True, "--progress/--no-progress", help="Show a progress bar.")
+DEVICE = typer.Option("auto", "--device", help="auto (cuda if available) | cpu | cuda[:N].")
+DTYPE = typer.Option("auto", "--dtype", help="auto (bfloat16 on cuda, float32 on cpu) | float32 | bfloat16 | float16.")
 
 
-def _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed):
+def _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed,
+              device, dtype):
     from hero.evaluation.generate import DecodingConfig
 
     return DecodingConfig(decoding=decoding, temperature=temperature, vcd_alpha=vcd_alpha, vcd_beta=vcd_beta,
                           vcd_step=vcd_step, noise=noise, max_new_tokens=max_new_tokens, batch_size=batch_size,
-                          seed=seed)
+                          seed=seed, device=device, dtype=dtype)
 
 
 def _print(scores: dict) -> None:
@@ -74,11 +77,13 @@ def pope(
     decoding: str = DECODING, temperature: Optional[float] = TEMPERATURE, vcd_alpha: float = VCD_ALPHA,
     vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, batch_size: int = BATCH,
     max_new_tokens: int = MAX_NEW, seed: int = SEED, limit: Optional[int] = LIMIT, progress: bool = PROGRESS,
+    device: str = DEVICE, dtype: str = DTYPE,
 ) -> None:
     """POPE: answer every question, write LLaVA-format answers per split, score (accuracy, precision, recall, F1)."""
     from hero.evaluation import PopeEvalConfig, run_pope
 
-    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed)
+    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed,
+                    device, dtype)
     _print(run_pope(PopeEvalConfig(model, images, out, dec, limit, questions=list(questions), parse=parse),
                     progress))
 
@@ -96,11 +101,13 @@ def amber(
     decoding: str = DECODING, temperature: Optional[float] = TEMPERATURE, vcd_alpha: float = VCD_ALPHA,
     vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, batch_size: int = BATCH,
     max_new_tokens: int = MAX_NEW, seed: int = SEED, limit: Optional[int] = LIMIT, progress: bool = PROGRESS,
+    device: str = DEVICE, dtype: str = DTYPE,
 ) -> None:
     """AMBER: captions for generative queries, "Yes"/"No" for discriminative ones, scored as inference.py."""
     from hero.evaluation import AmberEvalConfig, run_amber
 
-    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed)
+    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed,
+                    device, dtype)
     _print(run_amber(AmberEvalConfig(model, images, out, dec, limit, queries=queries, amber_data=amber_data,
                                      eval_type=eval_type, similarity_model=similarity_model), progress))
 
@@ -119,11 +126,13 @@ def chair(
     decoding: str = DECODING, temperature: Optional[float] = TEMPERATURE, vcd_alpha: float = VCD_ALPHA,
     vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, batch_size: int = BATCH,
     max_new_tokens: int = MAX_NEW, seed: int = SEED, limit: Optional[int] = LIMIT, progress: bool = PROGRESS,
+    device: str = DEVICE, dtype: str = DTYPE,
 ) -> None:
     """CHAIR: caption every COCO image found under --images, score CHAIR_s / CHAIR_i as utils/chair.py."""
     from hero.evaluation import ChairEvalConfig, run_chair
 
-    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed)
+    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed,
+                    device, dtype)
     _print(run_chair(ChairEvalConfig(model, images, out, dec, limit, coco=coco, synonyms=synonyms,
                                      synonym_bigrams=synonym_bigrams, prompt=prompt), progress))
 
@@ -151,11 +160,13 @@ def throne(
     decoding: str = DECODING, temperature: Optional[float] = TEMPERATURE, vcd_alpha: float = VCD_ALPHA,
     vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, batch_size: int = BATCH,
     max_new_tokens: int = MAX_NEW, seed: int = SEED, limit: Optional[int] = LIMIT, progress: bool = PROGRESS,
+    device: str = DEVICE, dtype: str = DTYPE,
 ) -> None:
     """THRONE: detailed descriptions, judged per category by the evaluator(s), scored micro and class-wise."""
     from hero.evaluation import ThroneEvalConfig, run_throne
 
-    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed)
+    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed,
+                    device, dtype)
     _print(run_throne(ThroneEvalConfig(model, images, out, dec, limit, coco_annotations=coco_annotations,
                                        judges=list(judge), thresholds=_thresholds(thresholds),
                                        judge_batch_size=judge_batch_size), progress))
@@ -172,13 +183,15 @@ def world(
     decoding: str = DECODING, temperature: Optional[float] = TEMPERATURE, vcd_alpha: float = VCD_ALPHA,
     vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, batch_size: int = BATCH,
     max_new_tokens: int = MAX_NEW, seed: int = SEED, limit: Optional[int] = LIMIT, progress: bool = PROGRESS,
+    device: str = DEVICE, dtype: str = DTYPE,
 ) -> None:
     """POPE (3 splits), AMBER (d + g), CHAIR (+ THRONE) on the embedded world; one results.json."""
     from pathlib import Path
 
     from hero.evaluation.world import WorldEvalConfig, run_world
 
-    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed)
+    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed,
+                    device, dtype)
     res = run_world(WorldEvalConfig(model, world_dir, out, split, dec, limit, throne_), progress)
     for name, m in res["pope"]["splits"].items():
         typer.echo(f"POPE {name:<12} accuracy {_fmt(m['accuracy'])}  F1 {_fmt(m['f1'])}  "
