@@ -7,8 +7,9 @@
     hero eval world  --model DIR --world DIR --out RUN [--split test] [--throne]
 
 Decoding for all: --decoding greedy|sample|vcd, --temperature, --vcd-alpha/--vcd-beta/--vcd-step, --noise σ,
---batch-size, --max-new-tokens, --seed, --limit, --device, --dtype. Rerunning with the same RUN resumes; another model or other settings
-in the same RUN are refused. The code lives in `hero.evaluation`; file formats in docs/benchmarks.md.
+--batch-size, --max-new-tokens, --seed, --limit, --device, --dtype. Rerunning with the same RUN resumes; another
+model or other settings in the same RUN are refused. The code lives in `hero.evaluation`; formats in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
