@@ -97,14 +97,14 @@ class RuleJudge:
 class Seq2SeqJudge:
     """A seq2seq evaluator LM (FLAN-T5) loaded from a folder; greedy, max_length 16, batched."""
 
-    def __init__(self, path: str | Path, batch_size: int = 32, max_length: int = 16):
+    def __init__(self, path: str | Path, batch_size: int = 32, max_length: int = 16, device: str = "cpu"):
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         self.path, self.batch_size, self.max_length = Path(path), batch_size, max_length
         self.name = self.path.name
         try:
             self.tok = AutoTokenizer.from_pretrained(self.path)
-            self.model = AutoModelForSeq2SeqLM.from_pretrained(self.path).eval()
+            self.model = AutoModelForSeq2SeqLM.from_pretrained(self.path).eval().to(device)
         except Exception as e:  # noqa: BLE001 - transformers raises many types for a bad folder
             raise InputError(f"{self.path}: not a seq2seq judge model ({type(e).__name__}: {e}); pass a FLAN-T5 "
                              "folder (AutoModelForSeq2SeqLM + tokenizer) or 'rule'") from None
@@ -112,7 +112,7 @@ class Seq2SeqJudge:
     def _answer(self, prompts: list[str]) -> list[str]:
         import torch
 
-        enc = self.tok(prompts, return_tensors="pt", padding=True, truncation=True)
+        enc = self.tok(prompts, return_tensors="pt", padding=True, truncation=True).to(self.model.device)
         with torch.inference_mode():
             out = self.model.generate(**enc, max_length=self.max_length, do_sample=False, num_beams=1)
         return self.tok.batch_decode(out, skip_special_tokens=True)
@@ -128,9 +128,9 @@ class Seq2SeqJudge:
         return [answers[i * per: (i + 1) * per] for i in range(len(responses))]
 
 
-def make_judge(spec: str, batch_size: int = 32) -> Judge:
-    """'rule' → RuleJudge; a folder → Seq2SeqJudge."""
-    return RuleJudge() if spec == "rule" else Seq2SeqJudge(spec, batch_size)
+def make_judge(spec: str, batch_size: int = 32, device: str = "cpu") -> Judge:
+    """'rule' → RuleJudge; a folder → Seq2SeqJudge (on `device`)."""
+    return RuleJudge() if spec == "rule" else Seq2SeqJudge(spec, batch_size, device=device)
 
 
 def default_thresholds(v_total: int) -> list[int]:
@@ -154,7 +154,7 @@ def _evaluations(cfg: ThroneEvalConfig, ids: list, texts: list[str], cats: list[
             if isinstance(old, dict) and set(old) == {str(i) for i in ids}:
                 evals.append(old)
                 continue
-        answers = make_judge(spec, cfg.judge_batch_size).evaluate(texts, cats)
+        answers = make_judge(spec, cfg.judge_batch_size, cfg.decoding.device).evaluate(texts, cats)
         ev = {str(i): a for i, a in zip(ids, answers)}
         write_json_atomic(path, ev, indent=None)
         evals.append(ev)
