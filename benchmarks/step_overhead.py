@@ -8,6 +8,7 @@
    Ideal is 0.5; the fixed per-call cost of a tiny model keeps small batches above it, so several batch sizes are
    reported.
 
+All completions are forced to the full length (min_new_tokens), so the arms generate identical-size batches.
 Runs alternate between the arms (A B A B ...) so load from other processes hits both alike; medians are reported.
 Times are CPU seconds of this process (time.process_time, one torch thread), which other processes' load on the
 shared cores disturbs far less than wall time; the wall-time ratio of part 1 is printed too.
@@ -77,7 +78,9 @@ def time_gradient_pass(trainer) -> list[float]:
 def run(arm: str, tmp: str, steps: int, batch: int, length: int, warmup: int) -> tuple[list, list, list]:
     """One training run of `steps` optimizer steps; returns (step CPU s, gradient-pass CPU s, step wall s) after
     warm-up."""
-    common = dict(max_steps=steps, per_device_train_batch_size=batch, max_completion_length=length, logging_steps=1000)
+    # every completion exactly `length` tokens: generation costs the same in every arm whatever the policy samples
+    common = dict(max_steps=steps, per_device_train_batch_size=batch, max_completion_length=length, logging_steps=1000,
+                  generation_kwargs={"min_new_tokens": length})
     dataset = yes_no_dataset(4 * batch, 0)
     if arm == "grpo":
         t = tiny_trainer(tmp, hero=False, reward=exact_reward, dataset=dataset, **common)
