@@ -1,0 +1,60 @@
+"""Configuration of `hero demo`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+METHODS = ("grpo", "hero", "dpo")
+ABLATIONS = {  # name → overrides of the HERO config (each switches one mechanism off)
+    "hero_no_weight": {"weight": "none"},
+    "hero_no_gate": {"gate": False},
+    "hero_no_balancer": {"balancer": "fixed"},
+}
+
+
+@dataclass
+class DemoConfig:
+    """`hero demo`: the paper's experiment in miniature on the embedded world."""
+
+    out: str = "runs/demo"
+    """Run folder; each stage caches its outputs in <out>/<stage>/ and a rerun resumes after the last finished one."""
+    budget_min: float = 15.0
+    """Total wall-clock budget in minutes; training budgets are fixed shares of it (shared by all RL methods)."""
+    quick: bool = False
+    """Plumbing check in ≈ 3 minutes: small world, seconds of training, few questions (not the science)."""
+    seed: int = 0
+    """Seed of the world, the initialisation and every training run."""
+    ablations: bool = False
+    """Also train and evaluate HERO without the weight, without the gate and without the balancer."""
+    force: list[str] = field(default_factory=list)
+    """Stages to redo even if cached (or 'all')."""
+    progress: bool = True
+    """Progress bars inside stages."""
+
+    def __post_init__(self) -> None:
+        if self.budget_min <= 0:
+            raise ValueError(f"--budget-min {self.budget_min}: must be > 0 minutes")
+        if not str(self.out).strip():
+            raise ValueError("--out is required")
+
+    # Shares of the budget: SFT-CoT 24 %, SFT-answer 8 %, each RL method 9 %; the rest is evaluation.
+    @property
+    def minutes(self) -> dict[str, float]:
+        b = 2.0 if self.quick else self.budget_min
+        return {"sft_cot": 0.24 * b, "sft_answer": 0.08 * b, "rl": 0.09 * b}
+
+    @property
+    def world_sizes(self) -> dict[str, int]:
+        if self.quick:
+            return {"train_images": 200, "val_images": 60, "test_images": 60}
+        return {"train_images": 2000, "val_images": 300, "test_images": 300}
+
+    @property
+    def trap_questions(self) -> int:
+        """Questions of the test adversarial POPE split used by `hero trap` (× 3 σ)."""
+        return 60 if self.quick else 600
+
+    @property
+    def eval_limit(self) -> int:
+        """Items per benchmark (per POPE split) of `hero eval world`."""
+        return 24 if self.quick else 300

@@ -1,0 +1,141 @@
+"""The stages of `hero demo`, each a thin call into the library (world, model, SFT, RL, trap, eval).
+
+Folder layout under <out>: world/world (the built world), init/model, sft_cot/model, sft_answer/model,
+<method>/model for grpo, hero, dpo (and the ablations), trap_<model>/ (hero trap run folders), eval_<model>/
+(hero eval world run folders), report/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hero.demo.config import ABLATIONS, METHODS, DemoConfig
+from hero.demo.stages import Stage
+
+TRAP_TEMPERATURES = (1.0, 0.5, 1.5)  # 1.0 = the plain model; 0.5 / 1.5 = the temperature decoding baselines
+
+
+def paths(out: Path) -> dict[str, Path]:
+    return {"world": out / "world" / "world", "init": out / "init" / "model", "questions": out / "world" /
+            "trap_questions.json"}
+
+
+def model_dir(out: Path, name: str) -> Path:
+    """Model folder of a trained model stage (sft_cot, sft_answer, grpo, hero, dpo, hero_no_*)."""
+    return out / name / "model"
+
+
+def rl_methods(cfg: DemoConfig) -> list[tuple[str, str, dict]]:
+    """(stage name, method, overrides) of every RL run: GRPO, HERO, DPO, then the ablations if asked."""
+    runs = [(m, m, {}) for m in METHODS]
+    if cfg.ablations:
+        runs += [(name, "hero", ov) for name, ov in ABLATIONS.items()]
+    return runs
+
+
+def _world(cfg: DemoConfig, out: Path):
+    def fn(d: Path) -> dict:
+        from hero.world import WorldConfig, build_world, pope_path
+
+        meta = build_world(WorldConfig(seed=cfg.seed, **cfg.world_sizes), paths(out)["world"], progress=False)
+        lines = pope_path(paths(out)["world"], "test", "adversarial").read_text().splitlines()
+        paths(out)["questions"].write_text("\n".join(lines[: cfg.trap_questions]) + "\n")
+        return {"splits": meta["splits"], "trap_questions": min(len(lines), cfg.trap_questions)}
+    return fn
+
+
+def _init(cfg: DemoConfig, out: Path):
+    def fn(d: Path) -> dict:
+        from hero.model.build import build_model, save
+        from hero.world import load_world
+
+        wcfg, _ = load_world(paths(out)["world"])
+        model, processor = build_model("tiny", wcfg.colours, wcfg.shapes, wcfg.image_size, seed=cfg.seed)
+        save(model, processor, paths(out)["init"])
+        return {"parameters": sum(p.numel() for p in model.parameters())}
+    return fn
+
+
+def _sft(cfg: DemoConfig, out: Path, style: str):
+    def fn(d: Path) -> dict:
+        from hero.sft.train import SFTRunConfig, run_sft
+
+        res = run_sft(SFTRunConfig(model=str(paths(out)["init"]), world=str(paths(out)["world"]), style=style,
+                                   out=str(d / "model"), budget_min=cfg.minutes[f"sft_{style}"], seed=cfg.seed,
+                                   progress=cfg.progress))
+        return {"train_minutes": res["seconds"] / 60, **{k: v for k, v in res.items() if _plain(v)}}
+    return fn
+
+
+def _rl(cfg: DemoConfig, out: Path, method: str, overrides: dict):
+    def fn(d: Path) -> dict:
+        from hero.rl.run import run_rl
+
+        res = run_rl(method, model_dir(out, "sft_cot"), paths(out)["world"], d / "model",
+                     budget_min=cfg.minutes["rl"], seed=cfg.seed, **overrides)
+        return {"train_minutes": res["seconds"] / 60, **{k: v for k, v in res.items() if _plain(v)}}
+    return fn
+
+
+def _plain(v) -> bool:
+    return isinstance(v, (int, float, str, bool)) or v is None
+
+
+def _trap(cfg: DemoConfig, out: Path, name: str, temperatures: tuple[float, ...]):
+    def fn(d: Path) -> dict:
+        from hero.scoring import make_trap_scorer
+        from hero.trap.run import TrapConfig, run_trap
+
+        model = model_dir(out, name)
+        tc = TrapConfig(model=str(model), questions=str(paths(out)["questions"]),
+                        images=str(paths(out)["world"] / "test" / "images"), out=str(d / "run"),
+                        noise=[0.0, 30.0, 50.0], temperatures=list(temperatures), seed=cfg.seed)
+        res = run_trap(tc, make_trap_scorer(model, seed=cfg.seed), progress=cfg.progress)
+        return {"summary": str(d / "run" / "summary.json"), "n_samples": res.summary["n_samples"]}
+    return fn
+
+
+def _eval(cfg: DemoConfig, out: Path, name: str, decoding: dict):
+    def fn(d: Path) -> dict:
+        from hero.evaluation.world import evaluate_world
+
+        model = model_dir(out, name)
+        evaluate_world(model, paths(out)["world"], d / "run", limit=cfg.eval_limit, progress=cfg.progress,
+                       seed=cfg.seed, **decoding)
+        return {"results": str(d / "run" / "results.json")}
+    return fn
+
+
+# Rows of the replication table: (row name, model stage, trap temperature or None, eval stage suffix, decoding)
+def table_rows(cfg: DemoConfig) -> list[tuple[str, str, float | None, str, dict]]:
+    rows = [("SFT (CoT)", "sft_cot", 1.0, "sft_cot", {"decoding": "greedy"}),
+            ("SFT (answer-only)", "sft_answer", 1.0, "sft_answer", {"decoding": "greedy"}),
+            ("SFT+VCD", "sft_cot", None, "sft_cot_vcd", {"decoding": "vcd"}),
+            ("SFT+T=0.5", "sft_cot", 0.5, "sft_cot_t0.5", {"decoding": "sample", "temperature": 0.5}),
+            ("SFT+T=1.5", "sft_cot", 1.5, "sft_cot_t1.5", {"decoding": "sample", "temperature": 1.5})]
+    names = {"grpo": "GRPO", "hero": "HERO", "dpo": "DPO"}
+    for stage, method, _ in rl_methods(cfg):
+        rows.append((names.get(stage, stage.replace("hero_no_", "HERO w/o ")), stage, 1.0, stage,
+                     {"decoding": "greedy"}))
+    return rows
+
+
+def build_stages(cfg: DemoConfig) -> list[Stage]:
+    """Every stage in order, with rough time estimates (seconds) for the ETA."""
+    out = Path(cfg.out)
+    m = cfg.minutes
+    stages = [Stage("world", _world(cfg, out), 3, "build the world (train/val/test) and its POPE files"),
+              Stage("init", _init(cfg, out), 2, "initialise the tiny VLM from configs"),
+              Stage("sft_cot", _sft(cfg, out, "cot"), 60 * m["sft_cot"] + 5, "CoT-SFT (the trapped model)"),
+              Stage("sft_answer", _sft(cfg, out, "answer"), 60 * m["sft_answer"] + 5, "answer-only SFT")]
+    for stage, method, ov in rl_methods(cfg):
+        stages.append(Stage(stage, _rl(cfg, out, method, ov), 60 * m["rl"] + 10, f"{method} from CoT-SFT {ov or ''}"))
+    trap_models = ["sft_cot", "sft_answer"] + [s for s, _, _ in rl_methods(cfg)]
+    for name in trap_models:
+        temps = TRAP_TEMPERATURES if name == "sft_cot" else (1.0,)
+        stages.append(Stage(f"trap_{name}", _trap(cfg, out, name, temps), 8 if cfg.quick else 25 * len(temps),
+                            f"hero trap at σ = 0/30/50, T = {', '.join(map(str, temps))}"))
+    for _, model, _, suffix, dec in table_rows(cfg):
+        stages.append(Stage(f"eval_{suffix}", _eval(cfg, out, model, dec), 8 if cfg.quick else 30,
+                            f"POPE, AMBER, CHAIR on the test split ({dec['decoding']})"))
+    return stages

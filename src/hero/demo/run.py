@@ -1,0 +1,144 @@
+"""`hero demo` end to end: run the cached stages, then write report.html / report.md / results.json and print the
+targets with what was measured (met or not met — never tuned to the outcome)."""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from pathlib import Path
+
+from hero.demo.config import DemoConfig
+from hero.demo.pipeline import build_stages, rl_methods, table_rows
+from hero.demo.report import replication_table, training_curves, trap_cells
+from hero.demo.stages import run_stages
+from hero.io import read_json, write_json_atomic
+from hero.trap.report import Section, figure_sections, write_sections
+
+SPLIT_NAMES = ("random", "popular", "adversarial")
+
+
+def pope_cells(pope: dict) -> dict:
+    """{'random': {accuracy, f1}, ...} from hero eval's POPE scores (split keys contain the split name)."""
+    out = {}
+    for key, m in (pope.get("splits") or {}).items():
+        for s in SPLIT_NAMES:
+            if s in key:
+                out[s] = {"accuracy": m.get("accuracy"), "f1": m.get("f1")}
+    return out
+
+
+def collect_rows(cfg: DemoConfig, results: dict[str, dict]) -> dict[str, dict]:
+    """Rows of the replication table from the stages' outputs on disk."""
+    rows: dict[str, dict] = {}
+    for name, model, temp, suffix, _ in table_rows(cfg):
+        row: dict = {"train_minutes": results.get(model, {}).get("train_minutes")}
+        if model == "sft_cot":
+            row["train_minutes"] = None if name != "SFT (CoT)" else row["train_minutes"]
+        trap = results.get(f"trap_{model}")
+        if temp is not None and trap:
+            row["trap"] = trap_cells(read_json(trap["summary"]), temp)
+        ev = results.get(f"eval_{suffix}")
+        if ev:
+            r = read_json(ev["results"])
+            row["pope"] = pope_cells(r.get("pope", {}))
+            row["amber"] = {k: r.get("amber", {}).get(k) for k in ("CHAIR", "Cover", "Hal", "F1")}
+            row["chair"] = {k: r.get("chair", {}).get(k) for k in ("CHAIRs", "CHAIRi")}
+        rows[name] = row
+    return rows
+
+
+def _trap_acc(rows: dict, name: str, sigma: str = "50"):
+    return (rows.get(name, {}).get("trap", {}).get(sigma) or {}).get("accuracy")
+
+
+def _mean_f1(rows: dict, name: str):
+    vals = [c["f1"] for c in rows.get(name, {}).get("pope", {}).values() if c.get("f1") is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def targets(cfg: DemoConfig, rows: dict, minutes: float, peak_gb: float) -> list[dict]:
+    """The issue's targets with the measured value and met / not met / not measured."""
+    sft, hero = _trap_acc(rows, "SFT (CoT)"), _trap_acc(rows, "HERO")
+    f1_sft, f1_hero = _mean_f1(rows, "SFT (CoT)"), _mean_f1(rows, "HERO")
+    limit = 3.0 if cfg.quick else cfg.budget_min
+
+    def t(name, value, ok):
+        return {"target": name, "measured": value, "status": "not measured" if ok is None else
+                ("met" if ok else "NOT met")}
+
+    both = None if sft is None or hero is None else (sft, hero)
+    return [
+        t(f"whole run ≤ {limit:g} min", round(minutes, 2), minutes <= limit),
+        t("peak memory ≤ 4 GB", round(peak_gb, 2), peak_gb <= 4.0),
+        t("SFT (CoT) trap accuracy at σ=50 collapses towards chance (≈ 0.5)", sft, None if sft is None else sft <= 0.65),
+        t("HERO trap accuracy at σ=50 ≥ 0.92", hero, None if hero is None else hero >= 0.92),
+        t("HERO ≥ SFT + 0.20 at σ=50", both, None if both is None else hero >= sft + 0.20),
+        t("HERO clean POPE F1 (mean of 3 splits) within 0.01 of SFT", (f1_sft, f1_hero),
+          None if f1_sft is None or f1_hero is None else abs(f1_hero - f1_sft) <= 0.01),
+        t("HERO beats GRPO and DPO on σ=50 trap accuracy", (hero, _trap_acc(rows, "GRPO"), _trap_acc(rows, "DPO")),
+          None if None in (hero, _trap_acc(rows, "GRPO"), _trap_acc(rows, "DPO")) else
+          hero > _trap_acc(rows, "GRPO") and hero > _trap_acc(rows, "DPO")),
+    ]
+
+
+def _compare_sections(cfg: DemoConfig, results: dict) -> list[Section]:
+    from hero.trap.compare import compare_figures, load_run, summarize_runs
+
+    loaded = []
+    for name, model, temp, _, _ in table_rows(cfg):
+        trap = results.get(f"trap_{model}")
+        if temp == 1.0 and trap:
+            info, samples = load_run(Path(trap["summary"]).parent)
+            loaded.append((name, info, [s for s in samples if s["temperature"] == 1.0]))
+    if not loaded:
+        return []
+    return figure_sections(compare_figures(summarize_runs(loaded)))
+
+
+def write_report(cfg: DemoConfig, results: dict, rows: dict, tg: list[dict]) -> dict:
+    out = Path(cfg.out)
+    histories = {}
+    for stage, _, _ in rl_methods(cfg):
+        p = results.get(stage, {}).get("log_history")
+        if p and Path(p).is_file():
+            histories[stage] = json.loads(Path(p).read_text())
+    secs: list[Section] = [
+        ("h1", "HERO demo — the Confidence Trap in miniature"),
+        ("p", f"World seed {cfg.seed}; budget {cfg.budget_min:g} min{' (quick plumbing run)' if cfg.quick else ''}. "
+              "Trap accuracy = accuracy of answers with binary answer entropy ≤ 0.3 nats on the test split's "
+              "adversarial POPE questions, with a bootstrap 95 % CI and the share of samples in that bin. "
+              "'—' = not measured (SFT+VCD has no trap score: the scorer's answer probabilities are not "
+              "contrastive)."),
+        ("h2", "Replication table"), replication_table(rows),
+        ("h2", "Targets (measured by this run)"),
+        ("table", ["target", "measured", "status"], [[x["target"], json.dumps(x["measured"]), x["status"]] for x in tg]),
+    ]
+    if histories:
+        secs += [("h2", "RL training curves"), ("img", "training_curves.png", training_curves(histories),
+                                                "Reward, KL, β, gated share and mean entropy weight per step.")]
+    secs += _compare_sections(cfg, results)
+    files = write_sections(out / "report", secs, "HERO demo")
+    for kind in ("html", "md"):  # the report's top-level copies (plots are linked from report/plots)
+        text = Path(files[kind]).read_text(encoding="utf-8")
+        (out / f"report.{kind}").write_text(text.replace("](plots/", "](report/plots/"), encoding="utf-8")
+    return files
+
+
+def run_demo(cfg: DemoConfig, log=print) -> dict:
+    """Run (or resume) the whole demo; returns results.json's content."""
+    t0 = time.perf_counter()
+    stages = build_stages(cfg)
+    results = run_stages(stages, Path(cfg.out), force=cfg.force, log=log)
+    rows = collect_rows(cfg, results)
+    minutes = sum(r.get("seconds", 0) for r in results.values()) / 60
+    peak_gb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024 ** 2
+    tg = targets(cfg, rows, minutes, peak_gb)
+    out = {"schema": "hero.demo/1", "config": {"seed": cfg.seed, "budget_min": cfg.budget_min, "quick": cfg.quick,
+                                               "ablations": cfg.ablations},
+           "stages": results, "table": rows, "targets": tg, "minutes_stages": round(minutes, 2),
+           "minutes_this_call": round((time.perf_counter() - t0) / 60, 2)}
+    write_report(cfg, results, rows, tg)
+    write_json_atomic(Path(cfg.out) / "results.json", out)
+    return out
