@@ -49,12 +49,15 @@ class DemoConfig:
             return {"train_images": 200, "val_images": 60, "test_images": 60}
         return {"train_images": 2000, "val_images": 300, "test_images": 300}
 
+    max_new_tokens: int = 48
+    """Longest generation (the world's longest chain-of-thought is ≈ 35 tokens); bounds a babbling model's cost."""
+
     @property
     def trap_questions(self) -> int:
         """Questions of the test adversarial POPE split used by `hero trap` (× 3 σ)."""
-        return 60 if self.quick else 600
+        return 30 if self.quick else 600
 
     @property
     def eval_limit(self) -> int:
         """Items per benchmark (per POPE split) of `hero eval world`."""
-        return 24 if self.quick else 300
+        return 12 if self.quick else 300

@@ -90,7 +90,8 @@ def _trap(cfg: DemoConfig, out: Path, name: str, temperatures: tuple[float, ...]
         tc = TrapConfig(model=str(model), questions=str(paths(out)["questions"]),
                         images=str(paths(out)["world"] / "test" / "images"), out=str(d / "run"),
                         noise=[0.0, 30.0, 50.0], temperatures=list(temperatures), seed=cfg.seed)
-        res = run_trap(tc, make_trap_scorer(model, seed=cfg.seed), progress=cfg.progress)
+        scorer = make_trap_scorer(model, seed=cfg.seed, max_new_tokens=cfg.max_new_tokens)
+        res = run_trap(tc, scorer, progress=cfg.progress)
         return {"summary": str(d / "run" / "summary.json"), "n_samples": res.summary["n_samples"]}
     return fn
 
@@ -101,7 +102,7 @@ def _eval(cfg: DemoConfig, out: Path, name: str, decoding: dict):
 
         model = model_dir(out, name)
         evaluate_world(model, paths(out)["world"], d / "run", limit=cfg.eval_limit, progress=cfg.progress,
-                       seed=cfg.seed, **decoding)
+                       seed=cfg.seed, max_new_tokens=cfg.max_new_tokens, **decoding)
         return {"results": str(d / "run" / "results.json")}
     return fn
 

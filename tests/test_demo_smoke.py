@@ -1,0 +1,27 @@
+"""CI's one representative end-to-end run: `hero demo --quick` through the real console script (slow)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.slow
+def test_ci_smoke_demo_quick(tmp_path):
+    out = tmp_path / "demo"
+    cmd = [sys.executable, "-m", "hero.cli.main", "demo", "--quick", "--out", str(out), "--no-progress"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    res = json.loads((out / "results.json").read_text())
+    assert {"SFT (CoT)", "SFT (answer-only)", "SFT+VCD", "SFT+T=0.5", "SFT+T=1.5", "DPO", "GRPO", "HERO"} \
+        == set(res["table"])
+    assert set(res["table"]["HERO"]["trap"]) == {"0", "30", "50"}
+    assert set(res["table"]["HERO"]["pope"]) == {"random", "popular", "adversarial"}
+    html = (out / "report.html").read_text()
+    assert "Replication table" in html and "data:image/png;base64," in html
+    # A rerun resumes from the cache: every stage is reported as cached.
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and proc.stdout.count(": cached") == len(res["stages"])
