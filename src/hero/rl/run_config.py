@@ -1,0 +1,283 @@
+"""Settings of `hero train grpo|hero|dpo`: the run's own fields (`RLRunConfig`) plus every field of the trainer's
+config (`HeroConfig` for hero, TRL's `GRPOConfig` for grpo, `DPOConfig` for dpo), from YAML, flags and `--set`.
+
+Precedence: the run defaults below (CPU-safe, `TRAINER_DEFAULTS`) < the YAML file < flags and `--set key=value`.
+Every value is checked against its field's type; an unknown or badly typed key is an error naming where it came
+from (file:line, --set, or the keyword) and, for a typo, the closest field name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hero.io import InputError
+
+METHODS = ("grpo", "hero", "dpo")
+REWARDS = ("yes_no", "nli", "yes_no+nli")
+RESERVED = {"output_dir": "it is OUT/checkpoints; set --out", "logging_dir": "TensorBoard logs go to OUT/tensorboard"}
+
+
+@dataclass
+class RLRunConfig:
+    """Settings of one RL / preference run that are not fields of the trainer's config."""
+
+    method: str
+    """'hero' (HeroGRPOTrainer), 'grpo' (TRL's GRPOTrainer, same settings without the three mechanisms) or 'dpo'
+    (offline preference pairs from the model's own samples, TRL's DPOTrainer)."""
+    model: str
+    """Model folder to start from (a `hero train sft` output; its `hero_style` is kept in the trained model)."""
+    world: str
+    """World folder from `hero world build`."""
+    out: str
+    """Output folder: the trained model + processor, checkpoints/, tensorboard/, log_history.json, rl_summary.json."""
+    split: str = "train"
+    """World split whose images the prompts are about."""
+    sigmas: list[float] = field(default_factory=lambda: [0.0, 30.0, 50.0])
+    """Gaussian-noise levels (0-255 scale) drawn per prompt; RL must see noisy images to change anything there."""
+    questions_per_image: int = 2
+    """Questions per image, alternating positive / negative (negatives of every SFT kind)."""
+    max_images: int = 0
+    """Use only the split's first N images (0 = all)."""
+    budget_min: float = 1.5
+    """Wall-clock training budget in minutes (DPO: sampling included); training stops and saves when it is used."""
+    max_steps: int = 0
+    """Stop after this many optimizer steps (0 = budget only); passed to the trainer's `max_steps`."""
+    seed: int = 0
+    """Seed of the questions, the noise, sampling and training (the trainer's `seed`)."""
+    reward: str = "yes_no"
+    """'yes_no' (exact verifier against the label), 'nli' (NLI claims reward against the ground-truth caption, needs
+    nli_model) or 'yes_no+nli' (both, summed). Not used by dpo, whose pairs come from the exact verifier."""
+    nli_model: str | None = None
+    """NLI classifier folder (AutoModelForSequenceClassification) for reward='nli' / 'yes_no+nli'."""
+    lora: bool = False
+    """Train PEFT LoRA adapters instead of all weights; the reference model is the adapter-disabled base. The saved
+    model is merged (loadable like any model); the adapter alone is saved in OUT/adapter."""
+    lora_r: int = 16
+    """LoRA rank."""
+    lora_alpha: int = 32
+    """LoRA scaling α (the update is scaled by α / r)."""
+    lora_dropout: float = 0.0
+    """Dropout on the LoRA input."""
+    lora_target_modules: list[str] = field(default_factory=lambda: ["all-linear"])
+    """Modules that get adapters: ['all-linear'] (every linear layer but the output head) or module names."""
+    resume: bool = False
+    """Continue from the newest checkpoint in OUT/checkpoints (β, optimizer, clock and step restored)."""
+    threads: int = 0
+    """torch CPU threads (0 = leave torch's default)."""
+    progress: bool = True
+    """Show a progress bar."""
+    dpo_prompts: int = 256
+    """DPO: prompts sampled from the model to build preference pairs (first N of the shuffled prompt set)."""
+    dpo_samples: int = 8
+    """DPO: completions sampled per prompt (k); a prompt with a right and a wrong one yields a pair."""
+    dpo_pairs_per_prompt: int = 1
+    """DPO: most pairs per prompt (right/wrong completions matched in sampling order)."""
+    dpo_temperature: float = 1.0
+    """DPO: sampling temperature of the completions."""
+    dpo_max_new_tokens: int = 48
+    """DPO: longest sampled completion."""
+    dpo_sampling_share: float = 0.5
+    """DPO: sampling stops early (with the pairs found so far) once it has used this share of the budget."""
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, msg: str) -> None:
+            if not ok:
+                raise ValueError(msg)
+
+        need(self.method in METHODS, f"method={self.method!r}: use one of {METHODS}")
+        need(self.reward in REWARDS, f"reward={self.reward!r}: use one of {REWARDS}")
+        need(self.reward == "yes_no" or bool(self.nli_model),
+             f"reward={self.reward!r} needs nli_model=<folder of an NLI classifier> (e.g. from `hero train nli`)")
+        need(self.budget_min > 0, f"budget_min={self.budget_min}: must be > 0 minutes")
+        need(self.max_steps >= 0 and self.max_images >= 0 and self.threads >= 0,
+             "max_steps, max_images and threads must be ≥ 0 (0 = no limit / default)")
+        need(self.questions_per_image >= 1, f"questions_per_image={self.questions_per_image} must be ≥ 1")
+        need(bool(self.sigmas) and all(s >= 0 for s in self.sigmas),
+             f"sigmas={self.sigmas}: give noise levels ≥ 0, e.g. [0, 30, 50]")
+        need(self.lora_r >= 1 and self.lora_alpha > 0, "lora_r must be ≥ 1 and lora_alpha > 0")
+        need(self.dpo_prompts >= 1 and self.dpo_samples >= 2 and self.dpo_pairs_per_prompt >= 1,
+             "dpo_prompts ≥ 1, dpo_samples ≥ 2 (a pair needs two completions) and dpo_pairs_per_prompt ≥ 1")
+        need(self.dpo_temperature > 0, f"dpo_temperature={self.dpo_temperature} must be > 0 (sampling)")
+        need(0 < self.dpo_sampling_share <= 1, f"dpo_sampling_share={self.dpo_sampling_share} must be in (0, 1]")
+
+
+def trainer_defaults(method: str, cuda: bool, world_size: int = 1) -> dict:
+    """The run's defaults for trainer fields (CPU-safe; small batches; constant learning rate for a time budget;
+    gloo for several CPU processes)."""
+    common = dict(bf16=False, fp16=False, gradient_checkpointing=False, use_cpu=not cuda, logging_steps=1,
+                  save_strategy="steps", save_steps=50, save_total_limit=2, report_to=["tensorboard"],
+                  learning_rate=1e-4, lr_scheduler_type="constant", warmup_steps=0, dataloader_num_workers=0,
+                  max_grad_norm=1.0, **({} if cuda or world_size < 2 else {"ddp_backend": "gloo"}))
+    if method == "dpo":
+        return {**common, "per_device_train_batch_size": 8, "max_length": None}
+    return {**common, "per_device_train_batch_size": 32, "num_generations": 8, "max_completion_length": 48}
+
+
+def config_class(method: str):
+    """The trainer config dataclass of a method."""
+    if method == "hero":
+        from hero.rl.config import HeroConfig
+
+        return HeroConfig
+    if method == "grpo":
+        from trl import GRPOConfig
+
+        return GRPOConfig
+    if method == "dpo":
+        from trl import DPOConfig
+
+        return DPOConfig
+    raise ValueError(f"method={method!r}: use one of {METHODS}")
+
+
+def field_types(cls) -> dict[str, object]:
+    """{field name: resolved type} of a dataclass (init fields only)."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints.get(f.name, object) for f in dataclasses.fields(cls) if f.init}
+
+
+# ---------------------------------------------------------------------------------------------------- coercion
+def _scalar(value, tp):
+    """value as the scalar type tp, or raise TypeError."""
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+            return value.lower() in ("true", "yes", "1")
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            return int(value)
+    elif tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)  # YAML reads "1e-4" (no dot) as a string
+            except ValueError:
+                pass
+    elif tp is str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+    raise TypeError(f"expected {tp.__name__}, got {value!r}")
+
+
+def coerce(value, tp):
+    """`value` (from YAML / --set) converted to the field type `tp` (bool/int/float/str, Optional, unions, lists of
+    those, dicts; other types pass through). TypeError saying what was expected otherwise.
+    coerce("1e-4", float) = 0.0001; coerce("0,30,50", list[float]) = [0.0, 30.0, 50.0];
+    coerce(None, int | None) = None."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if type(None) in args and (value is None or (isinstance(value, str) and value.lower() in ("none", "null"))):
+            return None
+        members = sorted((a for a in args if a is not type(None)), key=lambda a: a is str)  # str last
+        for member in members:
+            try:
+                return coerce(value, member)
+            except TypeError:
+                continue
+        raise TypeError(f"expected {' or '.join(getattr(a, '__name__', str(a)) for a in args)}, got {value!r}")
+    if origin is list or tp is list:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        elif not isinstance(value, (list, tuple)):
+            value = [value]
+        return [coerce(v, args[0]) for v in value] if args else list(value)
+    if origin is dict or tp is dict:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected a mapping, got {value!r}")
+        return value
+    if origin is typing.Literal:
+        if value in args:
+            return value
+        raise TypeError(f"expected one of {args}, got {value!r}")
+    if tp in (bool, int, float, str):
+        return _scalar(value, tp)
+    if isinstance(tp, type) and value is None:
+        raise TypeError(f"expected {tp.__name__}, got None")
+    return value  # enums, accelerate configs, ...: the config class validates them
+
+
+# ---------------------------------------------------------------------------------------------------- sources
+def read_yaml(path) -> dict[str, tuple[object, str]]:
+    """{key: (value, "file:line")} from a flat YAML mapping; InputError naming the file (and line) otherwise."""
+    import yaml
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: config file not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise InputError(f"{where}: malformed YAML ({getattr(e, 'problem', e)})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        raise InputError(f"{path}: the config must be a mapping of field: value (e.g. 'learning_rate: 1.0e-4')")
+    lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
+    return {str(k): (v, f"{path}:{lines.get(str(k), '?')}") for k, v in data.items()}
+
+
+def parse_set(items: list[str]) -> dict[str, tuple[object, str]]:
+    """['beta=0.1', 'sigmas=[0, 50]'] → {key: (YAML-parsed value, "--set key=...")}; ValueError for a bad item."""
+    import yaml
+
+    out = {}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise ValueError(f"--set {item!r}: write key=value, e.g. --set beta=0.1")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        out[key] = (value, f"--set {item}")
+    return out
+
+
+def resolve(method: str, settings: dict[str, tuple[object, str]]) -> tuple[dict, dict]:
+    """Split {key: (value, source)} into (run fields, trainer fields) for `method`, each value coerced to its field's
+    type. Unknown keys, reserved keys and HERO fields given to grpo/dpo are errors naming the source and the fix."""
+    run_types = field_types(RLRunConfig)
+    cls = config_class(method)
+    trainer_types = field_types(cls)
+    hero_only = set(field_types(config_class("hero"))) - set(field_types(config_class("grpo")))
+    run, trainer = {}, {}
+    for key, (value, source) in settings.items():
+        if key == "method":
+            raise ValueError(f"{source}: method cannot be set; it is the command (`hero train grpo|hero|dpo`)")
+        if key in RESERVED:
+            raise ValueError(f"{source}: {key} cannot be set ({RESERVED[key]})")
+        if key in run_types:
+            target, tp = run, run_types[key]
+        elif key in trainer_types:
+            target, tp = trainer, trainer_types[key]
+        elif key in hero_only:
+            raise ValueError(f"{source}: {key} is a HERO mechanism field; `{method}` has none. For ablations use "
+                             f"`hero train hero --set {key}=...` (weight_mode=none, gate=false, balancer=fixed)")
+        else:
+            close = difflib.get_close_matches(key, list(run_types) + list(trainer_types), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"{source}: unknown field {key!r} for `hero train {method}`{hint}; fields are those of "
+                             f"RLRunConfig and {cls.__name__}")
+        try:
+            target[key] = coerce(value, tp)
+        except TypeError as e:
+            raise ValueError(f"{source}: field {key!r}: {e}") from None
+    return run, trainer

@@ -1,0 +1,105 @@
+"""`run_rl` / `hero train hero|grpo|dpo` end to end on a tiny world and a tiny random VLM (a few steps each)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hero.rl.run import run_rl
+from rl_helpers import FAST, parity_reward, tiny_model, tiny_world
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rlrun")
+    world = tiny_world(root / "world")
+    return world, tiny_model(root / "model", world)
+
+
+def test_hero_two_steps_writes_model_logs_and_resumes_beta(setup, tmp_path):
+    from hero.model.load import load_vlm
+    from hero.rl.balancer import AdaptiveController, BalancerState
+
+    world, model = setup
+    out = tmp_path / "hero"
+    res = run_rl("hero", model, world, out, reward_funcs=[parity_reward], max_steps=2, save_steps=2, **FAST)
+    assert res["steps"] == 2 and res["method"] == "hero" and res["prompts"] == 40 and res["seconds"] > 0
+    logs = json.loads((out / "log_history.json").read_text())
+    steps = [h for h in logs if "hero/beta" in h]
+    assert [h["step"] for h in steps] == [1, 2]
+    for key in ("reward", "kl", "hero/beta", "hero/gated_frac", "hero/weight_mean", "hero/skipped_update"):
+        assert all(key in h for h in steps), key
+    assert list((out / "tensorboard").glob("events.out.tfevents.*"))
+    loaded, _ = load_vlm(out)  # the final model loads and keeps the SFT style for hero.scoring
+    assert loaded.config.hero_style == "cot" and loaded.config.hero_rl["steps"] == 2
+    saved = json.loads((out / "checkpoints/checkpoint-2/hero_balancer.json").read_text())["state"]
+    assert saved["beta"] == pytest.approx(res["beta"]) and saved["beta"] != 0.04
+    summary = json.loads((out / "rl_summary.json").read_text())
+    assert summary["steps"] == 2 and json.loads((out / "rl_config.json").read_text())["run"]["method"] == "hero"
+
+    again = run_rl("hero", model, world, out, reward_funcs=[parity_reward], max_steps=3, resume=True, **FAST)
+    assert again["resumed_from"].endswith("checkpoint-2") and again["steps"] == 3
+    step3 = [h for h in json.loads((out / "log_history.json").read_text()) if "hero/beta" in h][-1]
+    expected = AdaptiveController().step(BalancerState.from_dict(saved), step3["hero/kl"]).beta
+    assert step3["step"] == 3 and again["beta"] == pytest.approx(expected, abs=1e-12)  # β continued from the save
+
+
+def test_grpo_is_plain_trl_with_fixed_beta_and_the_verifier(setup, tmp_path):
+    world, model = setup
+    res = run_rl("grpo", model, world, tmp_path / "grpo", max_steps=1, save_strategy="no", **FAST)
+    logs = json.loads((tmp_path / "grpo/log_history.json").read_text())
+    assert res["steps"] == 1 and res["beta"] == 0.04  # HERO's β_0, never moved
+    assert not any(k.startswith("hero/") for h in logs for k in h)
+    assert "rewards/yes_no_exact/mean" in logs[0]  # the exact verifier against the world's labels
+
+
+def test_resume_without_checkpoint_is_an_error(setup, tmp_path):
+    world, model = setup
+    with pytest.raises(ValueError, match="no checkpoint"):
+        run_rl("hero", model, world, tmp_path / "none", resume=True, **FAST)
+    with pytest.raises(ValueError, match="positional"):
+        run_rl("hero", model, world, tmp_path / "x", model="m")
+
+
+def test_cli_lora_one_step_from_yaml(setup, tmp_path):
+    from typer.testing import CliRunner
+
+    from hero.cli.main import app
+    from hero.model.load import load_vlm
+
+    world, model = setup
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("per_device_train_batch_size: 8\nnum_generations: 4\nmax_completion_length: 8\nthreads: 1\n"
+                   "save_strategy: 'no'\nlora_r: 4\n")
+    out = tmp_path / "lora"
+    res = CliRunner().invoke(app, ["train", "hero", "--model", str(model), "--world", str(world), "--out", str(out),
+                                   "--config", str(cfg), "--lora", "--max-steps", "1", "--no-progress",
+                                   "--set", "gate=false", "--set", "report_to=[]"])
+    assert res.exit_code == 0, res.output
+    assert "hero: 1 steps" in res.output
+    assert (out / "adapter" / "adapter_config.json").exists()
+    assert json.loads((out / "adapter" / "adapter_config.json").read_text())["r"] == 4
+    merged, _ = load_vlm(out)  # merged into a plain model
+    assert type(merged).__name__ == "LlavaForConditionalGeneration" and merged.config.hero_rl["lora"] is True
+    assert not (out / "tensorboard").exists()  # report_to=[] turns TensorBoard off
+
+
+@pytest.mark.slow
+def test_accelerate_two_processes_hero_cli(setup, tmp_path):
+    """2 CPU processes (gloo) under torchrun, 2 steps of `hero train hero`: both ranks finish, rank 0 writes."""
+    world, model = setup
+    torchrun = Path(sys.executable).with_name("torchrun")
+    out = tmp_path / "ddp"
+    cmd = [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "hero.cli.main", "train", "hero",
+           "--model", str(model), "--world", str(world), "--out", str(out), "--max-steps", "2", "--no-progress",
+           "--batch-size", "8", "--num-generations", "4", "--max-completion-length", "12", "--save-steps", "2",
+           "--threads", "1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    logs = json.loads((out / "log_history.json").read_text())
+    assert [h["step"] for h in logs if "hero/beta" in h] == [1, 2]
+    assert (out / "checkpoints/checkpoint-2/hero_balancer.json").exists() and (out / "model.safetensors").exists()
+    assert json.loads((out / "rl_summary.json").read_text())["processes"] == 2
