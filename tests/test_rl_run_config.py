@@ -48,7 +48,7 @@ def test_resolve_splits_run_and_trainer_fields():
 
 
 @pytest.mark.parametrize("method, key, value, match", [
-    ("hero", "weight", "none", r"cfg.yaml:3: unknown field 'weight' for `hero train hero` \(did you mean 'weight_mode'"),
+    ("hero", "weight", "none", r"cfg.yaml:3: unknown field 'weight' for `hero train hero` \(did you mean 'weight_mode"),
     ("grpo", "gate", False, r"cfg.yaml:3: gate is a HERO mechanism field; `grpo` has none"),
     ("hero", "output_dir", "x", r"output_dir cannot be set \(it is OUT/checkpoints; set --out\)"),
     ("hero", "method", "grpo", "method cannot be set"),

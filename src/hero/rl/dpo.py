@@ -118,13 +118,13 @@ def pair_dataset(records: list[dict], seed: int):
                               for r in records])
 
 
-def run_dpo(run: RLRunConfig, trainer_kw: dict) -> dict:
+def run_dpo(run: RLRunConfig, trainer_kw: dict, extra_callbacks=None) -> dict:
     """Sample pairs from the start model (or reuse OUT/dpo_pairs.jsonl when resuming), then train with DPOTrainer."""
     from accelerate import PartialState
     from trl import DPOTrainer
 
-    from hero.rl.run import (load_start_model, lora_config, make_callbacks, prompt_rows, resume_point, save_final,
-                             summarize, trainer_args, write_config)
+    from hero.rl.run import (load_start_model, lora_config, make_callbacks, prompt_rows, quiet, resume_point,
+                             save_final, summarize, trainer_args, write_config)
 
     args, tensorboard = trainer_args(run, {"remove_unused_columns": False, **trainer_kw})
     resume_from, used_s = resume_point(run)
@@ -140,9 +140,10 @@ def run_dpo(run: RLRunConfig, trainer_kw: dict) -> dict:
         raise InputError(f"{path}: no prompt among the {meta['prompts_sampled']} sampled had both a right and a "
                          f"wrong completion in {meta['samples_per_prompt']} samples; raise dpo_samples / dpo_prompts "
                          "or dpo_temperature, or start from a model that is sometimes right")
-    callbacks, clock = make_callbacks(run, used_s or meta["seconds"], tensorboard)
+    callbacks, clock = make_callbacks(run, used_s or meta["seconds"], tensorboard, extra_callbacks)
     trainer = DPOTrainer(model=model, args=args, train_dataset=pair_dataset(records, run.seed),
                          processing_class=processor, callbacks=callbacks, peft_config=lora_config(run))
+    quiet(trainer, run)
     write_config(run, args)
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     summary = summarize(run, trainer, clock, resume_from, len(rows), pairs=len(records),

@@ -30,12 +30,13 @@ def latest_checkpoint(ckpt_dir: Path) -> Path | None:
     return max(cands, key=lambda p: int(p.name.split("-")[-1])) if cands else None
 
 
-def run_rl(method: str, model_dir, world_dir, out_dir, *, reward_funcs=None, **overrides) -> dict:
+def run_rl(method: str, model_dir, world_dir, out_dir, *, reward_funcs=None, callbacks=None, **overrides) -> dict:
     """Train with `method` ('grpo' | 'hero' | 'dpo') from `model_dir` on the world at `world_dir` into `out_dir`.
 
     `overrides`: any RLRunConfig field (budget_min, max_steps, seed, sigmas, lora, resume, ...) or any field of the
     method's trainer config (HeroConfig / GRPOConfig / DPOConfig: learning_rate, beta, weight_mode, gate,
-    balancer, ...). `reward_funcs` (grpo/hero): TRL reward functions replacing the configured `reward`.
+    balancer, ...). `reward_funcs` (grpo/hero): TRL reward functions replacing the configured `reward`;
+    `callbacks`: extra transformers TrainerCallbacks.
     Returns {"method", "steps", "seconds", "out", "model", "log_history", "tensorboard", "checkpoints",
     "resumed_from", "prompts", "beta", "processes"} (+ "pairs", "prompts_sampled", "sampling_seconds" for dpo)."""
     given = [k for k in ("model", "world", "out") if k in overrides]
@@ -45,10 +46,10 @@ def run_rl(method: str, model_dir, world_dir, out_dir, *, reward_funcs=None, **o
     settings = {k: (v, f"run_rl({k}=...)") for k, v in overrides.items()}
     run_kw, trainer_kw = resolve(method, settings)
     run = RLRunConfig(method=method, model=str(model_dir), world=str(world_dir), out=str(out_dir), **run_kw)
-    return run_resolved(run, trainer_kw, reward_funcs=reward_funcs)
+    return run_resolved(run, trainer_kw, reward_funcs=reward_funcs, callbacks=callbacks)
 
 
-def run_resolved(run: RLRunConfig, trainer_kw: dict, reward_funcs=None) -> dict:
+def run_resolved(run: RLRunConfig, trainer_kw: dict, reward_funcs=None, callbacks=None) -> dict:
     """`run_rl` after settings are resolved (the CLI enters here)."""
     import torch
 
@@ -58,8 +59,8 @@ def run_resolved(run: RLRunConfig, trainer_kw: dict, reward_funcs=None) -> dict:
     if run.method == "dpo":
         from hero.rl.dpo import run_dpo
 
-        return run_dpo(run, trainer_kw)
-    return run_grpo(run, trainer_kw, reward_funcs)
+        return run_dpo(run, trainer_kw, callbacks)
+    return run_grpo(run, trainer_kw, reward_funcs, callbacks)
 
 
 # ---------------------------------------------------------------------------------------------------- shared parts
@@ -121,8 +122,8 @@ def prompt_rows(run: RLRunConfig) -> list[dict]:
     return question_rows(run.world, run.split, run.sigmas, run.seed, run.questions_per_image, limit=run.max_images)
 
 
-def make_callbacks(run: RLRunConfig, used_s: float, tensorboard: bool) -> tuple[list, object]:
-    """[budget clock, log_history writer, (TensorBoard)] and the clock."""
+def make_callbacks(run: RLRunConfig, used_s: float, tensorboard: bool, extra=None) -> tuple[list, object]:
+    """[budget clock, log_history writer, (TensorBoard), *extra] and the clock."""
     from transformers import TrainerCallback
 
     out = Path(run.out)
@@ -161,7 +162,15 @@ def make_callbacks(run: RLRunConfig, used_s: float, tensorboard: bool) -> tuple[
         tb = TensorBoardCallback()
         tb.logging_dir = str(out / "tensorboard")
         callbacks.append(tb)
-    return callbacks, clock
+    return callbacks + list(extra or []), clock
+
+
+def quiet(trainer, run: RLRunConfig) -> None:
+    """Without a progress bar, transformers prints every log dict; they are in log_history.json and TensorBoard."""
+    from transformers.trainer_callback import PrinterCallback
+
+    if not run.progress:
+        trainer.remove_callback(PrinterCallback)
 
 
 def any_rank(flag: bool, device) -> bool:
@@ -242,7 +251,7 @@ def make_rewards(run: RLRunConfig) -> list:
     return funcs
 
 
-def run_grpo(run: RLRunConfig, trainer_kw: dict, reward_funcs=None) -> dict:
+def run_grpo(run: RLRunConfig, trainer_kw: dict, reward_funcs=None, extra_callbacks=None) -> dict:
     """GRPO ('grpo': TRL's GRPOTrainer) or HERO ('hero': HeroGRPOTrainer) on the world's prompts."""
     from trl import GRPOTrainer
 
@@ -253,11 +262,12 @@ def run_grpo(run: RLRunConfig, trainer_kw: dict, reward_funcs=None) -> dict:
     resume_from, used_s = resume_point(run)
     model, processor, _ = load_start_model(run)
     rows = prompt_rows(run)
-    callbacks, clock = make_callbacks(run, used_s, tensorboard)
+    callbacks, clock = make_callbacks(run, used_s, tensorboard, extra_callbacks)
     cls = HeroGRPOTrainer if run.method == "hero" else GRPOTrainer
     trainer = cls(model=model, reward_funcs=reward_funcs or make_rewards(run), args=args,
                   train_dataset=rl_dataset(rows, run.seed), processing_class=processor, callbacks=callbacks,
                   peft_config=lora_config(run))
+    quiet(trainer, run)
     write_config(run, args)
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     summary = summarize(run, trainer, clock, resume_from, len(rows))
