@@ -7,9 +7,18 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+from transformers import TrainerCallback
 
 from hero.rl.run import run_rl
 from rl_helpers import FAST, parity_reward, tiny_model, tiny_world
+
+
+class Snapshot(TrainerCallback):
+    """The weights a run starts training from (after a checkpoint is loaded)."""
+
+    def on_train_begin(self, args, state, control, model=None, **kw):
+        self.weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +49,26 @@ def test_hero_two_steps_writes_model_logs_and_resumes_beta(setup, tmp_path):
     summary = json.loads((out / "rl_summary.json").read_text())
     assert summary["steps"] == 2 and json.loads((out / "rl_config.json").read_text())["run"]["method"] == "hero"
 
-    again = run_rl("hero", model, world, out, reward_funcs=[parity_reward], max_steps=3, resume=True, **FAST)
+    snap = Snapshot()
+    again = run_rl("hero", model, world, out, reward_funcs=[parity_reward], max_steps=3, resume=True,
+                   callbacks=[snap], **FAST)
+    # resumed from the checkpoint's weights, not the start model's (transformers' Trainer alone would not convert
+    # LLaVA's saved key layout back: issue 43701)
+    ckpt, start = load_vlm(out / "checkpoints/checkpoint-2")[0].state_dict(), load_vlm(model)[0].state_dict()
+    assert all(torch.equal(snap.weights[k], v) for k, v in ckpt.items())
+    assert not all(torch.equal(snap.weights[k], v) for k, v in start.items())
+    assert "language_model.model.embed_tokens.weight" in _keys(out)  # the final model: the standard saved layout
     assert again["resumed_from"].endswith("checkpoint-2") and again["steps"] == 3
     step3 = [h for h in json.loads((out / "log_history.json").read_text()) if "hero/beta" in h][-1]
     expected = AdaptiveController().step(BalancerState.from_dict(saved), step3["hero/kl"]).beta
     assert step3["step"] == 3 and again["beta"] == pytest.approx(expected, abs=1e-12)  # β continued from the save
+
+
+def _keys(folder: Path) -> set[str]:
+    from safetensors import safe_open
+
+    with safe_open(str(folder / "model.safetensors"), "pt") as f:
+        return set(f.keys())
 
 
 def test_grpo_is_plain_trl_with_fixed_beta_and_the_verifier(setup, tmp_path):

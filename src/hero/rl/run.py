@@ -98,11 +98,24 @@ def load_start_model(run: RLRunConfig):
 
     world_cfg, _ = load_world(run.world)
     model, processor = load_vlm(run.model)
+    checkpoints_in_model_format(model)
     size = getattr(getattr(model.config, "vision_config", None), "image_size", None)
     if size is not None and size != world_cfg.image_size:
         raise InputError(f"{run.model}: the model takes {size}px images but the world {run.world} has "
                          f"{world_cfg.image_size}px; train a model for this world")
     return model, processor, world_cfg
+
+
+def checkpoints_in_model_format(model) -> None:
+    """Make the trainer's checkpoints keep the model's own weight names. By default save_pretrained writes LLaVA-style
+    models in their original (pre-conversion) key layout, while Trainer resumes with a plain load_state_dict that
+    does not convert them back (transformers issue 43701): a resumed run would silently keep the start weights.
+    `save_final` removes this override, so the final model is saved in the standard layout."""
+    import functools
+    import inspect
+
+    if "save_original_format" in inspect.signature(model.save_pretrained).parameters:
+        model.save_pretrained = functools.partial(model.save_pretrained, save_original_format=False)
 
 
 def lora_config(run: RLRunConfig):
@@ -207,6 +220,7 @@ def save_final(trainer, processor, run: RLRunConfig, summary: dict) -> None:
         if is_peft_model(model):
             model.save_pretrained(out / "adapter")
             model = model.merge_and_unload()
+        model.__dict__.pop("save_pretrained", None)  # undo checkpoints_in_model_format: standard layout
         model.config.hero_rl = {"method": run.method, "steps": summary["steps"], "seconds": summary["seconds"],
                                 "start_model": run.model, "lora": run.lora}
         model.save_pretrained(out)
