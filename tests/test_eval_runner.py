@@ -9,7 +9,8 @@ import pytest
 
 from eval_helpers import one_thread, scrambled_model, tiny_world
 from hero.evaluation.generate import DecodingConfig, Request, load_generator
-from hero.evaluation.runner import GENERATIONS, RunLock, make_manifest, pending, run_generations
+from hero.evaluation.runner import GENERATIONS, make_manifest, pending, run_generations
+from hero.io import RunLock
 from hero.io import InputError
 
 _threads = pytest.fixture(scope="module", autouse=True)(one_thread)
@@ -98,10 +99,10 @@ def test_generations_without_manifest_refused(tmp_path, setup):
 def test_lock_held_by_a_live_process(tmp_path):
     (tmp_path / ".lock").write_text(str(os.getppid()))
     with pytest.raises(InputError, match="in use by another hero eval"):
-        with RunLock(tmp_path):
+        with RunLock(tmp_path, tool="hero eval"):
             pass
     (tmp_path / ".lock").write_text("999999999")  # dead owner: taken over
-    with RunLock(tmp_path):
+    with RunLock(tmp_path, tool="hero eval"):
         assert (tmp_path / ".lock").read_text() == str(os.getpid())
     assert not (tmp_path / ".lock").exists()
 

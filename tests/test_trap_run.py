@@ -15,7 +15,8 @@ import pytest
 
 from hero.io import InputError
 from hero.trap.run import TrapConfig, check_scored, parse_number_list, run_trap
-from hero.trap.runfolder import RunLock, read_samples
+from hero.io import RunLock
+from hero.trap.runfolder import read_samples
 
 
 def fake_score(batch, sigma, temperature):
@@ -249,9 +250,9 @@ def test_live_lock_refuses_second_run(tmp_path):
     out.mkdir()
     (out / ".lock").write_text(str(os.getppid()))  # a live process that is not us
     with pytest.raises(InputError, match="in use by another hero trap"):
-        with RunLock(out):
+        with RunLock(out, tool="hero trap"):
             pass
     (out / ".lock").write_text("999999999")  # a dead pid: stale lock, taken over
-    with RunLock(out):
+    with RunLock(out, tool="hero trap"):
         assert (out / ".lock").read_text() == str(os.getpid())
     assert not (out / ".lock").exists()

@@ -55,24 +55,21 @@ def write_jsonl_atomic(path: str | os.PathLike, rows: list[dict]) -> None:
     write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in rows))
 
 
-def read_jsonl(path: str | os.PathLike) -> list[dict]:
-    """Read a JSONL file; a malformed line raises InputError naming the file and the 1-based line number.
-
-    Blank lines are skipped. A file holding a single JSON list (some tools write that) is accepted too.
-    """
+def read_jsonl_located(path: str | os.PathLike) -> list[tuple[str, dict]]:
+    """(location, row) pairs of a JSONL file: location 'file:line' (1-based; blank lines skipped), or
+    'file: item i' for a file holding one JSON list (some tools write that). Malformed input → InputError there."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
     text = path.read_text(encoding="utf-8")
-    stripped = text.lstrip()
-    if stripped.startswith("["):
+    if text.lstrip().startswith("["):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise InputError(f"{path}:{e.lineno}: malformed JSON list ({e.msg})") from None
-        if not all(isinstance(r, dict) for r in data):
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InputError(f"{path}: expected a list of JSON objects")
-        return data
+        return [(f"{path}: item {i}", r) for i, r in enumerate(data, start=1)]
     rows = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -83,8 +80,13 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
             raise InputError(f"{path}:{lineno}: malformed JSON line ({e.msg}): {line[:80]!r}") from None
         if not isinstance(row, dict):
             raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
-        rows.append(row)
+        rows.append((f"{path}:{lineno}", row))
     return rows
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    """Rows of a JSONL file (or of a file holding one JSON list); errors name the file and the 1-based line."""
+    return [row for _, row in read_jsonl_located(path)]
 
 
 def read_json(path: str | os.PathLike) -> Any:
@@ -96,3 +98,52 @@ def read_json(path: str | os.PathLike) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise InputError(f"{path}:{e.lineno}: malformed JSON ({e.msg})") from None
+
+
+class RunLock:
+    """`<folder>/.lock` holding the owner's pid: a live owner → InputError; a dead one (kill -9) is taken over."""
+
+    def __init__(self, out: str | os.PathLike, tool: str = "hero") -> None:
+        self.path = Path(out) / ".lock"
+        self.tool = tool
+
+    def __enter__(self) -> "RunLock":
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                owner = pid_in(self.path)
+                if owner is not None and pid_alive(owner):
+                    raise InputError(f"{self.path.parent} is in use by another {self.tool} (pid {owner}); wait for "
+                                     "it or use another --out folder") from None
+                self.path.unlink(missing_ok=True)
+                continue
+            os.write(fd, str(os.getpid()).encode())
+            os.close(fd)
+            return self
+        raise InputError(f"{self.path}: could not take the run lock; remove the file if no run is active")
+
+    def __exit__(self, *exc) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def pid_in(lock: Path) -> int | None:
+    """The pid written in a lock file, or None (missing, empty or garbled)."""
+    try:
+        text = lock.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def pid_alive(pid: int) -> bool:
+    """True if another process with this pid exists (our own pid counts as dead: a stale lock of ours)."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -24,7 +24,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from hero.io import InputError, read_jsonl, write_json_atomic, write_jsonl_atomic
+from hero.io import InputError, read_jsonl, write_jsonl_atomic
 
 STRATEGIES = ("random", "popular", "adversarial")
 DEFAULT_TEMPLATE = "Is there a {} in the image?"

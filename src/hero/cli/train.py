@@ -10,6 +10,6 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on `app` (import for side effect). Add new trainers here.
-from hero.cli import train_commands as _train_commands  # noqa: E402,F401
 from hero.cli import sft as _sft  # noqa: E402,F401
 from hero.cli import rl as _rl  # noqa: E402,F401
+from hero.cli import nli as _nli  # noqa: E402,F401

@@ -11,12 +11,11 @@ splits repeat their positive questions; AMBER's generative queries and CHAIR ask
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hero.evaluation.generate import DecodingConfig, Request
-from hero.io import InputError, write_json_atomic
+from hero.io import InputError, RunLock, write_json_atomic
 from hero.trap.runfolder import append_samples, model_fingerprint, read_samples
 
 SCHEMA = "hero.eval.run/1"
@@ -52,44 +51,6 @@ def check_manifest(out: Path, new: dict) -> None:
                          "to mix models or settings in one folder — use a new --out folder")
 
 
-class RunLock:
-    """RUN/.lock with the owner's pid: a live owner → InputError; a dead one (kill -9) is taken over."""
-
-    def __init__(self, out: Path) -> None:
-        self.path = out / ".lock"
-
-    def __enter__(self) -> "RunLock":
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                owner = self.path.read_text().strip() if self.path.exists() else ""
-                if owner.isdigit() and _alive(int(owner)):
-                    raise InputError(f"{self.path.parent} is in use by another hero eval (pid {owner}); wait for "
-                                     "it or use another --out folder") from None
-                self.path.unlink(missing_ok=True)
-                continue
-            os.write(fd, str(os.getpid()).encode())
-            os.close(fd)
-            return self
-        raise InputError(f"{self.path}: could not take the run lock; remove the file if no run is active")
-
-    def __exit__(self, *exc) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def pending(requests: Sequence[Request], done: set) -> list[Request]:
     """Unique requests not in `done`, in first-seen order."""
     seen, out = set(done), []
@@ -112,7 +73,7 @@ def run_generations(out: str | Path, requests: Sequence[Request], manifest: dict
     out.mkdir(parents=True, exist_ok=True)
     check_manifest(out, manifest)
     path = out / GENERATIONS
-    with RunLock(out):
+    with RunLock(out, tool="hero eval"):
         rows = {(r["image"], r["prompt"]): r for r in reversed(read_samples(path, repair=True))}
         todo = pending(requests, set(rows))
         if todo:

@@ -8,10 +8,9 @@ The file is JSONL (the official POPE ``.json`` files are JSONL too) or a single 
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
-from hero.io import InputError, read_jsonl
+from hero.io import InputError, read_jsonl_located
 
 ALIASES = {"id": ("question_id", "id"), "image": ("image",), "text": ("text", "question"), "label": ("label", "answer")}
 
@@ -27,21 +26,7 @@ def file_sha256(path: str | Path) -> str:
 
 def _numbered_rows(path: Path) -> list[tuple[str, dict]]:
     """(location, row) pairs: 'file:line' for JSONL, 'file: item i' for a JSON list. Malformed JSON → InputError."""
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
-        return [(f"{path}: item {i}", r) for i, r in enumerate(read_jsonl(path), start=1)]
-    rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(f"{path}:{lineno}: malformed JSON line ({e.msg}): {line[:80]!r}") from None
-        if not isinstance(row, dict):
-            raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
-        rows.append((f"{path}:{lineno}", row))
-    return rows
+    return read_jsonl_located(path)
 
 
 def _field(where: str, row: dict, name: str):

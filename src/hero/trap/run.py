@@ -26,11 +26,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hero.io import write_json_atomic
+from hero.io import RunLock, write_json_atomic
 from hero.trap.metrics import DEFAULT_ENTROPY_EDGES
 from hero.trap.questions import file_sha256, load_questions
 from hero.trap.runfolder import (
-    MANIFEST_SCHEMA, RunLock, append_samples, check_manifest, model_fingerprint, read_samples, sample_key,
+    MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, read_samples, sample_key,
 )
 from hero.trap.summary import ENTROPY_KINDS, summarize
 
@@ -270,7 +270,7 @@ def run_trap(cfg: TrapConfig, score_fn: ScoreFn, progress: bool = False, report:
     new_manifest = make_manifest(cfg, dict(getattr(score_fn, "settings", None) or {}))
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    with RunLock(out):
+    with RunLock(out, tool="hero trap"):
         manifest = check_manifest(out, new_manifest)
         write_json_atomic(out / "manifest.json", manifest)
         samples_path = out / "samples.jsonl"

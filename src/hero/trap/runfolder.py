@@ -58,42 +58,6 @@ def check_manifest(out: Path, new: dict, skip: Sequence[str] = ()) -> dict:
     return merged
 
 
-class RunLock:
-    """RUN/.lock holding the owner's pid; a live owner → InputError, a dead one (kill -9) is taken over."""
-
-    def __init__(self, out: Path) -> None:
-        self.path = out / ".lock"
-
-    def __enter__(self) -> "RunLock":
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                if _pid_alive(self.path):
-                    raise InputError(f"{self.path.parent} is in use by another hero trap (pid "
-                                     f"{self.path.read_text().strip()}); wait for it or use another --out") from None
-                self.path.unlink(missing_ok=True)
-                continue
-            os.write(fd, str(os.getpid()).encode())
-            os.close(fd)
-            return self
-        raise InputError(f"{self.path}: could not take the run lock; remove the file if no run is active")
-
-    def __exit__(self, *exc) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-def _pid_alive(lock: Path) -> bool:
-    try:
-        pid = int(lock.read_text().strip())
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError, FileNotFoundError):
-        return False
-    except PermissionError:
-        return True
-    return pid != os.getpid()
-
-
 def sample_key(row: dict) -> tuple[str, float, float]:
     """Resume key of a sample: (str(id), σ, T)."""
     return str(row["id"]), float(row["sigma"]), float(row["temperature"])

@@ -1,1 +1,0 @@
-"""Placeholder: training commands register on `hero.cli.train.app` here until their own modules exist."""
