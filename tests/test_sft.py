@@ -58,7 +58,7 @@ def test_negative_kinds():
 
 def test_canonical_listing_order():
     cfg = WorldConfig(**SMALL)
-    s = ExampleStream(cfg, "cot", caption_frac=0.99)
+    s = ExampleStream(cfg, "cot", caption_frac=0.49)
     order = {c: i for i, c in enumerate(cfg.categories)}
     for i in range(30):
         t = s.example(i).target
@@ -76,7 +76,7 @@ def test_collator_masks_prompt_and_matches_processor():
     cfg = WorldConfig(**SMALL)
     model, processor = build_model("tiny", cfg.colours, cfg.shapes, 32)
     col = SFTCollator(processor, num_image_tokens(32, 8))
-    exs = ExampleStream(cfg, "answer", caption_frac=0.5).take(4)
+    exs = ExampleStream(cfg, "answer", caption_frac=0.4).take(4)
     b = col(exs)
     tok = processor.tokenizer
     for row, lab, e in zip(b["input_ids"], b["labels"], exs):

@@ -96,6 +96,10 @@ class ExampleStream:
     seed: int = 0
     start: int = 0
     """Index of the next scene to draw (saved in checkpoints so a resumed run continues the stream)."""
+    paired: bool = True
+    """Examples come in pairs on the same scene: a positive and a negative question (or a caption and a question).
+    Within a pair the image is identical and only the question changes the answer, so image-only shortcuts
+    ("many objects → yes") earn nothing and the gradient pushes the answer to depend on the question."""
     listing: str = "canonical"
     """Order of objects in captions and CoT: 'canonical' (the world's category order: a listing is then a set,
     one presence decision per category) or 'spatial' (left to right, the annotation order)."""
@@ -106,8 +110,9 @@ class ExampleStream:
             raise ValueError(f"style={self.style!r}; use 'answer' or 'cot'")
         if self.listing not in ("canonical", "spatial"):
             raise ValueError(f"listing={self.listing!r}; use 'canonical' or 'spatial'")
-        if not 0.0 <= self.caption_frac < 1.0:
-            raise ValueError(f"caption_frac={self.caption_frac} must be in [0, 1)")
+        if not 0.0 <= self.caption_frac < (0.5 if self.paired else 1.0):
+            raise ValueError(f"caption_frac={self.caption_frac} must be in [0, 0.5) with paired examples "
+                             "(a pair holds at most one caption), [0, 1) otherwise")
         self.freq, self.co = world_stats(self.cfg, seed=self.seed)
 
     def set_stage(self, n_colours: int, n_shapes: int) -> None:
@@ -116,16 +121,27 @@ class ExampleStream:
         self.freq, self.co = world_stats(self.cfg, seed=self.seed)
 
     def example(self, i: int) -> Example:
-        """Scene i of the stream turned into one example (deterministic in (seed, i))."""
-        rng = image_rng(self.seed, SFT_STREAM, i)
+        """Example i of the stream (deterministic in (seed, i)); with `paired`, examples 2j and 2j+1 share scene j."""
+        rng = image_rng(self.seed, SFT_STREAM, i // 2 if self.paired else i)
         objects = sample_scene(self.cfg, rng)
         image = np.asarray(render(self.cfg, objects))
         present = [o.category for o in objects]
         if self.listing == "canonical":
             present = [c for c in self.cfg.categories if c in present]
-        if rng.random() < self.caption_frac:
-            return Example(image, CAPTION_PROMPT, caption(present))
-        if rng.random() < 0.5 or len(present) == len(self.cfg.categories):  # nothing absent: ask a positive
+        if not self.paired:
+            if rng.random() < self.caption_frac:
+                return Example(image, CAPTION_PROMPT, caption(present))
+            return self._question(present, image, rng, positive=rng.random() < 0.5)
+        with_caption = rng.random() < 2 * self.caption_frac
+        first_positive = rng.random() < 0.5
+        if with_caption:
+            if (i % 2 == 0) == first_positive:
+                return Example(image, CAPTION_PROMPT, caption(present))
+            return self._question(present, image, rng, positive=rng.random() < 0.5)
+        return self._question(present, image, rng, positive=(i % 2 == 0) == first_positive)
+
+    def _question(self, present: list[str], image: np.ndarray, rng: np.random.Generator, positive: bool) -> Example:
+        if positive or len(present) == len(self.cfg.categories):  # nothing absent: ask a positive
             asked = present[int(rng.integers(len(present)))]
         else:
             kind = NEGATIVE_KINDS[int(rng.integers(len(NEGATIVE_KINDS)))]

@@ -38,9 +38,9 @@ class SFTRunConfig:
     """Wall-clock training budget in minutes (data rendering included, evaluation excluded)."""
     max_steps: int = 0
     """Stop after this many optimizer steps (0 = no step limit; the budget still applies)."""
-    batch_size: int = 32
-    """Examples per optimizer step."""
-    lr: float = 2e-3
+    batch_size: int = 64
+    """Examples per optimizer step (even: examples come in pairs on one scene)."""
+    lr: float = 6e-3
     """Peak learning rate (AdamW), linear warm-up then cosine decay over the budget."""
     warmup_steps: int = 30
     """Linear warm-up steps."""
@@ -65,10 +65,11 @@ class SFTRunConfig:
             raise ValueError(f"--style {self.style!r}: use 'answer' or 'cot'")
         if self.budget_min <= 0:
             raise ValueError(f"--budget-min {self.budget_min}: must be > 0 minutes")
-        if self.max_steps < 0 or self.batch_size < 1 or self.save_steps < 1:
-            raise ValueError("--max-steps must be ≥ 0, --batch-size and --save-steps ≥ 1")
-        if not 0.0 <= self.caption_frac < 1.0:
-            raise ValueError(f"--caption-frac {self.caption_frac}: must be in [0, 1)")
+        if self.max_steps < 0 or self.batch_size < 2 or self.batch_size % 2 or self.save_steps < 1:
+            raise ValueError("--max-steps must be ≥ 0, --batch-size even and ≥ 2, --save-steps ≥ 1")
+        if not 0.0 <= self.caption_frac < 0.5:
+            raise ValueError(f"--caption-frac {self.caption_frac}: must be in [0, 0.5) (a pair of examples on one "
+                             "scene holds at most one caption)")
         if not self.lr > 0:
             raise ValueError(f"--lr {self.lr}: must be > 0")
 
