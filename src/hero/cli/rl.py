@@ -13,6 +13,7 @@ the file. Under `torchrun --nproc_per_node N -m hero.cli.main train hero ...` ev
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -36,7 +37,7 @@ _WEIGHT = typer.Option(None, "--weight-mode", help="none | softmax | neg_exp (de
 _GATE = typer.Option(None, "--gate/--no-gate", help="Variance gate on/off (default on).")
 _BALANCER = typer.Option(None, "--balancer", help="adaptive | pid | fixed (default adaptive).")
 _SAMPLES = typer.Option(None, "--dpo-samples", help="Samples per prompt (k) (default 8).")
-_PROMPTS = typer.Option(None, "--dpo-prompts", help="Prompts sampled for pairs (default 256).")
+_PROMPTS = typer.Option(None, "--dpo-prompts", help="Prompts sampled for pairs (default 512).")
 _SIGMAS = typer.Option(None, "--sigmas", help="Noise levels drawn per prompt, e.g. 0,30,50 (default 0,30,50).")
 _SAVE = typer.Option(None, "--save-steps", help="Checkpoint every N steps (default 50).")
 _LORA = typer.Option(None, "--lora/--no-lora", help="Train LoRA adapters (reference = adapter-disabled base).")
@@ -67,6 +68,8 @@ def run_command(method: str, model, world, out, config, sets: list[str], flags: 
         raise ValueError(f"missing {', '.join('--' + k for k in missing)} (or `{missing[0]}:` in the --config file)")
     run = RLRunConfig(method=method, **run_kw)
     s = run_resolved(run, trainer_kw)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun: one summary line, from the main process
+        return s
     extra = f", {s['pairs']} pairs" if "pairs" in s else ""
     typer.echo(f"{method}: {s['steps']} steps in {s['seconds']}s{extra}; model in {s['out']}, curves in "
                f"{s['log_history']} and {s['tensorboard']}")

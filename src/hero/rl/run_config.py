@@ -71,7 +71,7 @@ class RLRunConfig:
     """torch CPU threads (0 = leave torch's default)."""
     progress: bool = True
     """Show a progress bar."""
-    dpo_prompts: int = 256
+    dpo_prompts: int = 512
     """DPO: prompts sampled from the model to build preference pairs (first N of the shuffled prompt set)."""
     dpo_samples: int = 8
     """DPO: completions sampled per prompt (k); a prompt with a right and a wrong one yields a pair."""
