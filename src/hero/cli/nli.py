@@ -31,5 +31,5 @@ def nli(
                          threads=threads, progress=progress)
     s = run_nli(cfg)
     typer.echo(f"trained {s['steps']} steps in {s['train_seconds']}s ({s['stopped_by']}); held-out accuracy "
-               f"{s['heldout_accuracy']:.4f} on {s['heldout']['n']} pairs (unseen pairs {s['heldout_unseen_accuracy']:.4f}"
-               f" on {s['heldout_unseen_n']}); model in {s['out']}")
+               f"{s['heldout_accuracy']:.4f} on {s['heldout']['n']} pairs (unseen pairs "
+               f"{s['heldout_unseen_accuracy']:.4f} on {s['heldout_unseen_n']}); model in {s['out']}")

@@ -8,12 +8,13 @@ Claims are written exactly as `hero.rewards.nli.NLIReward` hands them to the mod
 stripped (`split_claims("There is a red circle.")` → "There is a red circle"). Five kinds, labelled from the
 set P of categories in the scene (labels: entailment, neutral, contradiction):
 
-| kind        | claim                                   | label                                            |
-| ----------- | --------------------------------------- | ------------------------------------------------ |
-| exists      | "There is a red circle", "I see a red circle and a blue square" (1–3 objects) | entailment if all are in P, else contradiction |
-| not_exists  | "There is no red circle"                | contradiction if in P, else entailment           |
-| attribute   | "The red circle is large", "… is at the top" | neutral if in P, else contradiction          |
-| relation    | "The red circle is above the blue square" | neutral if both are in P, else contradiction   |
+| kind       | claim                                                    | label                                     |
+| ---------- | -------------------------------------------------------- | ----------------------------------------- |
+| exists     | "There is a red circle", "I see a red circle and a blue  | entailment if all are in P, else          |
+|            | square" (1–3 objects)                                    | contradiction                             |
+| not_exists | "There is no red circle"                                 | contradiction if in P, else entailment    |
+| attribute  | "The red circle is large", "… is at the top"             | neutral if in P, else contradiction       |
+| relation   | "The red circle is above the blue square"                | neutral if both are in P, else contradiction |
 
 The **neutral** class is what the description cannot decide: it names objects but never their size or position,
 so a size/position claim about a listed object is neither entailed nor contradicted. Such a claim also presupposes

@@ -2,16 +2,24 @@
 pairs (`hero.rewards.nli_data`), saved so that `AutoTokenizer` / `AutoModelForSequenceClassification
 .from_pretrained(OUT)` load it with no custom code and `hero.rewards.nli.NLIReward.from_pretrained(OUT)` uses it.
 
-Model: `BertForSequenceClassification` from a config (2 layers, width 64), `id2label` = {0: entailment,
-1: neutral, 2: contradiction}. Tokenizer: a word-level `PreTrainedTokenizerFast` over the world's words,
-lower-casing, encoding a pair as `[CLS] premise [SEP] claim [SEP]` with token_type_ids 0/1, right padding.
+Model: `BertForSequenceClassification` from a config (2 layers, width 64, init std 0.1), `id2label` =
+{0: entailment, 1: neutral, 2: contradiction}. Tokenizer: a word-level `PreTrainedTokenizerFast` over the world's
+words in which each category name is one token ("red circle" → `red_circle`, done by the normalizer, so raw text
+works); lower-casing; a pair is `[CLS] premise [SEP] claim [SEP]` with token_type_ids 0/1; right padding; words
+outside the world are `[UNK]`.
+
+Training adds a training-only auxiliary loss: a linear probe on layer 1 predicts, for each claim token, whether the
+same token occurs in the premise (`occurrence_targets`); the probe is thrown away, the saved model is the plain
+classifier. Without it (and without category tokens and the wider init) a from-scratch model stalls for well over
+1,000 steps at the template solution (≈ 67 %, contradictions never found): see benchmarks/nli_experiments.md.
 
 Training is a plain PyTorch loop rather than transformers' Trainer: the pairs are drawn on the fly from an endless
 class-balanced stream, the run is a step count capped by a wall-clock budget, and a 1–2 minute run needs no
 checkpoints, resume, gradient accumulation or distributed setup — Trainer would add its dataset/collator plumbing
-and per-step callbacks around ~10 ms steps without using any of what it offers. The loop is seeded (weights and
-pair stream), so the same seed and step count give the same model. The learning-rate schedule (linear warm-up,
-cosine decay) runs over `max_steps`; the budget only stops a run early on a slow machine (`stopped_by` says which).
+and per-step callbacks around ~50 ms steps without using any of what it offers, and the auxiliary loss would
+need a custom `compute_loss`. The loop is seeded (weights and pair stream): same seed and step count, same model.
+The learning-rate schedule (linear warm-up, cosine decay) runs over `max_steps`; the budget only stops a run early
+on a slow machine (`stopped_by` says which).
 
 Train pairs come from the world's train split (fresh claims every round), held-out pairs from its test split with
 their own seed, exactly balanced (`heldout_per_label` pairs of each class per scene). `heldout_unseen_accuracy`
