@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 METHODS = ("grpo", "hero", "dpo")
 ABLATIONS = {  # name → overrides of the HERO config (each switches one mechanism off)
-    "hero_no_weight": {"weight": "none"},
+    "hero_no_weight": {"weight_mode": "none"},
     "hero_no_gate": {"gate": False},
     "hero_no_balancer": {"balancer": "fixed"},
 }
