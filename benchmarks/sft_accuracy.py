@@ -18,13 +18,13 @@ import time
 from pathlib import Path
 
 
-def evaluate(model_dir: Path, world: Path, split: str, style: str) -> dict:
+def evaluate(model_dir: Path, world: Path, split: str, style: str, world_split: str = "test") -> dict:
     from hero.scoring import ScoreRequest, load_scorer
     from hero.world.build import pope_path
 
-    rows = [json.loads(x) for x in pope_path(world, "test", split).read_text().splitlines() if x.strip()]
+    rows = [json.loads(x) for x in pope_path(world, world_split, split).read_text().splitlines() if x.strip()]
     scorer = load_scorer(model_dir, mode=style, batch_size=128, max_new_tokens=64)
-    reqs = [ScoreRequest(str(r["question_id"]), str(world / "test" / "images" / r["image"]), r["text"])
+    reqs = [ScoreRequest(str(r["question_id"]), str(world / world_split / "images" / r["image"]), r["text"])
             for r in rows]
     t0 = time.perf_counter()
     run = scorer.score(reqs)
@@ -42,6 +42,8 @@ def main() -> None:
     ap.add_argument("--budget-min", type=float, default=5.0)
     ap.add_argument("--preset", default="tiny")
     ap.add_argument("--split", default="adversarial", choices=["random", "popular", "adversarial"])
+    ap.add_argument("--eval-split", default="test", choices=["val", "test"],
+                    help="world split whose POPE file is scored (tune on val, report test)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="runs/bench_sft")
@@ -75,9 +77,10 @@ def main() -> None:
                            budget_min=a.budget_min, seed=a.seed, threads=a.threads, progress=False, **extra)
         summary = run_sft(cfg)
         res = {"style": style, "preset": a.preset, "budget_min": a.budget_min, "split": a.split, **summary,
-               **evaluate(sft_dir, world, a.split, style), "load_avg_start": round(load0, 2),
+               **evaluate(sft_dir, world, a.split, style, a.eval_split), "eval_split": a.eval_split,
+               "load_avg_start": round(load0, 2),
                "load_avg_end": round(os.getloadavg()[0], 2), "extra": extra}
-        print(f"{style:6s} accuracy {res['accuracy']:.4f} on {res['n']} {a.split} questions "
+        print(f"{style:6s} accuracy {res['accuracy']:.4f} on {res['n']} {a.eval_split} {a.split} questions "
               f"(unparseable {res['unparseable']}), trained {res['seconds']}s, {res['steps']} steps, "
               f"{res['examples']} examples, load avg {res['load_avg_start']}→{res['load_avg_end']}", flush=True)
         with open(out / "sft_accuracy.jsonl", "a") as f:

@@ -87,11 +87,15 @@ class Scorer:
             raise ValueError("the tokenizer has no 'yes' or no 'no' token (any case/space variant); cannot score")
         self.eos_ids = _eos_ids(model, self.tok)
         self.marker_ids = self.tok(" " + core.ANSWER_MARKER, add_special_tokens=False)["input_ids"]
+        self._prompts: dict[str, str] = {}
 
     # -- inputs ------------------------------------------------------------------------------------------------
     def prompt(self, question: str) -> str:
-        msg = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
-        return self.processor.apply_chat_template(msg, add_generation_prompt=True)
+        """The chat-template rendering of one question (cached: evaluation sets repeat a few question texts)."""
+        if question not in self._prompts:
+            msg = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
+            self._prompts[question] = self.processor.apply_chat_template(msg, add_generation_prompt=True)
+        return self._prompts[question]
 
     def load_images(self, requests: Sequence[ScoreRequest]):
         """(good requests, their PIL images after degradation, errors for the unreadable ones)."""

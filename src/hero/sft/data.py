@@ -28,6 +28,8 @@ class Example:
     image: np.ndarray
     prompt: str
     target: str
+    categories: tuple = ()
+    """The categories present in the image (for analysis; not shown to the model)."""
 
 
 def world_stats(cfg: WorldConfig, n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -130,13 +132,13 @@ class ExampleStream:
             present = [c for c in self.cfg.categories if c in present]
         if not self.paired:
             if rng.random() < self.caption_frac:
-                return Example(image, CAPTION_PROMPT, caption(present))
+                return Example(image, CAPTION_PROMPT, caption(present), tuple(present))
             return self._question(present, image, rng, positive=rng.random() < 0.5)
         with_caption = rng.random() < 2 * self.caption_frac
         first_positive = rng.random() < 0.5
         if with_caption:
             if (i % 2 == 0) == first_positive:
-                return Example(image, CAPTION_PROMPT, caption(present))
+                return Example(image, CAPTION_PROMPT, caption(present), tuple(present))
             return self._question(present, image, rng, positive=rng.random() < 0.5)
         return self._question(present, image, rng, positive=(i % 2 == 0) == first_positive)
 
@@ -147,7 +149,7 @@ class ExampleStream:
             kind = NEGATIVE_KINDS[int(rng.integers(len(NEGATIVE_KINDS)))]
             asked = pick_negative(kind, present, self.cfg.categories, self.freq, self.co, rng)
         target = answer(present, asked) if self.style == "answer" else cot(present, asked)
-        return Example(image, question(asked), target)
+        return Example(image, question(asked), target, tuple(present))
 
     def take(self, n: int) -> list[Example]:
         out = [self.example(i) for i in range(self.start, self.start + n)]
