@@ -2,7 +2,7 @@
 POPE test split (adversarial by default) at σ = 0, scored by hero.scoring (greedy).
 
     python benchmarks/sft_accuracy.py --world DIR [--style answer|cot|both] [--budget-min 5] [--preset tiny]
-                                      [--split adversarial] [--threads 2] [--out DIR] [--sft-arg KEY=VALUE ...]
+                                      [--split adversarial] [--threads 0] [--out DIR] [--sft-arg KEY=VALUE ...]
 
 Prints, per style: accuracy, unparseable count, training seconds (wall clock, data rendering included), steps,
 examples, and the machine's load average during the run (2 shared cores: other jobs slow training down).
@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument("--split", default="adversarial", choices=["random", "popular", "adversarial"])
     ap.add_argument("--eval-split", default="test", choices=["val", "test"],
                     help="world split whose POPE file is scored (tune on val, report test)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=0, help="0 = auto (see SFTRunConfig.threads)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="runs/bench_sft")
     ap.add_argument("--sft-arg", action="append", default=[], help="extra SFTRunConfig field, e.g. lr=0.004")
@@ -54,7 +54,8 @@ def main() -> None:
     from hero.model.build import build_model, save
     from hero.sft.train import SFTRunConfig, load_world_config, run_sft
 
-    torch.set_num_threads(a.threads)
+    if a.threads:
+        torch.set_num_threads(a.threads)
     out = Path(a.out)
     world = Path(a.world) if a.world else out / "world"
     if not (world / "world.json").exists():
@@ -82,7 +83,7 @@ def main() -> None:
                "load_avg_end": round(os.getloadavg()[0], 2), "extra": extra}
         print(f"{style:6s} accuracy {res['accuracy']:.4f} on {res['n']} {a.eval_split} {a.split} questions "
               f"(unparseable {res['unparseable']}), trained {res['seconds']}s, {res['steps']} steps, "
-              f"{res['examples']} examples, load avg {res['load_avg_start']}→{res['load_avg_end']}", flush=True)
+              f"{res['examples']} examples, {res['threads']} thread(s), load avg {res['load_avg_start']}→{res['load_avg_end']}", flush=True)
         with open(out / "sft_accuracy.jsonl", "a") as f:
             f.write(json.dumps(res) + "\n")
 

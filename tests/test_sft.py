@@ -117,3 +117,22 @@ def test_few_steps_checkpoint_and_resume(tmp_path):
     from transformers import AutoConfig
 
     assert AutoConfig.from_pretrained(tmp_path / "sft").hero_style == "cot"
+
+
+def test_cot_first_validation_and_clock_fraction():
+    from hero.sft.trainer import clock_frac
+
+    with pytest.raises(ValueError, match="--cot-first"):
+        SFTRunConfig(model="m", world="w", style="cot", out="o", cot_first=0.5)
+    cfg = SFTRunConfig(model="m", world="w", style="answer", out="o", cot_first=0.5, budget_min=2.0, max_steps=100)
+    # 60 s of a 120 s budget = 0.5; 80 of 100 steps = 0.8 → the larger, 0.8
+    assert clock_frac(cfg, {"seconds": 60.0, "step": 80}) == pytest.approx(0.8)
+    assert clock_frac(cfg, {}) == 0.0
+
+
+def test_pick_threads():
+    from hero.sft.train import pick_threads
+
+    assert pick_threads(0, 2, 0.3) == 2  # idle machine: every core
+    assert pick_threads(0, 2, 1.4) == 1  # another job running: one thread
+    assert pick_threads(3, 2, 5.0) == 3  # explicit request wins

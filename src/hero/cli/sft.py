@@ -26,6 +26,8 @@ def sft(
     batch_size: int = typer.Option(64, "--batch-size", help="Examples per step (even)."),
     lr: float = typer.Option(6e-3, "--lr", help="Peak learning rate."),
     caption_frac: float = typer.Option(0.25, "--caption-frac", help="Share of caption examples (auxiliary)."),
+    cot_first: float = typer.Option(0.0, "--cot-first", help="answer style: share of the budget on CoT targets "
+                                    "first (binding warm-up)."),
     curriculum: bool = typer.Option(True, "--curriculum/--no-curriculum", help="Grow the world 2×1 → full."),
     seed: int = typer.Option(0, "--seed", help="Seed of the data stream and training."),
     save_steps: int = typer.Option(200, "--save-steps", help="Checkpoint every N steps."),
@@ -37,7 +39,7 @@ def sft(
     from hero.sft.train import SFTRunConfig, run_sft
 
     cfg = SFTRunConfig(model=str(model), world=str(world), style=style, out=str(out), budget_min=budget_min,
-                       max_steps=max_steps, batch_size=batch_size, lr=lr, caption_frac=caption_frac,
+                       max_steps=max_steps, batch_size=batch_size, lr=lr, caption_frac=caption_frac, cot_first=cot_first,
                        curriculum=curriculum, seed=seed, save_steps=save_steps, resume=resume, threads=threads,
                        progress=progress)
     s = run_sft(cfg)

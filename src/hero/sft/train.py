@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,6 +47,9 @@ class SFTRunConfig:
     """Linear warm-up steps."""
     caption_frac: float = 0.25
     """Fraction of examples that are captions (an auxiliary target that teaches colour–shape binding)."""
+    cot_first: float = 0.0
+    """answer style only: fraction of the budget trained on CoT targets before switching to yes/no targets (the
+    listing in a CoT target supervises colour–shape binding token by token). 0 = answer targets throughout."""
     curriculum: bool = True
     """Start on a 2×1 sub-world and grow it (2×1 → 3×2 → 4×3 → full) when probe accuracy ≥ 0.9 or a stage has
     used its share of the budget."""
@@ -56,7 +60,8 @@ class SFTRunConfig:
     resume: bool = False
     """Continue from the newest checkpoint in OUT/checkpoints."""
     threads: int = 0
-    """torch CPU threads (0 = leave torch's default)."""
+    """torch CPU threads; 0 = auto: every core when the machine is idle, 1 when other jobs already load it (a
+    2-thread run whose second thread gets descheduled waits at every op's barrier: 10–20× slower)."""
     progress: bool = True
     """Show a progress bar."""
 
@@ -67,6 +72,8 @@ class SFTRunConfig:
             raise ValueError(f"--budget-min {self.budget_min}: must be > 0 minutes")
         if self.max_steps < 0 or self.batch_size < 2 or self.batch_size % 2 or self.save_steps < 1:
             raise ValueError("--max-steps must be ≥ 0, --batch-size even and ≥ 2, --save-steps ≥ 1")
+        if not 0.0 <= self.cot_first < 1.0 or (self.cot_first and self.style != "answer"):
+            raise ValueError(f"--cot-first {self.cot_first}: must be in [0, 1) and only with --style answer")
         if not 0.0 <= self.caption_frac < 0.5:
             raise ValueError(f"--caption-frac {self.caption_frac}: must be in [0, 0.5) (a pair of examples on one "
                              "scene holds at most one caption)")
@@ -107,6 +114,14 @@ class Clock:
         return frac
 
 
+def pick_threads(requested: int, cores: int, load_1min: float) -> int:
+    """requested if > 0; else all cores when the 1-minute load average is below 1 (idle), otherwise 1.
+    pick_threads(0, 2, 0.3) = 2; pick_threads(0, 2, 1.4) = 1; pick_threads(3, 2, 5.0) = 3."""
+    if requested > 0:
+        return requested
+    return cores if load_1min < 1.0 else 1
+
+
 def load_world_config(world_dir):
     from hero.world.config import WorldConfig
 
@@ -136,8 +151,7 @@ def run_sft(cfg: SFTRunConfig) -> dict:
 
     from hero.sft.trainer import build_trainer
 
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(pick_threads(cfg.threads, os.cpu_count() or 1, os.getloadavg()[0]))
     torch.set_flush_denormal(True)  # tiny weights/moments drift into denormals and slow CPU math 10×
     out = Path(cfg.out)
     ckpt_dir = out / "checkpoints"
@@ -154,6 +168,7 @@ def run_sft(cfg: SFTRunConfig) -> dict:
     model.save_pretrained(out)
     ctx.processor.save_pretrained(out)
     summary = {"steps": trainer.state.global_step, "examples": ctx.stream_index(trainer.state.global_step),
+               "threads": torch.get_num_threads(),
                "seconds": round(ctx.clock.elapsed(), 1), "stage": ctx.stage, "out": str(out)}
     write_json_atomic(out / "sft_summary.json", summary)
     return summary

@@ -81,6 +81,8 @@ def _make_callback(ctx: RunContext):
 
         def on_step_end(self, args, state, control, model=None, **kw):
             ctx.clock.step = state.global_step
+            if ctx.stream.style == "cot" and ctx.cfg.style == "answer" and ctx.clock.frac_done() >= ctx.cfg.cot_first:
+                ctx.stream.style = "answer"  # CoT warm-up over: yes/no targets from the next batch on
             if ctx.cfg.curriculum and ctx.stage < len(CURRICULUM) - 1 and state.global_step % PROBE_EVERY == 0:
                 ctx.clock.pause()
                 acc = probe_accuracy(model, ctx)
@@ -105,6 +107,12 @@ def _make_callback(ctx: RunContext):
     return HeroCallback()
 
 
+def clock_frac(cfg: SFTRunConfig, state: dict) -> float:
+    """Fraction of the run done at a checkpoint (time or steps, whichever is further)."""
+    frac = float(state.get("seconds", 0.0)) / (cfg.budget_min * 60.0)
+    return max(frac, int(state.get("step", 0)) / cfg.max_steps) if cfg.max_steps else frac
+
+
 def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     """(SFTTrainer, RunContext) ready to train; `state` is a checkpoint's hero_state.json ({} when fresh)."""
     import datasets
@@ -118,7 +126,8 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     if model.config.vision_config.image_size != world_cfg.image_size:
         raise ValueError(f"model {cfg.model} takes {model.config.vision_config.image_size}px images but the world "
                          f"has {world_cfg.image_size}px; init the model with --world pointing at this world")
-    stream = ExampleStream(world_cfg, cfg.style, caption_frac=cfg.caption_frac, seed=cfg.seed)
+    warm = cfg.cot_first > 0 and clock_frac(cfg, state) < cfg.cot_first
+    stream = ExampleStream(world_cfg, "cot" if warm else cfg.style, caption_frac=cfg.caption_frac, seed=cfg.seed)
     collator = SFTCollator(processor, num_image_tokens(world_cfg.image_size, patch))
     clock = Clock(cfg.budget_min * 60.0, cfg.max_steps, used_s=float(state.get("seconds", 0.0)))
     ctx = RunContext(cfg, stream, collator, clock, processor)
