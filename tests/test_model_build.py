@@ -53,7 +53,8 @@ def test_image_tokens_and_padding(saved):
 
 def test_chat_template_renders_parts_and_strings(saved):
     _, processor, _ = saved
-    parts = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Is there a red circle in the image?"}]},
+    q = "Is there a red circle in the image?"
+    parts = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": q}]},
              {"role": "assistant", "content": [{"type": "text", "text": "yes"}]}]
     assert processor.apply_chat_template(parts) == \
         "<|user|>Is there a red circle in the image? <image><|end|><|assistant|>yes<|end|>"

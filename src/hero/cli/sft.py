@@ -39,7 +39,8 @@ def sft(
     from hero.sft.train import SFTRunConfig, run_sft
 
     cfg = SFTRunConfig(model=str(model), world=str(world), style=style, out=str(out), budget_min=budget_min,
-                       max_steps=max_steps, batch_size=batch_size, lr=lr, caption_frac=caption_frac, cot_first=cot_first,
+                       max_steps=max_steps, batch_size=batch_size, lr=lr, caption_frac=caption_frac,
+                       cot_first=cot_first,
                        curriculum=curriculum, seed=seed, save_steps=save_steps, resume=resume, threads=threads,
                        progress=progress)
     s = run_sft(cfg)

@@ -51,8 +51,8 @@ class SFTRunConfig:
     """answer style only: fraction of the budget trained on CoT targets before switching to yes/no targets (the
     listing in a CoT target supervises colour–shape binding token by token). 0 = answer targets throughout."""
     curriculum: bool = True
-    """Start on a 2×1 sub-world and grow it (2×1 → 3×2 → 4×3 → full) when probe accuracy ≥ 0.9 or a stage has
-    used its share of the budget."""
+    """Start on a 2×1 sub-world and grow it (2×1 → 3×2 → 4×3 → full) when probe accuracy ≥ 0.9 or a stage
+    has used its share (20 %) of the budget."""
     seed: int = 0
     """Seeds weights' update order, the example stream and the shuffling."""
     save_steps: int = 200
