@@ -38,3 +38,44 @@ def test_diffusion_noise_moments():
     a = alpha_bar(500)
     assert y.mean().item() == pytest.approx(2 * math.sqrt(a), abs=0.01)
     assert y.std().item() == pytest.approx(math.sqrt(1 - a), rel=0.01)
+
+
+def test_processor_distorted_branch_matches_full_forward_each_step():
+    """The KV-cached distorted branch gives the same logits as a full forward on the distorted image at every step
+    (left-padded batch of two prompts of different lengths)."""
+    from PIL import Image
+
+    import hero.decoding.vcd as V
+    from hero.model.build import build_model
+
+    m, p = build_model("tiny", ["red", "blue"], ["circle", "square"], 64, seed=0)
+    m.eval()
+    msgs = [[{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": q}]}]
+            for q in ("Is there a red circle in the image?", "Is there a blue square in the image? Is there")]
+    p.tokenizer.padding_side = "left"
+    enc = p(text=[p.apply_chat_template(x, add_generation_prompt=True) for x in msgs],
+            images=[Image.new("RGB", (64, 64), (200, 30, 30)), Image.new("RGB", (64, 64), (30, 30, 200))],
+            return_tensors="pt", padding=True)
+    noisy = enc["pixel_values"] + 0.5
+    seen, dist = [], []
+
+    class Spy(V.VCDLogitsProcessor):
+        def __call__(self, ids, scores):
+            out = super().__call__(ids, scores)
+            seen.append((ids.clone(), self.mask.clone()))
+            return out
+
+    orig = V.vcd_logits
+    V.vcd_logits = lambda c, d, a, b: (dist.append(d.clone()), orig(c, d, a, b))[1]
+    try:
+        with torch.inference_mode():
+            m.generate(**enc, max_new_tokens=4, do_sample=False, pad_token_id=p.tokenizer.pad_token_id,
+                       logits_processor=[Spy(m, enc["input_ids"], enc["attention_mask"], {"pixel_values": noisy})])
+    finally:
+        V.vcd_logits = orig
+    assert len(seen) == 4
+    for (ids, mask), d in zip(seen, dist):
+        pos = (mask.long().cumsum(-1) - 1).clamp(min=0)
+        with torch.inference_mode():
+            ref = m(input_ids=ids, attention_mask=mask, pixel_values=noisy, position_ids=pos).logits[:, -1]
+        assert torch.allclose(ref, d, atol=1e-4)

@@ -21,6 +21,7 @@ def demo(
     ablations: bool = typer.Option(False, "--ablations", help="Also HERO without weight / gate / balancer."),
     force: list[str] = typer.Option([], "--force", help="Redo a cached stage (repeatable; 'all' redoes everything)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars inside stages."),
+    threads: int = typer.Option(1, "--threads", help="torch CPU threads (tiny models gain nothing from more)."),
 ) -> None:
     """World → tiny VLM → CoT-SFT and answer-SFT → GRPO / HERO / DPO → hero trap at σ = 0/30/50 → POPE, AMBER,
     CHAIR (+ VCD and temperature baselines) → runs/demo/report.html, report.md, results.json."""
@@ -30,7 +31,7 @@ def demo(
     from hero.demo.run import run_demo
 
     cfg = DemoConfig(out=str(out), budget_min=budget_min, quick=quick, seed=seed, ablations=ablations,
-                     force=list(force), progress=progress)
+                     force=list(force), progress=progress, threads=threads)
     res = run_demo(cfg, log=typer.echo)
     typer.echo(f"\nreport: {out / 'report.html'}  ·  numbers: {out / 'results.json'}")
     typer.echo(f"stages took {res['minutes_stages']:.1f} min in all (this call {res['minutes_this_call']:.1f} min)")

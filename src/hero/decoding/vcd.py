@@ -16,6 +16,18 @@ import torch
 NUM_DIFFUSION_STEPS = 1000
 
 
+def _cache_arg_name() -> str:
+    """transformers ≥ 5.x names the KV cache `cache` (argument and output); older releases `past_key_values`."""
+    import inspect
+
+    from transformers import LlamaForCausalLM
+
+    return "cache" if "cache" in inspect.signature(LlamaForCausalLM.forward).parameters else "past_key_values"
+
+
+_CACHE_ARG = _cache_arg_name()
+
+
 def alpha_bar(t: int, num_steps: int = NUM_DIFFUSION_STEPS) -> float:
     """ᾱ_t = Π_{k ≤ t} (1 − β_k) for the official sigmoid schedule (t is 0-based, as in the VCD code)."""
     if not 0 <= t < num_steps:
@@ -72,8 +84,10 @@ class VCDLogitsProcessor:
         pos = (self.mask.long().cumsum(-1) - 1).clamp(min=0)  # (B, T)
         if self.past is not None:
             pos = pos[:, -1:]
-        out = self.model(**kwargs, attention_mask=self.mask, position_ids=pos, past_key_values=self.past,
+        out = self.model(**kwargs, attention_mask=self.mask, position_ids=pos, **{_CACHE_ARG: self.past},
                          use_cache=True)
-        self.past = out.past_key_values
+        self.past = getattr(out, "cache", None) if _CACHE_ARG == "cache" else out.past_key_values
+        if self.past is None:
+            raise RuntimeError("VCD: the model returned no KV cache for the distorted branch")
         distorted = out.logits[:, -1, :].to(scores.dtype)  # (B, V)
         return vcd_logits(scores, distorted[:, : scores.shape[-1]], self.alpha, self.beta)

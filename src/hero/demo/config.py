@@ -30,10 +30,15 @@ class DemoConfig:
     """Stages to redo even if cached (or 'all')."""
     progress: bool = True
     """Progress bars inside stages."""
+    threads: int = 1
+    """torch CPU threads. 1 by default: these models are too small to gain from a second thread, and two threads
+    spinning on a busy 2-core machine made RL steps 10–30× slower in our measurements."""
 
     def __post_init__(self) -> None:
         if self.budget_min <= 0:
             raise ValueError(f"--budget-min {self.budget_min}: must be > 0 minutes")
+        if self.threads < 1:
+            raise ValueError(f"--threads {self.threads}: must be ≥ 1")
         if not str(self.out).strip():
             raise ValueError("--out is required")
 

@@ -62,7 +62,7 @@ def _sft(cfg: DemoConfig, out: Path, style: str):
 
         res = run_sft(SFTRunConfig(model=str(paths(out)["init"]), world=str(paths(out)["world"]), style=style,
                                    out=str(d / "model"), budget_min=cfg.minutes[f"sft_{style}"], seed=cfg.seed,
-                                   progress=cfg.progress))
+                                   progress=cfg.progress, threads=cfg.threads))
         return {"train_minutes": res["seconds"] / 60, **{k: v for k, v in res.items() if _plain(v)}}
     return fn
 
@@ -72,7 +72,7 @@ def _rl(cfg: DemoConfig, out: Path, method: str, overrides: dict):
         from hero.rl.run import run_rl
 
         res = run_rl(method, model_dir(out, "sft_cot"), paths(out)["world"], d / "model",
-                     budget_min=cfg.minutes["rl"], seed=cfg.seed, **overrides)
+                     budget_min=cfg.minutes["rl"], seed=cfg.seed, threads=cfg.threads, **overrides)
         return {"train_minutes": res["seconds"] / 60, **{k: v for k, v in res.items() if _plain(v)}}
     return fn
 

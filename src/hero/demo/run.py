@@ -127,6 +127,9 @@ def write_report(cfg: DemoConfig, results: dict, rows: dict, tg: list[dict]) -> 
 
 def run_demo(cfg: DemoConfig, log=print) -> dict:
     """Run (or resume) the whole demo; returns results.json's content."""
+    import torch
+
+    torch.set_num_threads(cfg.threads)
     t0 = time.perf_counter()
     stages = build_stages(cfg)
     results = run_stages(stages, Path(cfg.out), force=cfg.force, log=log)
