@@ -65,4 +65,4 @@ class DemoConfig:
     @property
     def eval_limit(self) -> int:
         """Items per benchmark (per POPE split) of `hero eval world`."""
-        return 12 if self.quick else 300
+        return 12 if self.quick else 150
