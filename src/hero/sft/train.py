@@ -123,15 +123,10 @@ def pick_threads(requested: int, cores: int, load_1min: float) -> int:
 
 
 def load_world_config(world_dir):
-    from hero.world.config import WorldConfig
+    """The WorldConfig of a built world (clear error if missing or unfinished) — `hero.world.load_world`'s config."""
+    from hero.world import load_world
 
-    path = Path(world_dir) / "world.json"
-    if not path.exists():
-        raise InputError(f"{path}: not found; build a world with `hero world build --out {world_dir}`")
-    try:
-        return WorldConfig.from_json(path)
-    except (ValueError, TypeError, KeyError) as e:
-        raise InputError(f"{path}: bad world config ({e})") from None
+    return load_world(world_dir)[0]
 
 
 def latest_checkpoint(ckpt_dir: Path) -> Path | None:
