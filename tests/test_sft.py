@@ -112,11 +112,24 @@ def test_few_steps_checkpoint_and_resume(tmp_path):
     assert s1["steps"] == 2
     state = json.loads((tmp_path / "sft" / "checkpoints" / "checkpoint-2" / "hero_state.json").read_text())
     assert state["step"] == 2 and state["seconds"] > 0
+    # checkpoints keep the model's own weight names (+ the training-only patch head), so resume restores them
+    from safetensors.torch import load_file
+
+    ckpt = load_file(tmp_path / "sft" / "checkpoints" / "checkpoint-2" / "model.safetensors")
+    own = set(model.state_dict()) - {"lm_head.weight"}  # tied to the input embeddings: not stored
+    heads = {f"hero_{h}_head.{w}" for h in ("patch", "ground") for w in ("weight", "bias")}
+    assert set(ckpt) == own | heads
     s2 = run_sft(SFTRunConfig(max_steps=4, resume=True, **common))
     assert s2["steps"] == 4
     from transformers import AutoConfig
 
     assert AutoConfig.from_pretrained(tmp_path / "sft").hero_style == "cot"
+    final = load_file(tmp_path / "sft" / "model.safetensors")
+    assert not any(k.startswith("hero_") for k in final)  # the auxiliary heads are training-only
+    from hero.model.load import load_vlm
+
+    reloaded, _ = load_vlm(tmp_path / "sft")
+    assert set(reloaded.state_dict()) == set(model.state_dict())
 
 
 def test_cot_first_validation_and_clock_fraction():

@@ -26,6 +26,12 @@ def sft(
     batch_size: int = typer.Option(64, "--batch-size", help="Examples per step (even)."),
     lr: float = typer.Option(6e-3, "--lr", help="Peak learning rate."),
     caption_frac: float = typer.Option(0.25, "--caption-frac", help="Share of caption examples (auxiliary)."),
+    patch_aux: float = typer.Option(2.0, "--patch-aux", help="Weight of the per-patch category-presence loss on "
+                                    "the vision tower (training-only head; 0 = off)."),
+    ground_aux: float = typer.Option(1.0, "--ground-aux", help="Weight of the question-grounding loss on the first "
+                                     "decoder layer's image tokens (training-only head; 0 = off)."),
+    patch_aux_pixels: int = typer.Option(8, "--patch-aux-pixels", help="Pixels of a category a patch needs to "
+                                         "count as holding it."),
     cot_first: float = typer.Option(0.0, "--cot-first", help="answer style: share of the budget on CoT targets "
                                     "first (binding warm-up)."),
     curriculum: bool = typer.Option(True, "--curriculum/--no-curriculum", help="Grow the world 2×1 → full."),
@@ -40,7 +46,7 @@ def sft(
 
     cfg = SFTRunConfig(model=str(model), world=str(world), style=style, out=str(out), budget_min=budget_min,
                        max_steps=max_steps, batch_size=batch_size, lr=lr, caption_frac=caption_frac,
-                       cot_first=cot_first,
+                       patch_aux=patch_aux, ground_aux=ground_aux, patch_aux_pixels=patch_aux_pixels, cot_first=cot_first,
                        curriculum=curriculum, seed=seed, save_steps=save_steps, resume=resume, threads=threads,
                        progress=progress)
     s = run_sft(cfg)

@@ -68,3 +68,20 @@ def load_vlm(path, dtype=None):
     """(model, processor) from a folder, validated. Errors say what is missing and how to fix it."""
     processor = load_processor(path)
     return load_model(path, dtype=dtype), processor
+
+
+def checkpoints_in_model_format(model) -> None:
+    """Make the trainer's checkpoints keep the model's own weight names. By default save_pretrained writes LLaVA-style
+    models in their original (pre-conversion) key layout, while Trainer resumes with a plain load_state_dict that
+    does not convert them back (transformers issue 43701): a resumed run would silently keep the start weights.
+    `undo_checkpoint_format` removes this override, so the final model is saved in the standard layout."""
+    import functools
+    import inspect
+
+    if "save_original_format" in inspect.signature(model.save_pretrained).parameters:
+        model.save_pretrained = functools.partial(model.save_pretrained, save_original_format=False)
+
+
+def undo_checkpoint_format(model) -> None:
+    """Undo `checkpoints_in_model_format`: the next save_pretrained writes the standard layout again."""
+    model.__dict__.pop("save_pretrained", None)

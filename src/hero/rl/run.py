@@ -17,17 +17,14 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from hero.io import InputError, write_json_atomic
+from hero.io import InputError, latest_checkpoint, write_json_atomic
+from hero.model.load import checkpoints_in_model_format, undo_checkpoint_format
 from hero.rl.run_config import RLRunConfig, config_class, resolve, trainer_defaults
 
 STATE_FILE = "hero_run.json"
 """Per-checkpoint run state: {"seconds": training time used, "step": ...} (the budget clock survives resume)."""
 
 
-def latest_checkpoint(ckpt_dir: Path) -> Path | None:
-    """The checkpoint-N folder with the largest N, or None."""
-    cands = [p for p in Path(ckpt_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
-    return max(cands, key=lambda p: int(p.name.split("-")[-1])) if cands else None
 
 
 def run_rl(method: str, model_dir, world_dir, out_dir, *, reward_funcs=None, callbacks=None, **overrides) -> dict:
@@ -104,18 +101,6 @@ def load_start_model(run: RLRunConfig):
         raise InputError(f"{run.model}: the model takes {size}px images but the world {run.world} has "
                          f"{world_cfg.image_size}px; train a model for this world")
     return model, processor, world_cfg
-
-
-def checkpoints_in_model_format(model) -> None:
-    """Make the trainer's checkpoints keep the model's own weight names. By default save_pretrained writes LLaVA-style
-    models in their original (pre-conversion) key layout, while Trainer resumes with a plain load_state_dict that
-    does not convert them back (transformers issue 43701): a resumed run would silently keep the start weights.
-    `save_final` removes this override, so the final model is saved in the standard layout."""
-    import functools
-    import inspect
-
-    if "save_original_format" in inspect.signature(model.save_pretrained).parameters:
-        model.save_pretrained = functools.partial(model.save_pretrained, save_original_format=False)
 
 
 def lora_config(run: RLRunConfig):
@@ -220,7 +205,7 @@ def save_final(trainer, processor, run: RLRunConfig, summary: dict) -> None:
         if is_peft_model(model):
             model.save_pretrained(out / "adapter")
             model = model.merge_and_unload()
-        model.__dict__.pop("save_pretrained", None)  # undo checkpoints_in_model_format: standard layout
+        undo_checkpoint_format(model)  # the final model in the standard layout
         model.config.hero_rl = {"method": run.method, "steps": summary["steps"], "seconds": summary["seconds"],
                                 "start_model": run.model, "lora": run.lora}
         model.save_pretrained(out)

@@ -7,6 +7,7 @@ Scenes are drawn with `hero.world.scene` from an image stream disjoint from the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +31,10 @@ class Example:
     target: str
     categories: tuple = ()
     """The categories present in the image (for analysis; not shown to the model)."""
+    asked: str = ""
+    """The category a question asks about ("" for captions)."""
+    objects: tuple = ()
+    """The scene's objects (WorldObject: category and box) — the source of the per-patch auxiliary target."""
 
 
 def world_stats(cfg: WorldConfig, n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -49,8 +54,6 @@ def world_stats(cfg: WorldConfig, n: int = 2000, seed: int = 0) -> tuple[np.ndar
 
 def sub_world(cfg: WorldConfig, n_colours: int, n_shapes: int) -> WorldConfig:
     """The world restricted to its first n_colours colours and n_shapes shapes (prior pairs inside it kept)."""
-    import dataclasses
-
     colours, shapes = cfg.colours[:n_colours], cfg.shapes[:n_shapes]
     cats = {f"{c} {s}" for c in colours for s in shapes}
     prior = [p for p in cfg.prior if p[0] in cats and p[1] in cats]
@@ -128,6 +131,9 @@ class ExampleStream:
         objects = sample_scene(self.cfg, rng)
         image = np.asarray(render(self.cfg, objects))
         present = [o.category for o in objects]
+        return dataclasses.replace(self._example(i, rng, image, present), objects=tuple(objects))
+
+    def _example(self, i: int, rng: np.random.Generator, image: np.ndarray, present: list[str]) -> Example:
         if self.listing == "canonical":
             present = [c for c in self.cfg.categories if c in present]
         if not self.paired:
@@ -149,7 +155,7 @@ class ExampleStream:
             kind = NEGATIVE_KINDS[int(rng.integers(len(NEGATIVE_KINDS)))]
             asked = pick_negative(kind, present, self.cfg.categories, self.freq, self.co, rng)
         target = answer(present, asked) if self.style == "answer" else cot(present, asked)
-        return Example(image, question(asked), target, tuple(present))
+        return Example(image, question(asked), target, tuple(present), asked=asked)
 
     def take(self, n: int) -> list[Example]:
         out = [self.example(i) for i in range(self.start, self.start + n)]

@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from hero.io import InputError, write_json_atomic
+from hero.io import InputError, latest_checkpoint, write_json_atomic
 
 STATE_FILE = "hero_state.json"
 CURRICULUM = ((2, 1), (3, 2), (4, 3), (None, None))
@@ -47,6 +47,14 @@ class SFTRunConfig:
     """Linear warm-up steps."""
     caption_frac: float = 0.25
     """Fraction of examples that are captions (an auxiliary target that teaches colour–shape binding)."""
+    patch_aux: float = 2.0
+    """Weight of the per-patch category-presence auxiliary loss on the vision tower's output (hero.sft.aux; a
+    training-only linear head, not saved in the model). 0 = off."""
+    ground_aux: float = 1.0
+    """Weight of the question-grounding auxiliary loss (hero.sft.aux): a training-only linear head on the first
+    decoder layer's output at each image token predicts whether that patch holds the asked category. 0 = off."""
+    patch_aux_pixels: int = 8
+    """A patch counts as holding a category when ≥ this many of its pixels belong to an object of it."""
     cot_first: float = 0.0
     """answer style only: fraction of the budget trained on CoT targets before switching to yes/no targets (the
     listing in a CoT target supervises colour–shape binding token by token). 0 = answer targets throughout."""
@@ -77,6 +85,9 @@ class SFTRunConfig:
         if not 0.0 <= self.caption_frac < 0.5:
             raise ValueError(f"--caption-frac {self.caption_frac}: must be in [0, 0.5) (a pair of examples on one "
                              "scene holds at most one caption)")
+        if self.patch_aux < 0 or self.ground_aux < 0 or self.patch_aux_pixels < 1:
+            raise ValueError(f"--patch-aux {self.patch_aux} and --ground-aux {self.ground_aux} must be ≥ 0 (0 = off), "
+                             f"--patch-aux-pixels {self.patch_aux_pixels} ≥ 1")
         if not self.lr > 0:
             raise ValueError(f"--lr {self.lr}: must be > 0")
 
@@ -129,11 +140,6 @@ def load_world_config(world_dir):
     return load_world(world_dir)[0]
 
 
-def latest_checkpoint(ckpt_dir: Path) -> Path | None:
-    cands = [p for p in ckpt_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
-    return max(cands, key=lambda p: int(p.name.split("-")[-1])) if cands else None
-
-
 def read_state(ckpt: Path | None) -> dict:
     if ckpt is None or not (ckpt / STATE_FILE).exists():
         return {}
@@ -144,7 +150,8 @@ def run_sft(cfg: SFTRunConfig) -> dict:
     """Train and save; returns a summary {steps, examples, seconds, stage, out}."""
     import torch
 
-    from hero.sft.trainer import build_trainer
+    from hero.model.load import undo_checkpoint_format
+    from hero.sft.trainer import build_trainer, detach_aux_heads
 
     torch.set_num_threads(pick_threads(cfg.threads, os.cpu_count() or 1, os.getloadavg()[0]))
     torch.set_flush_denormal(True)  # tiny weights/moments drift into denormals and slow CPU math 10×
@@ -158,6 +165,8 @@ def run_sft(cfg: SFTRunConfig) -> dict:
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     ctx.clock.pause()
     model = trainer.model
+    detach_aux_heads(model, ctx.taps)  # training-only: the saved model is the plain HF model
+    undo_checkpoint_format(model)
     model.config.hero_style = cfg.style
     model.config.hero_sft = {k: v for k, v in asdict(cfg).items() if k not in ("progress",)}
     model.save_pretrained(out)

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hero.sft.aux import (OutputTap, VisionFeatureTap, asked_patch_targets, grounding_loss, patch_presence,
+                          patch_presence_loss)
 from hero.sft.collate import SFTCollator
 from hero.sft.data import ExampleStream
 from hero.sft.train import CURRICULUM, STATE_FILE, Clock, SFTRunConfig, lr_factor
@@ -33,6 +35,9 @@ class RunContext:
     offset: int = 0
     """Stream index of step 0 of this (possibly resumed) run's dataloader."""
     history: list = field(default_factory=list)
+    patch_size: int = 16
+    """The vision tower's patch side (for the per-patch auxiliary targets)."""
+    taps: "AuxTaps | None" = None
 
     def stream_index(self, step: int) -> int:
         return step * self.cfg.batch_size
@@ -45,13 +50,97 @@ class RunContext:
 
 
 class IndexCollator:
-    """Dataset rows {"idx": i} → the SFT batch of stream examples i (rendered now, at the current stage)."""
+    """Dataset rows {"idx": i} → the SFT batch of stream examples i (rendered now, at the current stage), plus
+    the auxiliary targets when an auxiliary loss is on: `patch_targets` (B, P, C) and `asked_index` (B,)."""
 
     def __init__(self, ctx: RunContext):
         self.ctx = ctx
 
     def __call__(self, rows):
-        return self.ctx.collator([self.ctx.stream.example(int(r["idx"])) for r in rows])
+        examples = [self.ctx.stream.example(int(r["idx"])) for r in rows]
+        batch = self.ctx.collator(examples)
+        if self.ctx.taps is not None:
+            world, cfg = self.ctx.stream.full_cfg, self.ctx.cfg
+            cats = world.categories
+            batch["patch_targets"] = torch.from_numpy(np.stack([  # (B, P, C)
+                patch_presence(e.objects, world.image_size, self.ctx.patch_size, cats, cfg.patch_aux_pixels)
+                for e in examples]))
+            batch["asked_index"] = torch.tensor([cats.index(e.asked) if e.asked else -1 for e in examples])  # (B,)
+        return batch
+
+
+@dataclass
+class AuxTaps:
+    """Training-only auxiliary heads' inputs (hero.sft.aux): the vision tower's output and the first decoder
+    layer's output, captured by forward hooks during the ordinary forward (no second pass)."""
+
+    vision: VisionFeatureTap
+    text: OutputTap
+    image_token_id: int
+
+    def remove(self) -> None:
+        self.vision.remove()
+        self.text.remove()
+
+
+def attach_aux_heads(model, n_categories: int, seed: int) -> AuxTaps:
+    """Add the training-only heads `hero_patch_head` (vision width → categories) and `hero_ground_head` (text
+    width → 1) to a LLaVA-style model and tap its vision tower and first decoder layer; `detach_aux_heads` removes
+    them before the final save. Being submodules, the heads are in the optimizer, DDP and checkpoints."""
+    inner = getattr(model, "model", model)
+    tower, lm = getattr(inner, "vision_tower", None), getattr(inner, "language_model", None)
+    layer = getattr(model.config, "vision_feature_layer", -1)
+    if tower is None or lm is None or not hasattr(lm, "layers") or not isinstance(layer, int):
+        raise ValueError(f"{type(model).__name__}: the auxiliary losses need a LLaVA-style model (vision_tower, "
+                         "language_model.layers, an int vision_feature_layer); train with --patch-aux 0 "
+                         "--ground-aux 0")
+    torch.manual_seed(seed)
+    model.hero_patch_head = torch.nn.Linear(model.config.vision_config.hidden_size, n_categories)
+    model.hero_ground_head = torch.nn.Linear(model.config.text_config.hidden_size, 1)
+    return AuxTaps(VisionFeatureTap(tower, layer), OutputTap(lm.layers[0]), int(model.config.image_token_id))
+
+
+def detach_aux_heads(model, taps: AuxTaps | None) -> None:
+    if taps is not None:
+        taps.remove()
+    for name in ("hero_patch_head", "hero_ground_head"):
+        if hasattr(model, name):
+            delattr(model, name)
+
+
+def aux_losses(model, taps: AuxTaps, input_ids, patch_targets, asked_index) -> dict[str, torch.Tensor]:
+    """{"patch_aux_loss", "ground_aux_loss"} from the taps of the forward just run. input_ids (B, T),
+    patch_targets (B, P, C), asked_index (B,)."""
+    patch = patch_presence_loss(model.hero_patch_head(taps.vision.features), patch_targets)  # (B, P, C) → ()
+    h = taps.text.features  # (B, T, H)
+    h_img = h[input_ids == taps.image_token_id].view(h.shape[0], -1, h.shape[-1])  # (B, P, H)
+    targets, valid = asked_patch_targets(patch_targets, asked_index)  # (B, P), (B,)
+    ground = grounding_loss(model.hero_ground_head(h_img).squeeze(-1), targets, valid)
+    return {"patch_aux_loss": patch, "ground_aux_loss": ground}
+
+
+def _sft_trainer_class():
+    from trl import SFTTrainer
+
+    class HeroSFTTrainer(SFTTrainer):
+        """SFTTrainer + the auxiliary losses of hero.sft.aux, weighted (logged as patch_aux_loss, ground_aux_loss)."""
+
+        def __init__(self, *args, weights: dict | None = None, taps: AuxTaps | None = None, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.aux_weights, self.taps = weights or {}, taps
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            targets, asked = inputs.pop("patch_targets", None), inputs.pop("asked_index", None)
+            out = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            if targets is None or self.taps is None:
+                return out
+            losses = aux_losses(self.accelerator.unwrap_model(model), self.taps, inputs["input_ids"], targets, asked)
+            extra = sum(self.aux_weights[k] * v for k, v in losses.items())
+            for k, v in losses.items():
+                self._metrics["train" if model.training else "eval"][k].append(v.item())
+            return (out[0] + extra, out[1]) if return_outputs else out + extra
+
+    return HeroSFTTrainer
 
 
 def probe_accuracy(model, ctx: RunContext) -> float:
@@ -116,12 +205,13 @@ def clock_frac(cfg: SFTRunConfig, state: dict) -> float:
 def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     """(SFTTrainer, RunContext) ready to train; `state` is a checkpoint's hero_state.json ({} when fresh)."""
     import datasets
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig
 
     from hero.model.build import num_image_tokens
-    from hero.model.load import load_vlm
+    from hero.model.load import checkpoints_in_model_format, load_vlm
 
     model, processor = load_vlm(cfg.model)
+    checkpoints_in_model_format(model)
     patch = model.config.vision_config.patch_size
     if model.config.vision_config.image_size != world_cfg.image_size:
         raise ValueError(f"model {cfg.model} takes {model.config.vision_config.image_size}px images but the world "
@@ -130,7 +220,9 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     stream = ExampleStream(world_cfg, "cot" if warm else cfg.style, caption_frac=cfg.caption_frac, seed=cfg.seed)
     collator = SFTCollator(processor, num_image_tokens(world_cfg.image_size, patch))
     clock = Clock(cfg.budget_min * 60.0, cfg.max_steps, used_s=float(state.get("seconds", 0.0)))
-    ctx = RunContext(cfg, stream, collator, clock, processor)
+    ctx = RunContext(cfg, stream, collator, clock, processor, patch_size=patch)
+    if cfg.patch_aux > 0 or cfg.ground_aux > 0:
+        ctx.taps = attach_aux_heads(model, len(world_cfg.categories), cfg.seed)
     ctx.history = list(state.get("history", []))
     if cfg.curriculum:
         ctx.set_stage(int(state.get("stage", 0)))
@@ -157,6 +249,8 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=0.0)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda step: lr_factor(step, clock.frac_done(), cfg.warmup_steps))
-    trainer = SFTTrainer(model=model, args=args, train_dataset=train, data_collator=IndexCollator(ctx),
-                         processing_class=processor, optimizers=(opt, sched), callbacks=[_make_callback(ctx)])
+    trainer = _sft_trainer_class()(
+        model=model, args=args, train_dataset=train, data_collator=IndexCollator(ctx), processing_class=processor,
+        optimizers=(opt, sched), callbacks=[_make_callback(ctx)], taps=ctx.taps,
+        weights={"patch_aux_loss": cfg.patch_aux, "ground_aux_loss": cfg.ground_aux})
     return trainer, ctx

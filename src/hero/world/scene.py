@@ -134,6 +134,13 @@ def draw_object(draw: ImageDraw.ImageDraw, obj: WorldObject) -> None:
         raise ValueError(f"unknown shape {obj.shape!r}")
 
 
+def object_mask(obj: WorldObject, image_size: int) -> np.ndarray:
+    """(H, W) bool: the pixels `draw_object` paints for this object on an image_size² canvas."""
+    img = Image.new("RGB", (image_size, image_size), (0, 0, 0))
+    draw_object(ImageDraw.Draw(img), obj)
+    return np.asarray(img).any(-1)
+
+
 def render(cfg: WorldConfig, objects: list[WorldObject]) -> Image.Image:
     """Draw a scene as an RGB PIL image of cfg.image_size² pixels."""
     img = Image.new("RGB", (cfg.image_size, cfg.image_size), tuple(cfg.background))

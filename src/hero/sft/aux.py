@@ -1,0 +1,88 @@
+"""Auxiliary targets for SFT from scratch (training only: the heads are dropped, the saved model is plain LLaVA).
+
+Why: a randomly initialised VLM trained only through yes/no answers first learns a "bag of features" (is the
+colour anywhere? is the shape anywhere?) and then fails the binding negatives (a red square and a blue circle,
+asked "a red circle?"). Two dense targets supervise the binding where it has to happen:
+- **patch presence** (vision side): a linear head on the vision tower's output (what the projector reads) says,
+  for every patch, which categories ("<colour> <shape>") have pixels in it — solvable only with colour and shape
+  bound in the same token;
+- **grounding** (language side): a linear head on the first decoder layer's output at every image token says
+  whether that patch holds the *asked* category. The chat template puts the question before the image, so image
+  tokens can attend to it; this supervises the local "does my object match the question" test that the answer
+  token then only has to pool.
+See benchmarks/sft_experiments.md for what each gave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from hero.world.scene import WorldObject, object_mask
+
+
+def patch_presence(objects: Sequence[WorldObject], image_size: int, patch: int, categories: Sequence[str],
+                   min_pixels: int) -> np.ndarray:
+    """(P, C) float32 with P = (image_size / patch)² patches in row-major order (the ViT's token order) and C
+    categories: 1 where the patch holds ≥ min_pixels pixels of an object of that category, else 0."""
+    g = image_size // patch
+    out = np.zeros((g * g, len(categories)), np.float32)  # (P, C)
+    for obj in objects:
+        counts = object_mask(obj, image_size).reshape(g, patch, g, patch).sum((1, 3)).reshape(-1)  # (P,)
+        out[counts >= min_pixels, categories.index(obj.category)] = 1.0
+    return out
+
+
+def patch_presence_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean binary cross-entropy over patches and categories. logits, targets: (B, P, C) → scalar.
+    One patch, two categories, logits (0, 0), targets (1, 0): (ln 2 + ln 2) / 2 = ln 2 ≈ 0.6931."""
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits, targets.to(logits.dtype))
+
+
+def asked_patch_targets(presence: torch.Tensor, asked: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-patch "holds the asked category" targets. presence (B, P, C), asked (B,) category index or −1 (no
+    question, e.g. a caption) → targets (B, P) and valid (B,) bool. Rows with asked −1 get zeros and valid False."""
+    valid = asked >= 0  # (B,)
+    idx = asked.clamp(min=0)  # (B,)
+    targets = presence[torch.arange(presence.shape[0]), :, idx]  # (B, P)
+    return targets * valid[:, None], valid
+
+
+def grounding_loss(logits: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Mean BCE over the patches of valid rows; 0 (with a graph) when no row is valid.
+    logits, targets (B, P); valid (B,). Rows [[0, 0]] / [[1, 0]], valid [True]: (ln 2 + ln 2) / 2 = ln 2."""
+    if not bool(valid.any()):
+        return logits.sum() * 0.0
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits[valid], targets[valid].to(logits.dtype))
+
+
+class OutputTap:
+    """Keeps a module's output from the last forward: a decoder layer's hidden states (B, T, H)."""
+
+    def __init__(self, module: torch.nn.Module):
+        self.features: torch.Tensor | None = None
+        self._handle = module.register_forward_hook(self._keep)
+
+    def _keep(self, module, args, output) -> None:
+        self.features = output[0] if isinstance(output, tuple) else output
+
+    def remove(self) -> None:
+        self._handle.remove()
+
+
+class VisionFeatureTap:
+    """Keeps the vision tower's hidden states at `layer` (what the LLaVA projector reads) from the last forward."""
+
+    def __init__(self, vision_tower: torch.nn.Module, layer: int):
+        self.layer = layer
+        self.features: torch.Tensor | None = None  # (B, P, D)
+        self._handle = vision_tower.register_forward_hook(self._keep)
+
+    def _keep(self, module, args, output) -> None:
+        hidden = getattr(output, "hidden_states", None)
+        self.features = hidden[self.layer] if hidden is not None else output.last_hidden_state
+
+    def remove(self) -> None:
+        self._handle.remove()
