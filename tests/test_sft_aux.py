@@ -76,3 +76,19 @@ def test_output_tap_reads_the_first_decoder_layer_at_image_tokens():
         out = model(input_ids=ids, pixel_values=torch.randn(1, 3, 32, 32), output_hidden_states=True)
     assert torch.equal(tap.features, out.hidden_states[1])  # (B, T, H): the first decoder layer's output
     tap.remove()
+
+
+def test_object_mask_equals_drawing_on_the_full_canvas():
+    from PIL import Image, ImageDraw
+
+    from hero.world.config import SHAPES_KNOWN
+    from hero.world.scene import draw_object
+
+    rng = np.random.default_rng(0)
+    for k in range(60):  # every shape, random sizes and positions (the star has fractional vertices)
+        s = int(rng.integers(14, 21))
+        x, y = (int(v) for v in rng.integers(0, 64 - s + 1, 2))
+        obj = WorldObject("red", SHAPES_KNOWN[k % len(SHAPES_KNOWN)], (x, y, x + s, y + s))
+        full = Image.new("RGB", (64, 64), (0, 0, 0))
+        draw_object(ImageDraw.Draw(full), obj)
+        assert np.array_equal(object_mask(obj, 64), np.asarray(full).any(-1))

@@ -119,19 +119,23 @@ class ExampleStream:
             raise ValueError(f"caption_frac={self.caption_frac} must be in [0, 0.5) with paired examples "
                              "(a pair holds at most one caption), [0, 1) otherwise")
         self.freq, self.co = world_stats(self.cfg, seed=self.seed)
+        self._last: tuple = (None, None)
 
     def set_stage(self, n_colours: int, n_shapes: int) -> None:
         """Restrict scenes and questions to the first n_colours × n_shapes of the world (a curriculum stage)."""
         self.cfg = sub_world(self.full_cfg, n_colours, n_shapes)
+        self._last = (None, None)
         self.freq, self.co = world_stats(self.cfg, seed=self.seed)
 
     def example(self, i: int) -> Example:
         """Example i of the stream (deterministic in (seed, i)); with `paired`, examples 2j and 2j+1 share scene j."""
-        rng = image_rng(self.seed, SFT_STREAM, i // 2 if self.paired else i)
+        scene = i // 2 if self.paired else i
+        rng = image_rng(self.seed, SFT_STREAM, scene)
         objects = sample_scene(self.cfg, rng)
-        image = np.asarray(render(self.cfg, objects))
+        if self._last[0] != scene:  # the second example of a pair reuses the first one's pixels
+            self._last = (scene, np.asarray(render(self.cfg, objects)))
         present = [o.category for o in objects]
-        return dataclasses.replace(self._example(i, rng, image, present), objects=tuple(objects))
+        return dataclasses.replace(self._example(i, rng, self._last[1], present), objects=tuple(objects))
 
     def _example(self, i: int, rng: np.random.Generator, image: np.ndarray, present: list[str]) -> Example:
         if self.listing == "canonical":

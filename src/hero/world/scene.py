@@ -135,10 +135,14 @@ def draw_object(draw: ImageDraw.ImageDraw, obj: WorldObject) -> None:
 
 
 def object_mask(obj: WorldObject, image_size: int) -> np.ndarray:
-    """(H, W) bool: the pixels `draw_object` paints for this object on an image_size² canvas."""
-    img = Image.new("RGB", (image_size, image_size), (0, 0, 0))
-    draw_object(ImageDraw.Draw(img), obj)
-    return np.asarray(img).any(-1)
+    """(H, W) bool: the pixels `draw_object` paints for this object on an image_size² canvas (drawn on a canvas of
+    the object's box only, then placed: shapes never leave their box)."""
+    x0, y0, x1, y1 = obj.bbox
+    local = Image.new("RGB", (x1 - x0, y1 - y0), (0, 0, 0))
+    draw_object(ImageDraw.Draw(local), WorldObject(obj.colour, obj.shape, (0, 0, x1 - x0, y1 - y0)))
+    mask = np.zeros((image_size, image_size), bool)  # (H, W)
+    mask[y0:y1, x0:x1] = np.asarray(local).any(-1)
+    return mask
 
 
 def render(cfg: WorldConfig, objects: list[WorldObject]) -> Image.Image:
