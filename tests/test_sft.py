@@ -95,6 +95,19 @@ def test_config_validation():
         SFTRunConfig(model="m", world="w", style="both", out="o")
     with pytest.raises(ValueError, match="--budget-min"):
         SFTRunConfig(model="m", world="w", style="cot", out="o", budget_min=0)
+    with pytest.raises(ValueError, match="--patch-aux"):
+        SFTRunConfig(model="m", world="w", style="cot", out="o", ground_aux=-1)
+    with pytest.raises(ValueError, match="--min-objects"):
+        SFTRunConfig(model="m", world="w", style="cot", out="o", min_objects=-1)
+
+
+def test_crowded_stream_keeps_at_least_min_objects():
+    from hero.sft.data import ExampleStream
+
+    stream = ExampleStream(WorldConfig(**SMALL), "answer", min_objects=3)
+    assert min(len(stream.example(i).categories) for i in range(60)) == 3
+    stream.set_stage(2, 1)  # a 2-category sub-world cannot hold 3: capped at its size
+    assert {len(stream.example(i).categories) for i in range(20)} == {2}
 
 
 def test_few_steps_checkpoint_and_resume(tmp_path):

@@ -36,7 +36,8 @@ def test_patch_presence_loss_hand_value():
     logits = torch.zeros(1, 1, 2)  # (B, P, C)
     targets = torch.tensor([[[1.0, 0.0]]])
     assert patch_presence_loss(logits, targets).item() == pytest.approx(math.log(2), abs=1e-7)
-    # logit 2 on a positive: −ln σ(2) = ln(1 + e⁻²) = 0.126928; on a negative: ln(1 + e²) = 2.126928; mean 1.126928
+    # logit 2 on a positive: −ln σ(2) = ln(1 + e⁻²) = 0.126928; on a negative: ln(1 + e²) = 2.126928;
+    # mean 1.126928
     assert patch_presence_loss(torch.tensor([[[2.0, 2.0]]]), targets).item() == pytest.approx(1.126928, abs=1e-6)
 
 

@@ -24,8 +24,9 @@ def sft(
     budget_min: float = typer.Option(5.0, "--budget-min", help="Wall-clock training budget in minutes."),
     max_steps: int = typer.Option(0, "--max-steps", help="Stop after N steps (0 = budget only)."),
     batch_size: int = typer.Option(64, "--batch-size", help="Examples per step (even)."),
-    lr: float = typer.Option(6e-3, "--lr", help="Peak learning rate."),
-    caption_frac: float = typer.Option(0.25, "--caption-frac", help="Share of caption examples (auxiliary)."),
+    lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate."),
+    caption_frac: float = typer.Option(0.0, "--caption-frac", help="Share of caption examples (auxiliary)."),
+    min_objects: int = typer.Option(3, "--min-objects", help="Fewest objects per training scene (0 = the world's)."),
     patch_aux: float = typer.Option(2.0, "--patch-aux", help="Weight of the per-patch category-presence loss on "
                                     "the vision tower (training-only head; 0 = off)."),
     ground_aux: float = typer.Option(1.0, "--ground-aux", help="Weight of the question-grounding loss on the first "
@@ -34,7 +35,7 @@ def sft(
                                          "count as holding it."),
     cot_first: float = typer.Option(0.0, "--cot-first", help="answer style: share of the budget on CoT targets "
                                     "first (binding warm-up)."),
-    curriculum: bool = typer.Option(True, "--curriculum/--no-curriculum", help="Grow the world 2×1 → full."),
+    curriculum: bool = typer.Option(False, "--curriculum/--no-curriculum", help="Grow the world 2×1 → full."),
     seed: int = typer.Option(0, "--seed", help="Seed of the data stream and training."),
     save_steps: int = typer.Option(200, "--save-steps", help="Checkpoint every N steps."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in OUT/checkpoints."),
@@ -46,7 +47,8 @@ def sft(
 
     cfg = SFTRunConfig(model=str(model), world=str(world), style=style, out=str(out), budget_min=budget_min,
                        max_steps=max_steps, batch_size=batch_size, lr=lr, caption_frac=caption_frac,
-                       patch_aux=patch_aux, ground_aux=ground_aux, patch_aux_pixels=patch_aux_pixels, cot_first=cot_first,
+                       min_objects=min_objects, patch_aux=patch_aux, ground_aux=ground_aux,
+                       patch_aux_pixels=patch_aux_pixels, cot_first=cot_first,
                        curriculum=curriculum, seed=seed, save_steps=save_steps, resume=resume, threads=threads,
                        progress=progress)
     s = run_sft(cfg)

@@ -105,6 +105,9 @@ class ExampleStream:
     """Examples come in pairs on the same scene: a positive and a negative question (or a caption and a question).
     Within a pair the image is identical and only the question changes the answer, so image-only shortcuts
     ("many objects → yes") earn nothing and the gradient pushes the answer to depend on the question."""
+    min_objects: int = 0
+    """Fewest objects per training scene (0 = the world's min_objects). The POPE splits ask about images with
+    ≥ 3 objects, where binding matters most; raising it trains on such crowded scenes only."""
     listing: str = "canonical"
     """Order of objects in captions and CoT: 'canonical' (the world's category order: a listing is then a set,
     one presence decision per category) or 'spatial' (left to right, the annotation order)."""
@@ -118,12 +121,18 @@ class ExampleStream:
         if not 0.0 <= self.caption_frac < (0.5 if self.paired else 1.0):
             raise ValueError(f"caption_frac={self.caption_frac} must be in [0, 0.5) with paired examples "
                              "(a pair holds at most one caption), [0, 1) otherwise")
+        self.cfg = self.full_cfg = self._crowded(self.cfg)
         self.freq, self.co = world_stats(self.cfg, seed=self.seed)
         self._last: tuple = (None, None)
 
+    def _crowded(self, cfg: WorldConfig) -> WorldConfig:
+        if not self.min_objects:
+            return cfg
+        return dataclasses.replace(cfg, min_objects=max(cfg.min_objects, min(self.min_objects, cfg.max_objects)))
+
     def set_stage(self, n_colours: int, n_shapes: int) -> None:
         """Restrict scenes and questions to the first n_colours × n_shapes of the world (a curriculum stage)."""
-        self.cfg = sub_world(self.full_cfg, n_colours, n_shapes)
+        self.cfg = self._crowded(sub_world(self.full_cfg, n_colours, n_shapes))
         self._last = (None, None)
         self.freq, self.co = world_stats(self.cfg, seed=self.seed)
 

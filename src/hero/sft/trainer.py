@@ -217,7 +217,8 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
         raise ValueError(f"model {cfg.model} takes {model.config.vision_config.image_size}px images but the world "
                          f"has {world_cfg.image_size}px; init the model with --world pointing at this world")
     warm = cfg.cot_first > 0 and clock_frac(cfg, state) < cfg.cot_first
-    stream = ExampleStream(world_cfg, "cot" if warm else cfg.style, caption_frac=cfg.caption_frac, seed=cfg.seed)
+    stream = ExampleStream(world_cfg, "cot" if warm else cfg.style, caption_frac=cfg.caption_frac, seed=cfg.seed,
+                           min_objects=cfg.min_objects)
     collator = SFTCollator(processor, num_image_tokens(world_cfg.image_size, patch))
     clock = Clock(cfg.budget_min * 60.0, cfg.max_steps, used_s=float(state.get("seconds", 0.0)))
     ctx = RunContext(cfg, stream, collator, clock, processor, patch_size=patch)
