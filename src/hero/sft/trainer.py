@@ -196,6 +196,34 @@ def _make_callback(ctx: RunContext):
     return HeroCallback()
 
 
+def _budget_progress(clock: Clock):
+    """The Trainer's progress bar, measured in budget: % of the time (or step) budget used, with the step and the
+    latest losses as postfix (the stock bar counts to max_steps = 10⁷ when only the clock stops the run)."""
+    from tqdm.auto import tqdm
+    from transformers.trainer_callback import ProgressCallback
+
+    class BudgetProgress(ProgressCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            if state.is_world_process_zero:
+                self.training_bar = tqdm(total=100, unit="%", desc="sft", dynamic_ncols=True,
+                                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} {postfix}")
+            self.current_step = 0
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.is_world_process_zero and self.training_bar is not None:
+                done = min(100.0, 100.0 * clock.frac_done())
+                self.training_bar.update(done - self.training_bar.n)
+                self.current_step = state.global_step
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and self.training_bar is not None and logs and "loss" in logs:
+                keep = ("loss", "patch_aux_loss", "ground_aux_loss")
+                self.training_bar.set_postfix({"step": state.global_step,
+                                               **{k: f"{logs[k]:.3g}" for k in keep if k in logs}})
+
+    return BudgetProgress()
+
+
 def clock_frac(cfg: SFTRunConfig, state: dict) -> float:
     """Fraction of the run done at a checkpoint (time or steps, whichever is further)."""
     frac = float(state.get("seconds", 0.0)) / (cfg.budget_min * 60.0)
@@ -254,4 +282,9 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
         model=model, args=args, train_dataset=train, data_collator=IndexCollator(ctx), processing_class=processor,
         optimizers=(opt, sched), callbacks=[_make_callback(ctx)], taps=ctx.taps,
         weights={"patch_aux_loss": cfg.patch_aux, "ground_aux_loss": cfg.ground_aux})
+    if cfg.progress:
+        from transformers.trainer_callback import ProgressCallback
+
+        trainer.remove_callback(ProgressCallback)
+        trainer.add_callback(_budget_progress(clock))
     return trainer, ctx
