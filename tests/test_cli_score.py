@@ -125,6 +125,24 @@ def test_chair_cli(tmp_path):
     assert r.exit_code == 2 and "no captions" in r.output
 
 
+def test_chair_cli_synonym_bigrams(tmp_path):
+    d = tmp_path / "coco"
+    d.mkdir()
+    (d / "instances_val2014.json").write_text(json.dumps({
+        "categories": [{"id": 1, "name": "red circle"}, {"id": 2, "name": "blue square"}],
+        "annotations": [{"image_id": 1, "category_id": 1}]}))
+    (d / "captions_val2014.json").write_text(json.dumps({"annotations": []}))
+    (d / "synonyms.txt").write_text("red circle, red circles\nblue square, blue squares\n")
+    caps = [{"image_id": 1, "caption": "There is a red circle and two blue squares."}]
+    (tmp_path / "caps.json").write_text(json.dumps(caps))
+    args = ["score", "chair", "--captions", str(tmp_path / "caps.json"), "--coco", str(d)]
+    # official: "red" and "circle" alone are not CHAIR words → nothing mentioned
+    assert _stdout_json(runner.invoke(app, args))["n_mentions"] == 0
+    # with the file's two-word entries: red circle ✓, blue square ✗ → CHAIR_i = 1/2, CHAIR_s = 1/1
+    m = _stdout_json(runner.invoke(app, args + ["--synonym-bigrams"]))
+    assert (m["n_mentions"], m["CHAIRi"], m["CHAIRs"]) == (2, 50.0, 100.0)
+
+
 def test_throne_cli_thresholds_as_separate_values(tmp_path):
     (tmp_path / "coco.json").write_text(json.dumps({"categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
                                                     "annotations": [{"image_id": 7, "category_id": 1}]}))

@@ -73,6 +73,9 @@ class ChairScoreConfig:
     """COCO annotations folder with instances_*.json and captions_*.json."""
     synonyms: Optional[Path] = None
     """CHAIR data/synonyms.txt; None: <coco>/synonyms.txt, then ./data/synonyms.txt."""
+    synonym_bigrams: bool = False
+    """Also merge the synonym file's two-word entries (multi-word categories such as the world's "red circle");
+    not official — the official code merges only its built-in list of double words."""
 
     def synonyms_path(self) -> Path:
         """The synonyms file to read; raises with the fix when none exists."""

@@ -140,6 +140,8 @@ def chair(
                               "captions_*.json in it are read (official: train2014 + val2014)."),
     synonyms: Optional[Path] = typer.Option(None, "--synonyms", help="CHAIR data/synonyms.txt (default: "
                                             "<coco>/synonyms.txt, then ./data/synonyms.txt as the official code)."),
+    synonym_bigrams: bool = typer.Option(False, "--synonym-bigrams", help="Also merge the synonym file's two-word "
+                                         "entries (multi-word categories; not official)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON result here."),
     details: Optional[Path] = typer.Option(None, "--details", help="JSONL: per-caption words and hallucinations."),
 ) -> None:
@@ -148,12 +150,12 @@ def chair(
     from hero.benchmarks.score_config import ChairScoreConfig
     from hero.io import read_json
 
-    cfg = ChairScoreConfig(captions, coco, synonyms)
+    cfg = ChairScoreConfig(captions, coco, synonyms, synonym_bigrams)
     syn_path = cfg.synonyms_path()
     caps = read_json(cfg.captions)
     instances, coco_caps = load_coco_dir(cfg.coco)
-    metrics, items = _guard(evaluate_chair_files, caps, instances, coco_caps,
-                            Synonyms.from_text(syn_path.read_text(encoding="utf-8")))
+    syn = Synonyms.from_text(syn_path.read_text(encoding="utf-8"), synonym_bigrams=cfg.synonym_bigrams)
+    metrics, items = _guard(evaluate_chair_files, caps, instances, coco_caps, syn)
     _emit(metrics, items, out, details)
 
 
