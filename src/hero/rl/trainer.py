@@ -232,11 +232,14 @@ class HeroGRPOTrainer(GRPOTrainer):
         else:
             w = None
         m = self._metrics["train"]
-        if w is not None:
-            m["hero/weight_mean"].append(w[kept].mean().item() if kept.any() else float("nan"))
+        # A metric is appended only when its rows exist: the logged value is the mean over the steps that had them
+        # (a NaN for "no wrong sample this step" would turn the whole logging window's mean into NaN).
+        if w is not None and kept.any():
+            m["hero/weight_mean"].append(w[kept].mean().item())
         m["hero/entropy_missing_frac"].append(torch.isnan(H[kept]).float().mean().item() if kept.any() else 0.0)
         for name, sel in (("hero/entropy_wrong", kept & (A < 0)), ("hero/entropy_right", kept & (A > 0))):
-            m[name].append(torch.nanmean(H[sel]).item() if sel.any() else float("nan"))
+            if sel.any() and not torch.isnan(H[sel]).all():
+                m[name].append(torch.nanmean(H[sel]).item())
         if w is None:
             return adv
         local = slice(self.accelerator.process_index * adv.size(0), (self.accelerator.process_index + 1) * adv.size(0))
