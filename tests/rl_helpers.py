@@ -31,6 +31,12 @@ def tiny_model(path: Path, world: Path, seed: int = 0, style: str = "cot") -> Pa
     return path
 
 
+def world_and_model(root: Path) -> tuple[Path, Path]:
+    """tiny_world in root/world and tiny_model for it in root/model."""
+    world = tiny_world(root / "world")
+    return world, tiny_model(root / "model", world)
+
+
 def parity_reward(prompts, completions, **kwargs):
     """1 for a completion with an even number of characters: varies within groups of a random model."""
     return [float(len(str(c)) % 2 == 0) for c in completions]

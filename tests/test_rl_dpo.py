@@ -6,7 +6,7 @@ import json
 import pytest
 
 from hero.rl.dpo import build_pairs
-from rl_helpers import FAST, tiny_model, tiny_world
+from rl_helpers import FAST, world_and_model
 
 DPO_FAST = {k: v for k, v in FAST.items() if k not in ("num_generations", "max_completion_length")}
 
@@ -35,9 +35,7 @@ def test_build_pairs_from_hand_made_completions():
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("dpo")
-    world = tiny_world(root / "world")
-    return world, tiny_model(root / "model", world)
+    return world_and_model(tmp_path_factory.mktemp("dpo"))
 
 
 def test_sampler_gives_k_texts_per_prompt_deterministically(setup, tmp_path):

@@ -11,7 +11,7 @@ import torch
 from transformers import TrainerCallback
 
 from hero.rl.run import run_rl
-from rl_helpers import FAST, parity_reward, tiny_model, tiny_world
+from rl_helpers import FAST, parity_reward, world_and_model
 
 
 class Snapshot(TrainerCallback):
@@ -23,9 +23,7 @@ class Snapshot(TrainerCallback):
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("rlrun")
-    world = tiny_world(root / "world")
-    return world, tiny_model(root / "model", world)
+    return world_and_model(tmp_path_factory.mktemp("rlrun"))
 
 
 def test_hero_two_steps_writes_model_logs_and_resumes_beta(setup, tmp_path):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from hero.sft.aux import (OutputTap, VisionFeatureTap, asked_patch_targets, grounding_loss, patch_presence,
-                          patch_presence_loss)
+from hero.sft.aux import (asked_patch_targets, decoder_layer_tap, grounding_loss, patch_presence,
+                          patch_presence_loss, vision_tap)
 from hero.world.scene import WorldObject, object_mask
 
 CATS = ["red square", "blue square", "red circle"]
@@ -45,7 +45,7 @@ def test_vision_feature_tap_keeps_the_projector_input():
     from hero.model.build import build_model
 
     model, _ = build_model("tiny", ["red", "blue"], ["square", "circle"], 32)
-    tap = VisionFeatureTap(model.model.vision_tower, model.config.vision_feature_layer)
+    tap = vision_tap(model.model.vision_tower, model.config.vision_feature_layer)
     pixels = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         model.model.get_image_features(pixel_values=pixels)
@@ -71,7 +71,7 @@ def test_output_tap_reads_the_first_decoder_layer_at_image_tokens():
     from hero.model.build import build_model
 
     model, _ = build_model("tiny", ["red", "blue"], ["square", "circle"], 32)
-    tap = OutputTap(model.model.language_model.layers[0])
+    tap = decoder_layer_tap(model.model.language_model.layers[0])
     ids = torch.tensor([[5] + [model.config.image_token_id] * 4 + [6, 7, 8]])  # 32 px / 16 px → 4 image tokens
     with torch.no_grad():
         out = model(input_ids=ids, pixel_values=torch.randn(1, 3, 32, 32), output_hidden_states=True)

@@ -53,6 +53,18 @@ def _flags(**kw) -> dict[str, tuple[object, str]]:
     return {k: (v, names.get(k, "--" + k.replace("_", "-"))) for k, v in kw.items() if v is not None}
 
 
+_SETTING = {"lr": "learning_rate", "batch_size": "per_device_train_batch_size"}
+_NOT_FLAGS = ("model", "world", "out", "config", "sets")
+
+
+def _command_flags(params: dict) -> dict[str, tuple[object, str]]:
+    """A command's own options (its `locals()` on entry, minus model/world/out/config/--set) as run settings: --lr and
+    --batch-size under their trainer names, an unset --resume left to the YAML file."""
+    kw = {_SETTING.get(k, k): v for k, v in params.items() if k not in _NOT_FLAGS}
+    kw["resume"] = kw["resume"] or None
+    return _flags(**kw)
+
+
 def run_command(method: str, model, world, out, config, sets: list[str], flags: dict) -> dict:
     """Settings from YAML < flags < --set, resolved and run; prints a one-line summary."""
     from hero.rl.run import run_resolved
@@ -87,11 +99,7 @@ def hero(model: Optional[Path] = _MODEL, world: Optional[Path] = _WORLD, out: Op
          save_steps: Optional[int] = _SAVE, lora: Optional[bool] = _LORA, resume: bool = _RESUME,
          threads: Optional[int] = _THREADS, progress: Optional[bool] = _PROGRESS) -> None:
     """HERO: GRPO with the entropy-aware weight, the variance gate and the KL balancer (each switchable)."""
-    run_command("hero", model, world, out, config, sets, _flags(
-        budget_min=budget_min, max_steps=max_steps, seed=seed, learning_rate=lr, per_device_train_batch_size=batch_size,
-        beta=beta, sigmas=sigmas, num_generations=num_generations, max_completion_length=max_completion_length,
-        weight_mode=weight_mode, gate=gate, balancer=balancer, save_steps=save_steps, lora=lora,
-        resume=resume or None, threads=threads, progress=progress))
+    run_command("hero", model, world, out, config, sets, _command_flags(locals()))
 
 
 @app.command("grpo")
@@ -104,10 +112,7 @@ def grpo(model: Optional[Path] = _MODEL, world: Optional[Path] = _WORLD, out: Op
          save_steps: Optional[int] = _SAVE, lora: Optional[bool] = _LORA, resume: bool = _RESUME,
          threads: Optional[int] = _THREADS, progress: Optional[bool] = _PROGRESS) -> None:
     """Plain GRPO (TRL's GRPOTrainer) with HERO's settings but none of its mechanisms (fixed β = 0.04)."""
-    run_command("grpo", model, world, out, config, sets, _flags(
-        budget_min=budget_min, max_steps=max_steps, seed=seed, learning_rate=lr, per_device_train_batch_size=batch_size,
-        beta=beta, sigmas=sigmas, num_generations=num_generations, max_completion_length=max_completion_length,
-        save_steps=save_steps, lora=lora, resume=resume or None, threads=threads, progress=progress))
+    run_command("grpo", model, world, out, config, sets, _command_flags(locals()))
 
 
 @app.command("dpo")
@@ -120,7 +125,4 @@ def dpo(model: Optional[Path] = _MODEL, world: Optional[Path] = _WORLD, out: Opt
         save_steps: Optional[int] = _SAVE, lora: Optional[bool] = _LORA, resume: bool = _RESUME,
         threads: Optional[int] = _THREADS, progress: Optional[bool] = _PROGRESS) -> None:
     """Offline DPO: right/wrong pairs from the model's own samples, trained with TRL's DPOTrainer."""
-    run_command("dpo", model, world, out, config, sets, _flags(
-        budget_min=budget_min, max_steps=max_steps, seed=seed, learning_rate=lr, per_device_train_batch_size=batch_size,
-        beta=beta, sigmas=sigmas, dpo_samples=dpo_samples, dpo_prompts=dpo_prompts, save_steps=save_steps, lora=lora,
-        resume=resume or None, threads=threads, progress=progress))
+    run_command("dpo", model, world, out, config, sets, _command_flags(locals()))

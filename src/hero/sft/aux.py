@@ -58,31 +58,29 @@ def grounding_loss(logits: torch.Tensor, targets: torch.Tensor, valid: torch.Ten
     return torch.nn.functional.binary_cross_entropy_with_logits(logits[valid], targets[valid].to(logits.dtype))
 
 
-class OutputTap:
-    """Keeps a module's output from the last forward: a decoder layer's hidden states (B, T, H)."""
+class ForwardTap:
+    """Keeps `pick(output)` of a module's last forward (a forward hook: no second pass)."""
 
-    def __init__(self, module: torch.nn.Module):
+    def __init__(self, module: torch.nn.Module, pick):
         self.features: torch.Tensor | None = None
+        self._pick = pick
         self._handle = module.register_forward_hook(self._keep)
 
     def _keep(self, module, args, output) -> None:
-        self.features = output[0] if isinstance(output, tuple) else output
+        self.features = self._pick(output)
 
     def remove(self) -> None:
         self._handle.remove()
 
 
-class VisionFeatureTap:
-    """Keeps the vision tower's hidden states at `layer` (what the LLaVA projector reads) from the last forward."""
-
-    def __init__(self, vision_tower: torch.nn.Module, layer: int):
-        self.layer = layer
-        self.features: torch.Tensor | None = None  # (B, P, D)
-        self._handle = vision_tower.register_forward_hook(self._keep)
-
-    def _keep(self, module, args, output) -> None:
+def vision_tap(vision_tower: torch.nn.Module, layer: int) -> ForwardTap:
+    """The vision tower's hidden states at `layer` (B, P, D): what the LLaVA projector reads."""
+    def pick(output):
         hidden = getattr(output, "hidden_states", None)
-        self.features = hidden[self.layer] if hidden is not None else output.last_hidden_state
+        return hidden[layer] if hidden is not None else output.last_hidden_state
+    return ForwardTap(vision_tower, pick)
 
-    def remove(self) -> None:
-        self._handle.remove()
+
+def decoder_layer_tap(layer: torch.nn.Module) -> ForwardTap:
+    """A decoder layer's output hidden states (B, T, H)."""
+    return ForwardTap(layer, lambda output: output[0] if isinstance(output, tuple) else output)

@@ -113,7 +113,6 @@ class ExampleStream:
     one presence decision per category) or 'spatial' (left to right, the annotation order)."""
 
     def __post_init__(self) -> None:
-        self.full_cfg = self.cfg
         if self.style not in ("answer", "cot"):
             raise ValueError(f"style={self.style!r}; use 'answer' or 'cot'")
         if self.listing not in ("canonical", "spatial"):
@@ -132,7 +131,7 @@ class ExampleStream:
 
     def set_stage(self, n_colours: int, n_shapes: int) -> None:
         """Restrict scenes and questions to the first n_colours × n_shapes of the world (a curriculum stage)."""
-        self.cfg = self._crowded(sub_world(self.full_cfg, n_colours, n_shapes))
+        self.cfg = sub_world(self.full_cfg, n_colours, n_shapes)  # keeps full_cfg's min_objects (capped at its size)
         self._last = (None, None)
         self.freq, self.co = world_stats(self.cfg, seed=self.seed)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hero.sft.aux import (OutputTap, VisionFeatureTap, asked_patch_targets, grounding_loss, patch_presence,
-                          patch_presence_loss)
+from hero.sft.aux import (ForwardTap, asked_patch_targets, decoder_layer_tap, grounding_loss, patch_presence,
+                          patch_presence_loss, vision_tap)
 from hero.sft.collate import SFTCollator
 from hero.sft.data import ExampleStream
 from hero.sft.train import CURRICULUM, STATE_FILE, Clock, SFTRunConfig, lr_factor
@@ -62,9 +62,12 @@ class IndexCollator:
         if self.ctx.taps is not None:
             world, cfg = self.ctx.stream.full_cfg, self.ctx.cfg
             cats = world.categories
-            batch["patch_targets"] = torch.from_numpy(np.stack([  # (B, P, C)
-                patch_presence(e.objects, world.image_size, self.ctx.patch_size, cats, cfg.patch_aux_pixels)
-                for e in examples]))
+            presence = {}  # the two examples of a pair share their scene: one mask pass per scene
+            for e in examples:
+                if e.objects not in presence:
+                    presence[e.objects] = patch_presence(e.objects, world.image_size, self.ctx.patch_size, cats,
+                                                         cfg.patch_aux_pixels)
+            batch["patch_targets"] = torch.from_numpy(np.stack([presence[e.objects] for e in examples]))  # (B, P, C)
             batch["asked_index"] = torch.tensor([cats.index(e.asked) if e.asked else -1 for e in examples])  # (B,)
         return batch
 
@@ -74,8 +77,8 @@ class AuxTaps:
     """Training-only auxiliary heads' inputs (hero.sft.aux): the vision tower's output and the first decoder
     layer's output, captured by forward hooks during the ordinary forward (no second pass)."""
 
-    vision: VisionFeatureTap
-    text: OutputTap
+    vision: ForwardTap
+    text: ForwardTap
     image_token_id: int
 
     def remove(self) -> None:
@@ -97,7 +100,7 @@ def attach_aux_heads(model, n_categories: int, seed: int) -> AuxTaps:
     torch.manual_seed(seed)
     model.hero_patch_head = torch.nn.Linear(model.config.vision_config.hidden_size, n_categories)
     model.hero_ground_head = torch.nn.Linear(model.config.text_config.hidden_size, 1)
-    return AuxTaps(VisionFeatureTap(tower, layer), OutputTap(lm.layers[0]), int(model.config.image_token_id))
+    return AuxTaps(vision_tap(tower, layer), decoder_layer_tap(lm.layers[0]), int(model.config.image_token_id))
 
 
 def detach_aux_heads(model, taps: AuxTaps | None) -> None:
