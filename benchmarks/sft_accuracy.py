@@ -52,7 +52,8 @@ def main() -> None:
     import torch
 
     from hero.model.build import build_model, save
-    from hero.sft.train import SFTRunConfig, load_world_config, run_sft
+    from hero.sft.train import SFTRunConfig, run_sft
+    from hero.world import load_world
 
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -63,7 +64,7 @@ def main() -> None:
         from hero.world.build import build_world
 
         build_world(WorldConfig(), world, progress=False)
-    wcfg = load_world_config(world)
+    wcfg, _ = load_world(world)
     extra = {}
     for kv in a.sft_arg:
         k, _, v = kv.partition("=")

@@ -25,9 +25,9 @@ def init(
 ) -> None:
     """Random-init VLM that AutoProcessor / AutoModelForImageTextToText load with no custom code."""
     from hero.model.build import build_model, save
-    from hero.sft.train import load_world_config
+    from hero.world import load_world
 
-    cfg = load_world_config(world)
+    cfg, _ = load_world(world)
     model, processor = build_model(preset, cfg.colours, cfg.shapes, cfg.image_size, seed=seed)
     save(model, processor, out)
     n = sum(p.numel() for p in model.parameters())

@@ -141,13 +141,6 @@ def pick_threads(requested: int, cores: int, load_1min: float) -> int:
     return cores if load_1min < 1.0 else 1
 
 
-def load_world_config(world_dir):
-    """The WorldConfig of a built world (clear error if missing or unfinished) — `hero.world.load_world`'s config."""
-    from hero.world import load_world
-
-    return load_world(world_dir)[0]
-
-
 def read_state(ckpt: Path | None) -> dict:
     if ckpt is None or not (ckpt / STATE_FILE).exists():
         return {}
@@ -160,6 +153,7 @@ def run_sft(cfg: SFTRunConfig) -> dict:
 
     from hero.model.load import undo_checkpoint_format
     from hero.sft.trainer import build_trainer, detach_aux_heads
+    from hero.world import load_world
 
     torch.set_num_threads(pick_threads(cfg.threads, os.cpu_count() or 1, os.getloadavg()[0]))
     torch.set_flush_denormal(True)  # tiny weights/moments drift into denormals and slow CPU math 10×
@@ -168,7 +162,8 @@ def run_sft(cfg: SFTRunConfig) -> dict:
     resume_from = latest_checkpoint(ckpt_dir) if cfg.resume else None
     if cfg.resume and resume_from is None:
         raise InputError(f"{ckpt_dir}: --resume given but no checkpoint-* folder there; drop --resume to start")
-    trainer, ctx = build_trainer(cfg, load_world_config(cfg.world), read_state(resume_from))
+    world_cfg, _ = load_world(cfg.world)
+    trainer, ctx = build_trainer(cfg, world_cfg, read_state(resume_from))
     ctx.clock.start()
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     ctx.clock.pause()

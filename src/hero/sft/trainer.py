@@ -32,8 +32,6 @@ class RunContext:
     processor: object
     stage: int = 0
     stage_start_s: float = 0.0
-    offset: int = 0
-    """Stream index of step 0 of this (possibly resumed) run's dataloader."""
     history: list = field(default_factory=list)
     patch_size: int = 16
     """The vision tower's patch side (for the per-patch auxiliary targets)."""
@@ -260,7 +258,6 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
         ctx.set_stage(int(state.get("stage", 0)))
         ctx.stage_start_s = float(state.get("stage_start_s", 0.0))
     start = int(state.get("step", 0)) * cfg.batch_size
-    ctx.offset = start
 
     def indices():
         i = start
