@@ -162,3 +162,15 @@ def test_pick_threads():
     assert pick_threads(0, 2, 0.3) == 2  # idle machine: every core
     assert pick_threads(0, 2, 1.4) == 1  # another job running: one thread
     assert pick_threads(3, 2, 5.0) == 3  # explicit request wins
+
+
+def test_resolve_precision():
+    from hero.sft.train import SFTRunConfig, resolve_precision
+
+    assert resolve_precision("auto", cuda=False, cuda_bf16=False, cpu_bf16=True) == "bf16"  # AVX512-BF16 / AMX CPU
+    assert resolve_precision("auto", cuda=False, cuda_bf16=False, cpu_bf16=False) == "fp32"  # older CPU
+    assert resolve_precision("auto", cuda=True, cuda_bf16=False, cpu_bf16=True) == "fp32"  # the GPU decides
+    assert resolve_precision("auto", cuda=True, cuda_bf16=True, cpu_bf16=False) == "bf16"
+    assert resolve_precision("fp32", cuda=True, cuda_bf16=True, cpu_bf16=True) == "fp32"  # explicit wins
+    with pytest.raises(ValueError, match="--precision 'fp16'"):
+        SFTRunConfig(model="m", world="w", style="answer", out="o", precision="fp16")

@@ -39,6 +39,8 @@ def sft(
     seed: int = typer.Option(0, "--seed", help="Seed of the data stream and training."),
     save_steps: int = typer.Option(200, "--save-steps", help="Checkpoint every N steps."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in OUT/checkpoints."),
+    precision: str = typer.Option("auto", "--precision", help="auto | bf16 | fp32 (auto: bf16 where the GPU or "
+                                  "CPU computes it natively)."),
     threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = default)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
@@ -50,6 +52,7 @@ def sft(
                        min_objects=min_objects, patch_aux=patch_aux, ground_aux=ground_aux,
                        patch_aux_pixels=patch_aux_pixels, cot_first=cot_first,
                        curriculum=curriculum, seed=seed, save_steps=save_steps, resume=resume, threads=threads,
+                       precision=precision,
                        progress=progress)
     s = run_sft(cfg)
     typer.echo(f"trained {s['steps']} steps ({s['examples']} examples) in {s['seconds']}s; model in {s['out']}")

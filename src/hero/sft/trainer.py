@@ -14,7 +14,7 @@ from hero.sft.aux import (ForwardTap, asked_patch_targets, decoder_layer_tap, gr
                           patch_presence_loss, vision_tap)
 from hero.sft.collate import SFTCollator
 from hero.sft.data import ExampleStream
-from hero.sft.train import CURRICULUM, STATE_FILE, Clock, SFTRunConfig, lr_factor
+from hero.sft.train import CURRICULUM, STATE_FILE, Clock, SFTRunConfig, device_precision, lr_factor
 
 PROBE_SIZE = 128
 PROBE_EVERY = 20
@@ -36,6 +36,8 @@ class RunContext:
     patch_size: int = 16
     """The vision tower's patch side (for the per-patch auxiliary targets)."""
     taps: "AuxTaps | None" = None
+    precision: str = "fp32"
+    """The precision the run trains in ('bf16' or 'fp32', resolved from the config's 'auto')."""
 
     def stream_index(self, step: int) -> int:
         return step * self.cfg.batch_size
@@ -241,6 +243,9 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
 
     model, processor = load_vlm(cfg.model)
     checkpoints_in_model_format(model)
+    cuda, precision = device_precision(cfg.precision)
+    if precision == "bf16" and not cuda:
+        model.set_attn_implementation("eager")  # CPU sdpa is slow in bf16 on short sequences (config unchanged)
     patch = model.config.vision_config.patch_size
     if model.config.vision_config.image_size != world_cfg.image_size:
         raise ValueError(f"model {cfg.model} takes {model.config.vision_config.image_size}px images but the world "
@@ -250,7 +255,7 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
                            min_objects=cfg.min_objects)
     collator = SFTCollator(processor, num_image_tokens(world_cfg.image_size, patch))
     clock = Clock(cfg.budget_min * 60.0, cfg.max_steps, used_s=float(state.get("seconds", 0.0)))
-    ctx = RunContext(cfg, stream, collator, clock, processor, patch_size=patch)
+    ctx = RunContext(cfg, stream, collator, clock, processor, patch_size=patch, precision=precision)
     if cfg.patch_aux > 0 or cfg.ground_aux > 0:
         ctx.taps = attach_aux_heads(model, len(world_cfg.categories), cfg.seed)
     ctx.history = list(state.get("history", []))
@@ -270,8 +275,8 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
         output_dir=str(Path(cfg.out) / "checkpoints"), max_steps=cfg.max_steps or 10**7,
         per_device_train_batch_size=cfg.batch_size, learning_rate=cfg.lr, weight_decay=0.0,
         adam_beta2=0.98, max_grad_norm=1.0, logging_steps=20, save_strategy="steps", save_steps=cfg.save_steps,
-        save_total_limit=2, seed=cfg.seed, data_seed=cfg.seed, bf16=False, fp16=False,
-        gradient_checkpointing=False, use_cpu=True, report_to=[], dataloader_num_workers=0,
+        save_total_limit=2, seed=cfg.seed, data_seed=cfg.seed, bf16=precision == "bf16", fp16=False,
+        gradient_checkpointing=False, use_cpu=not cuda, report_to=[], dataloader_num_workers=0,
         remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, max_length=None,
         ignore_data_skip=True, disable_tqdm=not cfg.progress, save_only_model=False,
     )
