@@ -4,7 +4,8 @@ POPE test split (adversarial by default) at σ = 0, scored by hero.scoring (gree
     python benchmarks/sft_accuracy.py --world DIR [--style answer|cot|both] [--budget-min 5] [--preset tiny]
                                       [--split adversarial] [--threads 0] [--out DIR] [--sft-arg KEY=VALUE ...]
 
-Prints, per style: accuracy, unparseable count, training seconds (wall clock, data rendering included), steps,
+Prints, per style: accuracy (overall and by question kind: pos, bind1 / bind2 = negatives sharing the colour or
+the shape / both with objects present, neg = neither), unparseable count, training seconds (wall clock, data rendering included), steps,
 examples, and the machine's load average during the run (2 shared cores: other jobs slow training down).
 Appends one JSON line per run to OUT/sft_accuracy.jsonl. Without --world, a world is built under OUT first.
 """
@@ -16,6 +17,16 @@ import json
 import os
 import time
 from pathlib import Path
+
+
+def question_kind(label: str, asked: str, present: list[str]) -> str:
+    """pos (label yes); bind2 (asked colour and asked shape both present, on different objects); bind1 (one of
+    them present); neg (neither). question_kind("no", "red circle", ["red square", "blue circle"]) = "bind2"."""
+    if label == "yes":
+        return "pos"
+    colour, shape = asked.split(" ", 1)
+    has_c, has_s = any(p.split(" ", 1)[0] == colour for p in present), any(p.split(" ", 1)[1] == shape for p in present)
+    return "bind2" if has_c and has_s else "bind1" if has_c or has_s else "neg"
 
 
 def evaluate(model_dir: Path, world: Path, split: str, style: str, world_split: str = "test") -> dict:
@@ -30,8 +41,20 @@ def evaluate(model_dir: Path, world: Path, split: str, style: str, world_split: 
     run = scorer.score(reqs)
     if run.errors:
         raise SystemExit(f"unreadable images: {run.errors[:3]}")
-    correct = sum(s["answer"] == r["label"] for s, r in zip(run.samples, rows))
+    present = {}
+    for line in (world / world_split / "annotations.jsonl").read_text().splitlines():
+        if line.strip():
+            rec = json.loads(line)
+            present[Path(rec["file"]).name] = [o["category"] for o in rec["objects"]]
+    totals, hits = {}, {}
+    for s, r in zip(run.samples, rows):
+        asked = r["text"].removeprefix("Is there a ").removesuffix(" in the image?")  # QUESTION_TEMPLATE
+        kind = question_kind(r["label"], asked, present[r["image"]])
+        totals[kind] = totals.get(kind, 0) + 1
+        hits[kind] = hits.get(kind, 0) + (s["answer"] == r["label"])
+    correct = sum(hits.values())
     return {"accuracy": correct / len(rows), "n": len(rows), "unparseable": run.n_unparseable,
+            "by_kind": {k: {"accuracy": round(hits[k] / totals[k], 4), "n": totals[k]} for k in sorted(totals)},
             "eval_seconds": round(time.perf_counter() - t0, 1)}
 
 
@@ -84,7 +107,10 @@ def main() -> None:
                "load_avg_end": round(os.getloadavg()[0], 2), "extra": extra}
         print(f"{style:6s} accuracy {res['accuracy']:.4f} on {res['n']} {a.eval_split} {a.split} questions "
               f"(unparseable {res['unparseable']}), trained {res['seconds']}s, {res['steps']} steps, "
-              f"{res['examples']} examples, {res['threads']} thread(s), load avg {res['load_avg_start']}→{res['load_avg_end']}", flush=True)
+              f"{res['examples']} examples, {res['threads']} thread(s), {res['precision']}, "
+              f"load avg {res['load_avg_start']}→{res['load_avg_end']}", flush=True)
+        print("       by kind: " + ", ".join(f"{k} {v['accuracy']:.3f} (n={v['n']})" for k, v in res["by_kind"].items()),
+              flush=True)
         with open(out / "sft_accuracy.jsonl", "a") as f:
             f.write(json.dumps(res) + "\n")
 

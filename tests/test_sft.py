@@ -22,6 +22,10 @@ def test_lr_factor_hand_values():
     assert lr_factor(0, 0.0, 10) == pytest.approx(0.1)  # warm-up 1/10, cos(0) → 1
     assert lr_factor(50, 0.5, 10) == pytest.approx(0.5)  # 0.5·(1 + cos(π/2)) = 0.5
     assert lr_factor(50, 1.0, 10) == pytest.approx(0.0)  # 0.5·(1 + cos π) = 0
+    assert lr_factor(50, 0.5, 10, cooldown=0.2) == pytest.approx(1.0)  # stable phase: the peak rate
+    assert lr_factor(50, 0.9, 10, cooldown=0.2) == pytest.approx(0.5)  # (1 − 0.9) / 0.2
+    assert lr_factor(4, 0.95, 10, cooldown=0.2) == pytest.approx(0.125)  # warm-up 5/10 · (1 − 0.95) / 0.2
+    assert lr_factor(50, 1.0, 10, cooldown=0.2) == pytest.approx(0.0)
     assert lr_factor(50, 0.25, 10) == pytest.approx(0.5 * (1 + math.cos(math.pi / 4)))  # 0.8535534
 
 
@@ -99,6 +103,28 @@ def test_config_validation():
         SFTRunConfig(model="m", world="w", style="cot", out="o", ground_aux=-1)
     with pytest.raises(ValueError, match="--min-objects"):
         SFTRunConfig(model="m", world="w", style="cot", out="o", min_objects=-1)
+
+
+def test_question_groups_share_their_scene():
+    cfg = WorldConfig(**SMALL)
+    s4 = ExampleStream(cfg, "answer", caption_frac=0.0, group=4)
+    for j in range(10):
+        ex = [s4.example(4 * j + k) for k in range(4)]
+        assert all(np.array_equal(e.image, ex[0].image) and e.objects == ex[0].objects for e in ex)
+        for pair in (ex[:2], ex[2:]):  # each pair: one yes, one no (all scenes here leave a category absent)
+            assert sorted(e.target for e in pair) == ["no", "yes"]
+    assert not np.array_equal(s4.example(0).image, s4.example(4).image)
+    # group 2 is the plain pair stream: examples 2j, 2j+1 on scene j, and out-of-order reads give the same examples
+    s2, fresh = ExampleStream(cfg, "answer", group=2), ExampleStream(cfg, "answer", group=2)
+    order = [5, 4, 9, 0, 5]
+    want = {i: (fresh.example(i).asked, fresh.example(i).target) for i in sorted(set(order))}  # in order
+    assert [(s2.example(i).asked, s2.example(i).target) for i in order] == [want[i] for i in order]
+    with pytest.raises(ValueError, match="group=3"):
+        ExampleStream(cfg, "answer", group=3)
+    with pytest.raises(ValueError, match="--questions-per-image 3"):
+        SFTRunConfig(model="m", world="w", style="cot", out="o", questions_per_image=3)
+    with pytest.raises(ValueError, match="--cooldown"):
+        SFTRunConfig(model="m", world="w", style="cot", out="o", cooldown=1.5)
 
 
 def test_crowded_stream_keeps_at_least_min_objects():

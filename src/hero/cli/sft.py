@@ -23,9 +23,13 @@ def sft(
     out: Path = typer.Option(..., "--out", help="Output folder (model + checkpoints/)."),
     budget_min: float = typer.Option(5.0, "--budget-min", help="Wall-clock training budget in minutes."),
     max_steps: int = typer.Option(0, "--max-steps", help="Stop after N steps (0 = budget only)."),
-    batch_size: int = typer.Option(64, "--batch-size", help="Examples per step (even)."),
-    lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate."),
+    batch_size: int = typer.Option(128, "--batch-size", help="Examples per step (even)."),
+    lr: float = typer.Option(3e-3, "--lr", help="Peak learning rate."),
+    cooldown: float = typer.Option(0.0, "--cooldown", help="0 = cosine decay; c > 0 = peak rate until the last c "
+                                   "of the budget, then linear to 0."),
     caption_frac: float = typer.Option(0.0, "--caption-frac", help="Share of caption examples (auxiliary)."),
+    questions_per_image: int = typer.Option(2, "--questions-per-image", help="Questions per training scene "
+                                            "(even: positive/negative pairs on one image)."),
     min_objects: int = typer.Option(3, "--min-objects", help="Fewest objects per training scene (0 = the world's)."),
     patch_aux: float = typer.Option(2.0, "--patch-aux", help="Weight of the per-patch category-presence loss on "
                                     "the vision tower (training-only head; 0 = off)."),
@@ -48,8 +52,8 @@ def sft(
     from hero.sft.train import SFTRunConfig, run_sft
 
     cfg = SFTRunConfig(model=str(model), world=str(world), style=style, out=str(out), budget_min=budget_min,
-                       max_steps=max_steps, batch_size=batch_size, lr=lr, caption_frac=caption_frac,
-                       min_objects=min_objects, patch_aux=patch_aux, ground_aux=ground_aux,
+                       max_steps=max_steps, batch_size=batch_size, lr=lr, cooldown=cooldown, caption_frac=caption_frac,
+                       min_objects=min_objects, questions_per_image=questions_per_image, patch_aux=patch_aux, ground_aux=ground_aux,
                        patch_aux_pixels=patch_aux_pixels, cot_first=cot_first,
                        curriculum=curriculum, seed=seed, save_steps=save_steps, resume=resume, threads=threads,
                        precision=precision,

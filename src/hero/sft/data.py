@@ -105,6 +105,9 @@ class ExampleStream:
     """Examples come in pairs on the same scene: a positive and a negative question (or a caption and a question).
     Within a pair the image is identical and only the question changes the answer, so image-only shortcuts
     ("many objects → yes") earn nothing and the gradient pushes the answer to depend on the question."""
+    group: int = 2
+    """With `paired`: examples per scene (even). Examples g·j … g·j+g−1 share scene j, as g/2 positive/negative
+    pairs; the scene is sampled and rendered once for the group."""
     min_objects: int = 0
     """Fewest objects per training scene (0 = the world's min_objects). The POPE splits ask about images with
     ≥ 3 objects, where binding matters most; raising it trains on such crowded scenes only."""
@@ -117,12 +120,14 @@ class ExampleStream:
             raise ValueError(f"style={self.style!r}; use 'answer' or 'cot'")
         if self.listing not in ("canonical", "spatial"):
             raise ValueError(f"listing={self.listing!r}; use 'canonical' or 'spatial'")
+        if self.group < 2 or self.group % 2:
+            raise ValueError(f"group={self.group}: examples per scene must be even and ≥ 2 (pairs)")
         if not 0.0 <= self.caption_frac < (0.5 if self.paired else 1.0):
             raise ValueError(f"caption_frac={self.caption_frac} must be in [0, 0.5) with paired examples "
                              "(a pair holds at most one caption), [0, 1) otherwise")
         self.cfg = self.full_cfg = self._crowded(self.cfg)
         self.freq, self.co = world_stats(self.cfg, seed=self.seed)
-        self._last: tuple = (None, None)
+        self._last: tuple = (None,)
 
     def _crowded(self, cfg: WorldConfig) -> WorldConfig:
         if not self.min_objects:
@@ -132,18 +137,25 @@ class ExampleStream:
     def set_stage(self, n_colours: int, n_shapes: int) -> None:
         """Restrict scenes and questions to the first n_colours × n_shapes of the world (a curriculum stage)."""
         self.cfg = sub_world(self.full_cfg, n_colours, n_shapes)  # keeps full_cfg's min_objects (capped at its size)
-        self._last = (None, None)
+        self._last = (None,)
         self.freq, self.co = world_stats(self.cfg, seed=self.seed)
 
     def example(self, i: int) -> Example:
-        """Example i of the stream (deterministic in (seed, i)); with `paired`, examples 2j and 2j+1 share scene j."""
-        scene = i // 2 if self.paired else i
-        rng = image_rng(self.seed, SFT_STREAM, scene)
-        objects = sample_scene(self.cfg, rng)
-        if self._last[0] != scene:  # the second example of a pair reuses the first one's pixels
-            self._last = (scene, np.asarray(render(self.cfg, objects)))
+        """Example i of the stream (deterministic in (seed, i)); with `paired`, examples g·j … g·j+g−1 share scene j
+        (g = `group`), and examples 2m, 2m+1 of a group form a positive/negative pair."""
+        scene, k = divmod(i, self.group) if self.paired else (i, 0)
+        if self._last[0] != scene:  # the other examples of a group reuse the scene, its pixels and its rng state
+            rng = image_rng(self.seed, SFT_STREAM, scene)
+            objects = sample_scene(self.cfg, rng)
+            self._last = (scene, objects, np.asarray(render(self.cfg, objects)), rng.bit_generator.state)
+        _, objects, image, state = self._last
+        if k // 2:  # pairs after the first: their own draws
+            rng = np.random.default_rng([self.seed, SFT_STREAM, scene, k // 2])
+        else:  # the first pair continues the scene's generator (both examples of it make the same draws)
+            rng = np.random.default_rng()
+            rng.bit_generator.state = state
         present = [o.category for o in objects]
-        return dataclasses.replace(self._example(i, rng, self._last[1], present), objects=tuple(objects))
+        return dataclasses.replace(self._example(i, rng, image, present), objects=tuple(objects))
 
     def _example(self, i: int, rng: np.random.Generator, image: np.ndarray, present: list[str]) -> Example:
         if self.listing == "canonical":

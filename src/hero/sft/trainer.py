@@ -252,7 +252,7 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
                          f"has {world_cfg.image_size}px; init the model with --world pointing at this world")
     warm = cfg.cot_first > 0 and clock_frac(cfg, state) < cfg.cot_first
     stream = ExampleStream(world_cfg, "cot" if warm else cfg.style, caption_frac=cfg.caption_frac, seed=cfg.seed,
-                           min_objects=cfg.min_objects)
+                           min_objects=cfg.min_objects, group=cfg.questions_per_image)
     collator = SFTCollator(processor, num_image_tokens(world_cfg.image_size, patch))
     clock = Clock(cfg.budget_min * 60.0, cfg.max_steps, used_s=float(state.get("seconds", 0.0)))
     ctx = RunContext(cfg, stream, collator, clock, processor, patch_size=patch, precision=precision)
@@ -282,7 +282,7 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     )
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=0.0)
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda step: lr_factor(step, clock.frac_done(), cfg.warmup_steps))
+        opt, lambda step: lr_factor(step, clock.frac_done(), cfg.warmup_steps, cfg.cooldown))
     trainer = _sft_trainer_class()(
         model=model, args=args, train_dataset=train, data_collator=IndexCollator(ctx), processing_class=processor,
         optimizers=(opt, sched), callbacks=[_make_callback(ctx)], taps=ctx.taps,
