@@ -5,8 +5,8 @@ POPE test split (adversarial by default) at σ = 0, scored by hero.scoring (gree
                                       [--split adversarial] [--threads 0] [--out DIR] [--sft-arg KEY=VALUE ...]
 
 Prints, per style: accuracy (overall and by question kind: pos, bind1 / bind2 = negatives sharing the colour or
-the shape / both with objects present, neg = neither), unparseable count, training seconds (wall clock, data rendering included), steps,
-examples, and the machine's load average during the run (2 shared cores: other jobs slow training down).
+the shape / both with objects present, neg = neither), unparseable count, training seconds (wall clock, data
+rendering included), steps, examples, threads, precision, and the machine's load average during the run (2 shared cores: other jobs slow training down).
 Appends one JSON line per run to OUT/sft_accuracy.jsonl. Without --world, a world is built under OUT first.
 """
 
@@ -109,8 +109,8 @@ def main() -> None:
               f"(unparseable {res['unparseable']}), trained {res['seconds']}s, {res['steps']} steps, "
               f"{res['examples']} examples, {res['threads']} thread(s), {res['precision']}, "
               f"load avg {res['load_avg_start']}→{res['load_avg_end']}", flush=True)
-        print("       by kind: " + ", ".join(f"{k} {v['accuracy']:.3f} (n={v['n']})" for k, v in res["by_kind"].items()),
-              flush=True)
+        kinds = ", ".join(f"{k} {v['accuracy']:.3f} (n={v['n']})" for k, v in res["by_kind"].items())
+        print(f"       by kind: {kinds}", flush=True)
         with open(out / "sft_accuracy.jsonl", "a") as f:
             f.write(json.dumps(res) + "\n")
 

@@ -52,11 +52,10 @@ def sft(
     from hero.sft.train import SFTRunConfig, run_sft
 
     cfg = SFTRunConfig(model=str(model), world=str(world), style=style, out=str(out), budget_min=budget_min,
-                       max_steps=max_steps, batch_size=batch_size, lr=lr, cooldown=cooldown, caption_frac=caption_frac,
-                       min_objects=min_objects, questions_per_image=questions_per_image, patch_aux=patch_aux, ground_aux=ground_aux,
-                       patch_aux_pixels=patch_aux_pixels, cot_first=cot_first,
-                       curriculum=curriculum, seed=seed, save_steps=save_steps, resume=resume, threads=threads,
-                       precision=precision,
-                       progress=progress)
+                       max_steps=max_steps, batch_size=batch_size, lr=lr, cooldown=cooldown,
+                       caption_frac=caption_frac, min_objects=min_objects, questions_per_image=questions_per_image,
+                       patch_aux=patch_aux, ground_aux=ground_aux, patch_aux_pixels=patch_aux_pixels,
+                       cot_first=cot_first, curriculum=curriculum, seed=seed, save_steps=save_steps, resume=resume,
+                       threads=threads, precision=precision, progress=progress)
     s = run_sft(cfg)
     typer.echo(f"trained {s['steps']} steps ({s['examples']} examples) in {s['seconds']}s; model in {s['out']}")

@@ -141,8 +141,8 @@ class ExampleStream:
         self.freq, self.co = world_stats(self.cfg, seed=self.seed)
 
     def example(self, i: int) -> Example:
-        """Example i of the stream (deterministic in (seed, i)); with `paired`, examples g·j … g·j+g−1 share scene j
-        (g = `group`), and examples 2m, 2m+1 of a group form a positive/negative pair."""
+        """Example i of the stream (deterministic in (seed, i)); with `paired`, examples g·j … g·j+g−1 share
+        scene j (g = `group`), and examples 2m, 2m+1 of a group form a positive/negative pair."""
         scene, k = divmod(i, self.group) if self.paired else (i, 0)
         if self._last[0] != scene:  # the other examples of a group reuse the scene, its pixels and its rng state
             rng = image_rng(self.seed, SFT_STREAM, scene)

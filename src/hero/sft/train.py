@@ -124,7 +124,8 @@ class SFTRunConfig:
 def lr_factor(step: int, frac_done: float, warmup: int, cooldown: float = 0.0) -> float:
     """Linear warm-up over `warmup` steps times the decay over the fraction of the run done (clamped to [0, 1]):
     cosine when cooldown = 0; otherwise constant (warmup-stable-decay) until the last `cooldown` fraction, then
-    linear to 0. Cosine: step 0 of warmup 10 → 0.1; frac 0.5 after warm-up → 0.5·(1 + cos(π/2)) = 0.5; frac 1 → 0.
+    linear to 0. Cosine: step 0 of warmup 10 → 0.1; frac 0.5 after warm-up → 0.5·(1 + cos(π/2)) = 0.5;
+    frac 1 → 0.
     Cooldown 0.2: frac 0.5 → 1; frac 0.9 → (1 − 0.9) / 0.2 = 0.5; frac 1 → 0."""
     warm = min(1.0, (step + 1) / max(1, warmup))
     frac = min(1.0, max(0.0, frac_done))
