@@ -151,12 +151,12 @@ def test_few_steps_checkpoint_and_resume(tmp_path):
     assert s1["steps"] == 2
     state = json.loads((tmp_path / "sft" / "checkpoints" / "checkpoint-2" / "hero_state.json").read_text())
     assert state["step"] == 2 and state["seconds"] > 0
-    # checkpoints keep the model's own weight names (+ the training-only patch head), so resume restores them
+    # checkpoints keep the model's own weight names (+ the training-only heads), so resume restores them
     from safetensors.torch import load_file
 
     ckpt = load_file(tmp_path / "sft" / "checkpoints" / "checkpoint-2" / "model.safetensors")
     own = set(model.state_dict()) - {"lm_head.weight"}  # tied to the input embeddings: not stored
-    heads = {f"hero_{h}_head.{w}" for h in ("patch", "ground") for w in ("weight", "bias")}
+    heads = {f"hero_{h}_head.{w}" for h in ("patch", "ground", "list") for w in ("weight", "bias")}
     assert set(ckpt) == own | heads
     s2 = run_sft(SFTRunConfig(max_steps=4, resume=True, **common))
     assert s2["steps"] == 4

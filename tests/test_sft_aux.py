@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from hero.sft.aux import (asked_patch_targets, decoder_layer_tap, grounding_loss, patch_presence,
-                          patch_presence_loss, vision_tap)
+from hero.sft.aux import (answer_positions, asked_patch_targets, decoder_layer_tap, grounding_loss, listing_loss,
+                          patch_presence, patch_presence_loss, vision_tap)
 from hero.world.scene import WorldObject, object_mask
 
 CATS = ["red square", "blue square", "red circle"]
@@ -65,6 +65,17 @@ def test_asked_patch_targets_and_grounding_loss_hand_values():
     assert grounding_loss(logits, targets, valid).item() == pytest.approx(math.log(2), abs=1e-7)
     none = grounding_loss(logits.requires_grad_(), targets, torch.tensor([False, False]))
     assert none.item() == 0.0 and none.requires_grad  # a batch of captions: zero loss that still backpropagates
+
+
+def test_answer_positions_and_listing_loss_hand_values():
+    labels = torch.tensor([[-100, -100, 7, 2], [-100, 5, 2, -100], [-100, -100, -100, -100]])  # (B=3, T=4)
+    assert answer_positions(labels).tolist() == [1, 0, 0]  # first target at 2 → from 1; at 1 → from 0; none → 0
+    presence = torch.tensor([[[1.0, 0.0], [0.0, 0.0]]])  # (B=1, P=2, C=2): category 0 in patch 0 only
+    # logits (0, 0) vs present (1, 0): (ln 2 + ln 2) / 2 = ln 2
+    assert listing_loss(torch.zeros(1, 2), presence).item() == pytest.approx(math.log(2), abs=1e-7)
+    # logits (ln 3, 0): BCE(ln 3, 1) = −ln(3/4) = 0.28768, BCE(0, 0) = ln 2 = 0.69315 → mean 0.49041
+    want = (-math.log(0.75) + math.log(2)) / 2
+    assert listing_loss(torch.tensor([[math.log(3), 0.0]]), presence).item() == pytest.approx(want, abs=1e-6)
 
 
 def test_output_tap_reads_the_first_decoder_layer_at_image_tokens():

@@ -35,6 +35,8 @@ def sft(
                                     "the vision tower (training-only head; 0 = off)."),
     ground_aux: float = typer.Option(1.0, "--ground-aux", help="Weight of the question-grounding loss on the first "
                                      "decoder layer's image tokens (training-only head; 0 = off)."),
+    list_aux: float = typer.Option(1.0, "--list-aux", help="Weight of the listing loss: the answer position "
+                                   "predicts every category in the image (training-only head; 0 = off)."),
     patch_aux_pixels: int = typer.Option(8, "--patch-aux-pixels", help="Pixels of a category a patch needs to "
                                          "count as holding it."),
     cot_first: float = typer.Option(0.0, "--cot-first", help="answer style: share of the budget on CoT targets "
@@ -54,7 +56,8 @@ def sft(
     cfg = SFTRunConfig(model=str(model), world=str(world), style=style, out=str(out), budget_min=budget_min,
                        max_steps=max_steps, batch_size=batch_size, lr=lr, cooldown=cooldown,
                        caption_frac=caption_frac, min_objects=min_objects, questions_per_image=questions_per_image,
-                       patch_aux=patch_aux, ground_aux=ground_aux, patch_aux_pixels=patch_aux_pixels,
+                       patch_aux=patch_aux, ground_aux=ground_aux, list_aux=list_aux,
+                       patch_aux_pixels=patch_aux_pixels,
                        cot_first=cot_first, curriculum=curriculum, seed=seed, save_steps=save_steps, resume=resume,
                        threads=threads, precision=precision, progress=progress)
     s = run_sft(cfg)

@@ -6,6 +6,8 @@ asked "a red circle?"). Two dense targets supervise the binding where it has to 
 - **patch presence** (vision side): a linear head on the vision tower's output (what the projector reads) says,
   for every patch, which categories ("<colour> <shape>") have pixels in it — solvable only with colour and shape
   bound in the same token;
+- **listing** (answer side): a linear head on the decoder's final hidden state at the answer position predicts
+  every category in the image — the listing a CoT target spells out, for a yes/no model too;
 - **grounding** (language side): a linear head on the first decoder layer's output at every image token says
   whether that patch holds the *asked* category. The chat template puts the question before the image, so image
   tokens can attend to it; this supervises the local "does my object match the question" test that the answer
@@ -56,6 +58,19 @@ def grounding_loss(logits: torch.Tensor, targets: torch.Tensor, valid: torch.Ten
     if not bool(valid.any()):
         return logits.sum() * 0.0
     return torch.nn.functional.binary_cross_entropy_with_logits(logits[valid], targets[valid].to(logits.dtype))
+
+
+def answer_positions(labels: torch.Tensor, ignore: int = -100) -> torch.Tensor:
+    """(B, T) labels → (B,) the position whose output predicts each row's first target token (first non-ignored
+    label − 1; 0 for a row without targets). [[-100, -100, 7, 2], [-100, 5, 2, -100]] → [1, 0]."""
+    return ((labels != ignore).int().argmax(-1) - 1).clamp(min=0)
+
+
+def listing_loss(logits: torch.Tensor, presence: torch.Tensor) -> torch.Tensor:
+    """Mean BCE of per-category logits at the answer position against the image's categories.
+    logits (B, C); presence (B, P, C) per-patch targets → present anywhere = max over patches (B, C).
+    logits [[0, 0]], one patch [[1, 0]]: (ln 2 + ln 2) / 2 = ln 2."""
+    return patch_presence_loss(logits, presence.amax(1))
 
 
 class ForwardTap:

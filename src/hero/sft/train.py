@@ -61,6 +61,10 @@ class SFTRunConfig:
     ground_aux: float = 1.0
     """Weight of the question-grounding auxiliary loss (hero.sft.aux): a training-only linear head on the first
     decoder layer's output at each image token predicts whether that patch holds the asked category. 0 = off."""
+    list_aux: float = 1.0
+    """Weight of the listing auxiliary loss (training only, like the other heads): a linear head on the decoder's
+    final hidden state at the answer position predicts every category present in the image — the listing a CoT
+    target spells out, supervised alongside the answer. 0 = off. Answer style, 5 min, val: 0.916 → 0.952."""
     patch_aux_pixels: int = 8
     """A patch counts as holding a category when ≥ this many of its pixels belong to an object of it."""
     questions_per_image: int = 2
@@ -106,7 +110,7 @@ class SFTRunConfig:
         if not 0.0 <= self.caption_frac < 0.5:
             raise ValueError(f"--caption-frac {self.caption_frac}: must be in [0, 0.5) (a pair of examples on one "
                              "scene holds at most one caption)")
-        if self.patch_aux < 0 or self.ground_aux < 0 or self.patch_aux_pixels < 1:
+        if self.patch_aux < 0 or self.ground_aux < 0 or self.list_aux < 0 or self.patch_aux_pixels < 1:
             raise ValueError(f"--patch-aux {self.patch_aux} and --ground-aux {self.ground_aux} must be ≥ 0 "
                              f"(0 = off), --patch-aux-pixels {self.patch_aux_pixels} ≥ 1")
         if self.questions_per_image < 2 or self.questions_per_image % 2:

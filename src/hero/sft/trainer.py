@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hero.sft.aux import (ForwardTap, asked_patch_targets, decoder_layer_tap, grounding_loss, patch_presence,
-                          patch_presence_loss, vision_tap)
+from hero.sft.aux import (ForwardTap, answer_positions, asked_patch_targets, decoder_layer_tap, grounding_loss,
+                          listing_loss, patch_presence, patch_presence_loss, vision_tap)
 from hero.sft.collate import SFTCollator
 from hero.sft.data import ExampleStream
 from hero.sft.train import CURRICULUM, STATE_FILE, Clock, SFTRunConfig, device_precision, lr_factor
@@ -80,10 +80,13 @@ class AuxTaps:
     vision: ForwardTap
     text: ForwardTap
     image_token_id: int
+    final: ForwardTap | None = None
+    """The decoder's final-norm output (B, T, H): what the LM head reads (for the listing loss)."""
 
     def remove(self) -> None:
-        self.vision.remove()
-        self.text.remove()
+        for tap in (self.vision, self.text, self.final):
+            if tap is not None:
+                tap.remove()
 
 
 def attach_aux_heads(model, n_categories: int, seed: int) -> AuxTaps:
@@ -100,33 +103,40 @@ def attach_aux_heads(model, n_categories: int, seed: int) -> AuxTaps:
     torch.manual_seed(seed)
     model.hero_patch_head = torch.nn.Linear(model.config.vision_config.hidden_size, n_categories)
     model.hero_ground_head = torch.nn.Linear(model.config.text_config.hidden_size, 1)
-    return AuxTaps(vision_tap(tower, layer), decoder_layer_tap(lm.layers[0]), int(model.config.image_token_id))
+    model.hero_list_head = torch.nn.Linear(model.config.text_config.hidden_size, n_categories)
+    final = decoder_layer_tap(lm.norm) if hasattr(lm, "norm") else None
+    return AuxTaps(vision_tap(tower, layer), decoder_layer_tap(lm.layers[0]), int(model.config.image_token_id), final)
 
 
 def detach_aux_heads(model, taps: AuxTaps | None) -> None:
     if taps is not None:
         taps.remove()
-    for name in ("hero_patch_head", "hero_ground_head"):
+    for name in ("hero_patch_head", "hero_ground_head", "hero_list_head"):
         if hasattr(model, name):
             delattr(model, name)
 
 
-def aux_losses(model, taps: AuxTaps, input_ids, patch_targets, asked_index) -> dict[str, torch.Tensor]:
-    """{"patch_aux_loss", "ground_aux_loss"} from the taps of the forward just run. input_ids (B, T),
-    patch_targets (B, P, C), asked_index (B,)."""
+def aux_losses(model, taps: AuxTaps, input_ids, patch_targets, asked_index, labels=None) -> dict[str, torch.Tensor]:
+    """{"patch_aux_loss", "ground_aux_loss"[, "list_aux_loss"]} from the taps of the forward just run.
+    input_ids (B, T), patch_targets (B, P, C), asked_index (B,), labels (B, T) (for the listing loss)."""
     patch = patch_presence_loss(model.hero_patch_head(taps.vision.features), patch_targets)  # (B, P, C) → ()
     h = taps.text.features  # (B, T, H)
     h_img = h[input_ids == taps.image_token_id].view(h.shape[0], -1, h.shape[-1])  # (B, P, H)
     targets, valid = asked_patch_targets(patch_targets, asked_index)  # (B, P), (B,)
     ground = grounding_loss(model.hero_ground_head(h_img).squeeze(-1), targets, valid)
-    return {"patch_aux_loss": patch, "ground_aux_loss": ground}
+    out = {"patch_aux_loss": patch, "ground_aux_loss": ground}
+    if labels is not None and taps.final is not None:
+        h_ans = taps.final.features[torch.arange(labels.shape[0]), answer_positions(labels)]  # (B, H)
+        out["list_aux_loss"] = listing_loss(model.hero_list_head(h_ans), patch_targets)  # (B, C) vs (B, P, C)
+    return out
 
 
 def _sft_trainer_class():
     from trl import SFTTrainer
 
     class HeroSFTTrainer(SFTTrainer):
-        """SFTTrainer + the auxiliary losses of hero.sft.aux, weighted (logged as patch_aux_loss, ground_aux_loss)."""
+        """SFTTrainer + the auxiliary losses of hero.sft.aux, weighted (logged as patch_aux_loss, ground_aux_loss,
+        list_aux_loss)."""
 
         def __init__(self, *args, weights: dict | None = None, taps: AuxTaps | None = None, **kwargs):
             super().__init__(*args, **kwargs)
@@ -137,7 +147,8 @@ def _sft_trainer_class():
             out = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             if targets is None or self.taps is None:
                 return out
-            losses = aux_losses(self.accelerator.unwrap_model(model), self.taps, inputs["input_ids"], targets, asked)
+            losses = aux_losses(self.accelerator.unwrap_model(model), self.taps, inputs["input_ids"], targets, asked,
+                                inputs.get("labels") if self.aux_weights.get("list_aux_loss") else None)
             extra = sum(self.aux_weights[k] * v for k, v in losses.items())
             for k, v in losses.items():
                 self._metrics["train" if model.training else "eval"][k].append(v.item())
@@ -220,7 +231,7 @@ def _budget_progress(clock: Clock):
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if state.is_world_process_zero and self.training_bar is not None and logs and "loss" in logs:
-                keep = ("loss", "patch_aux_loss", "ground_aux_loss")
+                keep = ("loss", "patch_aux_loss", "ground_aux_loss", "list_aux_loss")
                 self.training_bar.set_postfix({"step": state.global_step,
                                                **{k: f"{logs[k]:.3g}" for k in keep if k in logs}})
 
@@ -256,7 +267,7 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     collator = SFTCollator(processor, num_image_tokens(world_cfg.image_size, patch))
     clock = Clock(cfg.budget_min * 60.0, cfg.max_steps, used_s=float(state.get("seconds", 0.0)))
     ctx = RunContext(cfg, stream, collator, clock, processor, patch_size=patch, precision=precision)
-    if cfg.patch_aux > 0 or cfg.ground_aux > 0:
+    if cfg.patch_aux > 0 or cfg.ground_aux > 0 or cfg.list_aux > 0:
         ctx.taps = attach_aux_heads(model, len(world_cfg.categories), cfg.seed)
     ctx.history = list(state.get("history", []))
     if cfg.curriculum:
@@ -286,7 +297,7 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     trainer = _sft_trainer_class()(
         model=model, args=args, train_dataset=train, data_collator=IndexCollator(ctx), processing_class=processor,
         optimizers=(opt, sched), callbacks=[_make_callback(ctx)], taps=ctx.taps,
-        weights={"patch_aux_loss": cfg.patch_aux, "ground_aux_loss": cfg.ground_aux})
+        weights={"patch_aux_loss": cfg.patch_aux, "ground_aux_loss": cfg.ground_aux, "list_aux_loss": cfg.list_aux})
     if cfg.progress:
         from transformers.trainer_callback import ProgressCallback
 
