@@ -180,7 +180,10 @@ def device_precision(requested: str) -> tuple[bool, str]:
 
     cuda = torch.cuda.is_available()
     cuda_bf16 = cuda and torch.cuda.is_bf16_supported()
-    cpu_bf16 = bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    try:  # a private probe of oneDNN's bf16 kernels; treat a build without it as "no native bf16"
+        cpu_bf16 = bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        cpu_bf16 = False
     return cuda, resolve_precision(requested, cuda, cuda_bf16, cpu_bf16)
 
 
