@@ -30,10 +30,12 @@ def question_kind(label: str, asked: str, present: list[str]) -> str:
 
 
 def evaluate(model_dir: Path, world: Path, split: str, style: str, world_split: str = "test") -> dict:
+    from hero.io import read_jsonl
     from hero.scoring import ScoreRequest, load_scorer
-    from hero.world.build import pope_path
+    from hero.world.build import load_annotations, load_world, pope_path
+    from hero.world.text import question
 
-    rows = [json.loads(x) for x in pope_path(world, world_split, split).read_text().splitlines() if x.strip()]
+    rows = read_jsonl(pope_path(world, world_split, split))
     scorer = load_scorer(model_dir, mode=style, batch_size=128, max_new_tokens=64)
     reqs = [ScoreRequest(str(r["question_id"]), str(world / world_split / "images" / r["image"]), r["text"])
             for r in rows]
@@ -41,15 +43,12 @@ def evaluate(model_dir: Path, world: Path, split: str, style: str, world_split: 
     run = scorer.score(reqs)
     if run.errors:
         raise SystemExit(f"unreadable images: {run.errors[:3]}")
-    present = {}
-    for line in (world / world_split / "annotations.jsonl").read_text().splitlines():
-        if line.strip():
-            rec = json.loads(line)
-            present[Path(rec["file"]).name] = [o["category"] for o in rec["objects"]]
+    present = {Path(a["file"]).name: [o["category"] for o in a["objects"]]
+               for a in load_annotations(world, world_split)}
+    asked_by_text = {question(c): c for c in load_world(world)[0].categories}  # the world's own question wording
     totals, hits = {}, {}
     for s, r in zip(run.samples, rows):
-        asked = r["text"].removeprefix("Is there a ").removesuffix(" in the image?")  # QUESTION_TEMPLATE
-        kind = question_kind(r["label"], asked, present[r["image"]])
+        kind = question_kind(r["label"], asked_by_text[r["text"]], present[r["image"]])
         totals[kind] = totals.get(kind, 0) + 1
         hits[kind] = hits.get(kind, 0) + (s["answer"] == r["label"])
     correct = sum(hits.values())

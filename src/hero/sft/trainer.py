@@ -74,19 +74,19 @@ class IndexCollator:
 
 @dataclass
 class AuxTaps:
-    """Training-only auxiliary heads' inputs (hero.sft.aux): the vision tower's output and the first decoder
-    layer's output, captured by forward hooks during the ordinary forward (no second pass)."""
+    """Training-only auxiliary heads' inputs (hero.sft.aux): the vision tower's output, the first decoder layer's
+    output and the decoder's final-norm output, captured by forward hooks during the ordinary forward (no second
+    pass)."""
 
     vision: ForwardTap
     text: ForwardTap
-    image_token_id: int
-    final: ForwardTap | None = None
+    final: ForwardTap
     """The decoder's final-norm output (B, T, H): what the LM head reads (for the listing loss)."""
+    image_token_id: int
 
     def remove(self) -> None:
         for tap in (self.vision, self.text, self.final):
-            if tap is not None:
-                tap.remove()
+            tap.remove()
 
 
 def attach_aux_heads(model, n_categories: int, seed: int) -> AuxTaps:
@@ -96,16 +96,17 @@ def attach_aux_heads(model, n_categories: int, seed: int) -> AuxTaps:
     inner = getattr(model, "model", model)
     tower, lm = getattr(inner, "vision_tower", None), getattr(inner, "language_model", None)
     layer = getattr(model.config, "vision_feature_layer", -1)
-    if tower is None or lm is None or not hasattr(lm, "layers") or not isinstance(layer, int):
+    if tower is None or lm is None or not hasattr(lm, "layers") or not hasattr(lm, "norm") \
+            or not isinstance(layer, int):
         raise ValueError(f"{type(model).__name__}: the auxiliary losses need a LLaVA-style model (vision_tower, "
-                         "language_model.layers, an int vision_feature_layer); train with --patch-aux 0 "
-                         "--ground-aux 0")
+                         "language_model.layers and .norm, an int vision_feature_layer); train with --patch-aux 0 "
+                         "--ground-aux 0 --list-aux 0")
     torch.manual_seed(seed)
     model.hero_patch_head = torch.nn.Linear(model.config.vision_config.hidden_size, n_categories)
     model.hero_ground_head = torch.nn.Linear(model.config.text_config.hidden_size, 1)
     model.hero_list_head = torch.nn.Linear(model.config.text_config.hidden_size, n_categories)
-    final = decoder_layer_tap(lm.norm) if hasattr(lm, "norm") else None
-    return AuxTaps(vision_tap(tower, layer), decoder_layer_tap(lm.layers[0]), int(model.config.image_token_id), final)
+    return AuxTaps(vision_tap(tower, layer), decoder_layer_tap(lm.layers[0]), decoder_layer_tap(lm.norm),
+                   int(model.config.image_token_id))
 
 
 def detach_aux_heads(model, taps: AuxTaps | None) -> None:
@@ -116,16 +117,19 @@ def detach_aux_heads(model, taps: AuxTaps | None) -> None:
             delattr(model, name)
 
 
-def aux_losses(model, taps: AuxTaps, input_ids, patch_targets, asked_index, labels=None) -> dict[str, torch.Tensor]:
-    """{"patch_aux_loss", "ground_aux_loss"[, "list_aux_loss"]} from the taps of the forward just run.
-    input_ids (B, T), patch_targets (B, P, C), asked_index (B,), labels (B, T) (for the listing loss)."""
-    patch = patch_presence_loss(model.hero_patch_head(taps.vision.features), patch_targets)  # (B, P, C) → ()
-    h = taps.text.features  # (B, T, H)
-    h_img = h[input_ids == taps.image_token_id].view(h.shape[0], -1, h.shape[-1])  # (B, P, H)
-    targets, valid = asked_patch_targets(patch_targets, asked_index)  # (B, P), (B,)
-    ground = grounding_loss(model.hero_ground_head(h_img).squeeze(-1), targets, valid)
-    out = {"patch_aux_loss": patch, "ground_aux_loss": ground}
-    if labels is not None and taps.final is not None:
+def aux_losses(model, taps: AuxTaps, input_ids, labels, patch_targets, asked_index,
+               wanted=("patch_aux_loss", "ground_aux_loss", "list_aux_loss")) -> dict[str, torch.Tensor]:
+    """The `wanted` auxiliary losses of the forward just run (from the taps): "patch_aux_loss", "ground_aux_loss",
+    "list_aux_loss". input_ids, labels (B, T), patch_targets (B, P, C), asked_index (B,)."""
+    out = {}
+    if "patch_aux_loss" in wanted:
+        out["patch_aux_loss"] = patch_presence_loss(model.hero_patch_head(taps.vision.features), patch_targets)
+    if "ground_aux_loss" in wanted:
+        h = taps.text.features  # (B, T, H)
+        h_img = h[input_ids == taps.image_token_id].view(h.shape[0], -1, h.shape[-1])  # (B, P, H)
+        targets, valid = asked_patch_targets(patch_targets, asked_index)  # (B, P), (B,)
+        out["ground_aux_loss"] = grounding_loss(model.hero_ground_head(h_img).squeeze(-1), targets, valid)
+    if "list_aux_loss" in wanted:
         h_ans = taps.final.features[torch.arange(labels.shape[0]), answer_positions(labels)]  # (B, H)
         out["list_aux_loss"] = listing_loss(model.hero_list_head(h_ans), patch_targets)  # (B, C) vs (B, P, C)
     return out
@@ -147,8 +151,9 @@ def _sft_trainer_class():
             out = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             if targets is None or self.taps is None:
                 return out
-            losses = aux_losses(self.accelerator.unwrap_model(model), self.taps, inputs["input_ids"], targets, asked,
-                                inputs.get("labels") if self.aux_weights.get("list_aux_loss") else None)
+            wanted = [k for k, w in self.aux_weights.items() if w > 0]  # a weight of 0 costs nothing
+            losses = aux_losses(self.accelerator.unwrap_model(model), self.taps, inputs["input_ids"],
+                                inputs["labels"], targets, asked, wanted)
             extra = sum(self.aux_weights[k] * v for k, v in losses.items())
             for k, v in losses.items():
                 self._metrics["train" if model.training else "eval"][k].append(v.item())
