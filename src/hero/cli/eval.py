@@ -20,9 +20,11 @@ from typing import List, Optional
 
 import typer
 
+from hero import options
+
 from hero.cli.common import fail_on_input_errors
 
-app = typer.Typer(
+app = options.group(
     help=(
         "Evaluate a VLM on POPE, AMBER, CHAIR and THRONE: generate (batched, greedy / sampling / VCD, resumable), "
         "then score with the official-exact metrics of `hero score`. `hero eval world` runs them all on the "

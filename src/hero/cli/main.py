@@ -21,6 +21,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
     add_completion=False,
 )
 app.add_typer(world.app, name="world")

@@ -13,9 +13,11 @@ from typing import List, Optional
 
 import typer
 
+from hero import options
+
 from hero.cli.common import fail_on_input_errors
 
-app = typer.Typer(
+app = options.group(
     help=(
         "Score existing model outputs with metrics identical to the official benchmark scripts.\n\n"
         "`hero score pope` (yes/no answers vs coco_pope_*.json labels), `hero score amber` (AMBER responses), "

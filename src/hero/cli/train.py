@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(
+from hero import options
+
+app = options.group(
     help="Train models: `sft` (supervised, answer or CoT), `grpo` / `hero` / `dpo` (RL and preference baselines), `nli`.",
     no_args_is_help=True,
 )

@@ -14,9 +14,11 @@ from typing import Optional
 
 import typer
 
+from hero import options
+
 from hero.cli.common import fail_on_input_errors
 
-app = typer.Typer(
+app = options.group(
     help="Diagnose the Confidence Trap: answer entropy vs accuracy under image noise, calibration, report.",
     invoke_without_command=True,
     no_args_is_help=True,

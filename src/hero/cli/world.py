@@ -1,17 +1,20 @@
-"""`hero world` — build the embedded image world, write degraded copies, build POPE question files."""
+"""`hero world` — build the embedded image world, write degraded copies, build POPE question files.
+
+Options are the fields of the configs in `hero.world.commands` (WorldBuildConfig flattens WorldConfig).
+"""
 
 from __future__ import annotations
 
 import json
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from hero.cli.common import fail_on_input_errors
+from hero import options
+from hero.world.commands import WorldBuildConfig, WorldDegradeConfig, WorldPopeConfig, WorldShowConfig
 
-app = typer.Typer(
+app = options.group(
     help=(
         "The embedded image world: small RGB scenes of coloured shapes with a co-occurrence language prior.\n\n"
         "Start with `hero world build --out runs/world`; then `hero world pope` builds POPE questions from any "
@@ -21,90 +24,53 @@ app = typer.Typer(
 )
 
 
-@app.command("build")
-@fail_on_input_errors
-def build(
-    out: Path = typer.Option(..., "--out", help="Folder to write world.json, train/ val/ test/ into."),
-    seed: int = typer.Option(0, "--seed", help="Global seed; same config + seed ⇒ byte-identical files."),
-    images: int = typer.Option(2000, "--images", help="Images in the train split."),
-    eval_images: int = typer.Option(500, "--eval-images", help="Images in each of the val and test splits."),
-    image_size: int = typer.Option(64, "--image-size", help="Canvas side in pixels."),
-    config: Optional[Path] = typer.Option(
-        None, "--config", help="JSON file with WorldConfig fields (colours, shapes, prior, sizes...); flags override "
-        "seed and split sizes."),
-) -> None:
-    """Render a world: images/*.png, annotations.jsonl and POPE files per split, plus world.json."""
-    from hero.world import WorldConfig, build_world
+def _unwrap_world_json(settings: options.Settings) -> options.Settings:
+    """`--config world.json` of an earlier build: its "config" mapping holds the fields (the rest is metadata)."""
+    if isinstance(settings.get("config", (None,))[0], dict):
+        inner, source = settings.pop("config")
+        for meta in ("schema", "splits", "version", "categories", "files", "hero_version"):
+            settings.pop(meta, None)
+        settings = {**{k: (v, source) for k, v in inner.items()}, **settings}
+    return settings
 
-    base = {}
-    if config is not None:
-        from hero.io import read_json
 
-        base = read_json(config)
-        base = base.get("config", base)
-    base.update(seed=seed, train_images=images, val_images=eval_images, test_images=eval_images)
-    if config is None or "image_size" not in base:
-        base["image_size"] = image_size
-    cfg = WorldConfig.from_dict(base)
+def _build(settings: options.Settings) -> None:
+    from hero.world import build_world
+
+    cfg = options.build(WorldBuildConfig, _unwrap_world_json(settings), command="world build")
     t0 = time.perf_counter()
-    meta = build_world(cfg, out)
-    dt = time.perf_counter() - t0
-    typer.echo(f"built world in {out}: {meta['splits']} images, {len(cfg.categories)} categories, {dt:.1f}s")
+    meta = build_world(cfg.world, cfg.out)
+    typer.echo(f"built world in {cfg.out}: {meta['splits']} images, {len(cfg.world.categories)} categories, "
+               f"{time.perf_counter() - t0:.1f}s")
 
 
-@app.command("pope")
-@fail_on_input_errors
-def pope(
-    annotations: Path = typer.Option(..., "--annotations", help='JSONL, one {"image": ..., "objects": [...]} per line '
-                                     "(a world's annotations.jsonl works as is)."),
-    out: Path = typer.Option(..., "--out", help="Folder for <dataset>_pope_{random,popular,adversarial}.json."),
-    dataset: str = typer.Option("world", "--dataset", help="File-name prefix, as in the official coco_pope_*.json."),
-    num_images: int = typer.Option(500, "--num-images", help="Images sampled (official: 500)."),
-    sample_num: int = typer.Option(3, "--sample-num", help="Positives (and negatives) per image (official: 3)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the sampling (the official code is unseeded)."),
-) -> None:
-    """Build POPE random / popular / adversarial splits with the official sampling rules."""
+def _pope(settings: options.Settings) -> None:
     from hero.benchmarks.pope import build_pope_from_file
 
-    paths = build_pope_from_file(annotations, out, dataset, num_images, sample_num, seed)
-    for p in paths:
+    c = options.build(WorldPopeConfig, settings, command="world pope")
+    for p in build_pope_from_file(c.annotations, c.out, c.dataset, c.num_images, c.sample_num, c.seed):
         typer.echo(str(p))
 
 
-@app.command("degrade")
-@fail_on_input_errors
-def degrade(
-    world: Path = typer.Option(..., "--world", help="A built world folder."),
-    out: Path = typer.Option(..., "--out", help="Folder for the degraded copies (<op>_<level>/<id>.png)."),
-    split: str = typer.Option("test", "--split", help="train, val or test."),
-    ops: str = typer.Option("noise:30,noise:50", "--ops", help="Comma list of op:level (noise, blur, down, occlude)."),
-    limit: int = typer.Option(16, "--limit", help="Images to write per op (0 = all)."),
-    seed: int = typer.Option(0, "--seed", help="Global noise seed (each image's noise also depends on its id)."),
-) -> None:
-    """Write degraded copies for inspection (the other tools degrade on the fly, never on disk)."""
-    from PIL import Image
+def _degrade(settings: options.Settings) -> None:
+    from hero.world.commands import degrade_copies
 
-    from hero.degrade import apply, parse_list
-    from hero.world import load_annotations, load_world
-
-    specs = parse_list(ops)
-    load_world(world)
-    rows = load_annotations(world, split)
-    rows = rows[:limit] if limit else rows
-    for spec in specs:
-        folder = out / f"{spec.op}_{spec.level:g}"
-        folder.mkdir(parents=True, exist_ok=True)
-        for r in rows:
-            img = Image.open(world / split / r["file"])
-            apply(img, spec, seed, r["id"]).save(folder / f"{r['id']}.png")
-        typer.echo(f"{folder}: {len(rows)} images")
+    for folder, n in degrade_copies(options.build(WorldDegradeConfig, settings, command="world degrade")):
+        typer.echo(f"{folder}: {n} images")
 
 
-@app.command("show")
-@fail_on_input_errors
-def show(world: Path = typer.Option(..., "--world", help="A built world folder.")) -> None:
-    """Print a world's config and split sizes."""
+def _show(settings: options.Settings) -> None:
     from hero.world import load_world
 
-    _, meta = load_world(world)
+    _, meta = load_world(Path(options.build(WorldShowConfig, settings, command="world show").world))
     typer.echo(json.dumps(meta, indent=2))
+
+
+options.command(app, "build", options.options_of(WorldBuildConfig), _build,
+                "Render a world: images/*.png, annotations.jsonl and POPE files per split, plus world.json.")
+options.command(app, "pope", options.options_of(WorldPopeConfig), _pope,
+                "Build POPE random / popular / adversarial splits with the official sampling rules.")
+options.command(app, "degrade", options.options_of(WorldDegradeConfig), _degrade,
+                "Write degraded copies for inspection (the other tools degrade on the fly, never on disk).")
+options.command(app, "show", options.options_of(WorldShowConfig), _show, "Print a world's config and split sizes.",
+                config=False)

@@ -14,6 +14,7 @@ The patch size is chosen to match the world's object scale (objects are 14–20 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from hero.model.tokenizer import IMAGE, build_tokenizer
 
@@ -133,3 +134,31 @@ def save(model, processor, out_dir) -> None:
     """Write a folder that AutoProcessor / AutoModelForImageTextToText load with no custom code."""
     model.save_pretrained(out_dir)
     processor.save_pretrained(out_dir)
+
+
+@dataclass
+class ModelInitConfig:
+    """`hero model init`: a random-init VLM sized for a world."""
+
+    out: str
+    """Folder to write the model, processor and chat template into."""
+    world: str
+    """World folder (world.json) whose words and image size to use."""
+    preset: str = "tiny"
+    """tiny (≈0.5 M parameters) or small (a few times larger)."""
+    seed: int = 0
+    """Seed of the random initialisation."""
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise ValueError(f"--preset {self.preset!r}: choose from {sorted(PRESETS)}")
+
+
+def init_model(cfg: ModelInitConfig):
+    """Build and save the model of `cfg`; returns (model, processor)."""
+    from hero.world import load_world
+
+    world, _ = load_world(Path(cfg.world))
+    model, processor = build_model(cfg.preset, world.colours, world.shapes, world.image_size, seed=cfg.seed)
+    save(model, processor, cfg.out)
+    return model, processor

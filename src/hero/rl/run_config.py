@@ -106,6 +106,38 @@ class RLRunConfig:
         need(0 < self.dpo_sampling_share <= 1, f"dpo_sampling_share={self.dpo_sampling_share} must be in (0, 1]")
 
 
+@dataclass
+class TrainerFlags:
+    """Flags for the most used fields of the trainer's config (HeroConfig / GRPOConfig / DPOConfig); every other
+    trainer field is set with `--set key=value` or in the YAML file. None = the run's default (`trainer_defaults`)
+    or the trainer config's own."""
+
+    learning_rate: float | None = field(default=None, metadata={"flag": "--lr"})
+    """Learning rate (constant schedule by default)."""
+    per_device_train_batch_size: int | None = field(default=None, metadata={"flag": "--batch-size"})
+    """Completions (GRPO, HERO) or pairs (DPO) per device per step."""
+    beta: float | None = None
+    """KL weight β (HERO: β_0, then moved by the balancer; DPO: the DPO β)."""
+    num_generations: int | None = None
+    """Completions per prompt (group size G)."""
+    max_completion_length: int | None = None
+    """Longest sampled completion in tokens."""
+    save_steps: int | None = None
+    """Checkpoint every N optimizer steps."""
+    weight_mode: str | None = None
+    """HERO's entropy weight: a name from the weight registry (none, softmax, neg_exp)."""
+    gate: bool | None = None
+    """HERO's variance gate on/off."""
+    balancer: str | None = None
+    """HERO's KL balancer: adaptive, pid or fixed."""
+
+
+HERO_ONLY_FLAGS = ("weight_mode", "gate", "balancer")
+GRPO_ONLY_FLAGS = ("num_generations", "max_completion_length")
+DPO_ONLY_FIELDS = ("dpo_prompts", "dpo_samples", "dpo_pairs_per_prompt", "dpo_temperature", "dpo_max_new_tokens",
+                   "dpo_sampling_share")
+
+
 def trainer_defaults(method: str, cuda: bool, world_size: int = 1) -> dict:
     """The run's defaults for trainer fields (CPU-safe; small batches; constant learning rate for a time budget;
     gloo for several CPU processes)."""

@@ -83,6 +83,8 @@ class TrapConfig:
     """Seed of the image noise (handed to the scorer) and of the bootstrap."""
     batch_size: int = 64
     """Questions per scorer call; samples.jsonl is flushed after each batch."""
+    progress: bool = True
+    """Show a progress bar."""
 
     def __post_init__(self) -> None:
         self.noise = parse_number_list(self.noise, "--noise")

@@ -49,12 +49,12 @@ class WorldConfig:
     """Largest object bounding-box side in pixels."""
     max_overlap: float = 0.1
     """Largest allowed intersection area between two objects, as a fraction of the smaller box's area."""
-    background: tuple[int, int, int] = (96, 96, 96)
+    background: tuple[int, int, int] = field(default=(96, 96, 96), metadata={"cli": False})
     """Background RGB colour (mid grey: Gaussian noise then hides colour in both directions)."""
-    prior: list[list] = field(default_factory=_default_prior)
+    prior: list[list] = field(default_factory=_default_prior, metadata={"cli": False})
     """Language prior: [category_a, category_b, p]. Given that an image contains a or b, it contains both with
     probability p. Categories must exist in the world; each category may appear in at most one pair."""
-    train_images: int = 2000
+    train_images: int = field(default=2000, metadata={"flag": "--images"})
     """Images in the train split."""
     val_images: int = 500
     """Images in the val split."""
