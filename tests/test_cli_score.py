@@ -161,7 +161,7 @@ def test_throne_cli_thresholds_as_separate_values(tmp_path):
     assert m["votes_per_class"] == 3 and m["evaluation_files"] == ["a.json", "b.json", "c.json"]
     r = runner.invoke(app, ["score", "throne", "--coco-annotations", str(tmp_path / "coco.json"), "--evaluations",
                             str(ev), "--thresholds", "x"])
-    assert r.exit_code == 2 and "expected integers" in r.output
+    assert r.exit_code == 2 and "--thresholds: field 'thresholds': expected int, got 'x'" in r.output
 
 
 def test_config_validation_says_how_to_fix(tmp_path):
@@ -169,8 +169,9 @@ def test_config_validation_says_how_to_fix(tmp_path):
     assert r.exit_code == 2 and "--parse 'loose' is not one of official, strict" in r.output
     r = runner.invoke(app, ["score", "amber", "--responses", "r.json", "--type", "x"])
     assert r.exit_code == 2 and "--type 'x' is not one of a, g, d" in r.output
-    r = runner.invoke(app, ["score", "throne", "--coco-annotations", "c.json", "--evaluations", str(tmp_path),
-                            "--strategy", "macro"])
+    (tmp_path / "c.json").write_text("{}")
+    r = runner.invoke(app, ["score", "throne", "--coco-annotations", str(tmp_path / "c.json"), "--evaluations",
+                            str(tmp_path), "--strategy", "macro"])
     assert r.exit_code == 2 and "--strategy 'macro' is not one of micro, class" in r.output
     r = runner.invoke(app, ["score", "chair", "--captions", "c.json", "--coco", str(tmp_path)])
     assert r.exit_code == 2 and "pass --synonyms" in r.output

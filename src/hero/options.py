@@ -70,6 +70,8 @@ class Opt:
     """The field's docstring."""
     argument: bool = False
     """A positional argument instead of an option."""
+    greedy: bool = False
+    """A list option that also takes the bare values after it (`--thresholds 5 8 9`, as the official scripts)."""
 
 
 def _default(f: dataclasses.Field) -> Any:
@@ -96,7 +98,7 @@ def options_of(cls: type, exclude: Sequence[str] = (), flags: dict[str, str] | N
             continue
         flag = (flags or {}).get(f.name) or f.metadata.get("flag") or "--" + f.name.replace("_", "-")
         out.append(Opt(f.name, flag, tp, _default(f), docs.get(f.name, f.metadata.get("help", "")),
-                       bool(f.metadata.get("argument"))))
+                       bool(f.metadata.get("argument")), bool(f.metadata.get("greedy"))))
     return out
 
 
@@ -181,14 +183,19 @@ def command(app: typer.Typer, name: str | None, opts: Sequence[Opt], run: Callab
                    inspect.Parameter("sets", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[List[str]],
                                      default=typer.Option(None, _COMMON["sets"][0], help=_COMMON["sets"][1],
                                                           metavar="KEY=VALUE"))]
-    if callback:
+    greedy = [o.key for o in opts if o.greedy]
+    if callback or greedy:
         params.insert(0, inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context))
+    if greedy:
+        typer_kw.setdefault("context_settings", {}).update(allow_extra_args=True, ignore_unknown_options=False)
     by_key = {o.key: o for o in opts}
 
     def fn(**kw):
         ctx = kw.pop("ctx", None)
-        if ctx is not None and ctx.invoked_subcommand is not None:
+        if callback and ctx.invoked_subcommand is not None:
             return None
+        if greedy and ctx.args:  # bare values after the option: `--thresholds 5 8 9`
+            kw[greedy[0]] = list(kw.get(greedy[0]) or []) + list(ctx.args)
         settings = read_yaml(kw.pop("config")) if kw.get("config") else {}
         kw.pop("config", None)
         sets = kw.pop("sets", None) or []
@@ -295,7 +302,8 @@ def coerce(value, tp):
             try:
                 return coerce(value, member)
             except TypeError:
-                continue
+                if len(members) == 1:
+                    raise
         raise TypeError(f"expected {' or '.join(getattr(a, '__name__', str(a)) for a in args)}, got {value!r}")
     if origin in (list, tuple) or tp in (list, tuple):
         items = value if isinstance(value, (list, tuple)) else [value]

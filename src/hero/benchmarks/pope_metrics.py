@@ -324,3 +324,24 @@ def split_name_from_path(path: str) -> str:
     stem = os.path.basename(path)
     stem = stem[:-5] if stem.endswith(".json") else stem.rsplit(".", 1)[0]
     return stem.rsplit("_pope_", 1)[1] if "_pope_" in stem else stem
+
+
+def read_label_sets(labels, split_field: str | None):
+    """`hero score pope --labels`: one label file → its rows; several (or NAME=PATH) → {split name: rows}."""
+    from hero.io import read_jsonl
+
+    named = []
+    for spec in labels:
+        name, _, path = spec.rpartition("=") if "=" in spec else ("", "", spec)
+        named.append((name or split_name_from_path(path), path))
+    if len(named) == 1 and "=" not in labels[0]:
+        return read_jsonl(named[0][1])
+    if split_field is None:
+        raise ValueError("several label files need --split-field (e.g. --split-field category): answers are "
+                         "scored per split against the label file of their split")
+    sets: dict = {}
+    for name, path in named:
+        if name in sets:
+            raise ValueError(f"two label files for split {name!r}; name them NAME=PATH")
+        sets[name] = read_jsonl(path)
+    return sets

@@ -127,15 +127,22 @@ def class_scores(votes: dict, gt: dict, v_total: int, tau: int, n_classes: int) 
             "F0_5": torch.nanmean(f05).item(), "N": n_classes, "NaNs": int(torch.isnan(f1).sum())}
 
 
-def evaluate_throne(coco: dict, evaluations: Sequence[dict], thresholds: Sequence[int] = (5, 8, 9),
+def default_thresholds(v_total: int) -> list[int]:
+    """Official 5, 8, 9 for 9 votes per class (3 judges × 3 formats); otherwise majority and unanimity."""
+    return [5, 8, 9] if v_total == 9 else sorted({v_total // 2 + 1, v_total})
+
+
+def evaluate_throne(coco: dict, evaluations: Sequence[dict], thresholds: Sequence[int] | None = (5, 8, 9),
                     strategy: str = "micro", names: Sequence[str] = ()) -> tuple[dict, list[dict]]:
-    """THRONE for every threshold; returns (metrics, per-image details). `names` label the evaluation files."""
+    """THRONE for every threshold (None: `default_thresholds` of the vote count); returns (metrics, per-image
+    details). `names` label the evaluation files."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose one of {STRATEGIES}")
     if not evaluations:
         raise ValueError("no evaluation files (one JSON per evaluator LM is expected)")
     cats = category_names(coco)
     votes, v_total = count_votes(evaluations, len(cats), names)
+    thresholds = default_thresholds(v_total) if thresholds is None else thresholds
     bad = [t for t in thresholds if not (isinstance(t, int) and 1 <= t <= v_total)]
     if bad or not thresholds:
         raise ValueError(f"thresholds {list(bad) or '(none)'} must be integers in 1..{v_total} "

@@ -1,7 +1,8 @@
 """`hero score` — score existing model outputs on POPE, AMBER, CHAIR and THRONE with the official metrics.
 
 Each subcommand prints one JSON object to stdout, writes it to `--out FILE` if given and per-item details (JSONL)
-to `--details FILE`. The metric code lives in `hero.benchmarks.{pope_metrics,amber,chair,throne}`; every
+to `--details FILE`. Options are the fields of the configs in `hero.benchmarks.configs` (one config per benchmark,
+shared with `hero eval`); the metric code lives in `hero.benchmarks.{pope_metrics,amber,chair,throne}`; every
 deviation from the official scripts is listed in docs/benchmarks.md.
 """
 
@@ -9,13 +10,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
 from hero import options
-
-from hero.cli.common import fail_on_input_errors
+from hero.benchmarks.configs import AmberScoreConfig, ChairScoreConfig, PopeScoreConfig, ThroneScoreConfig
 
 app = options.group(
     help=(
@@ -25,21 +24,20 @@ app = options.group(
         "object; `--out` saves it, `--details` writes one JSON line per scored item. Deviations from the "
         "official code: docs/benchmarks.md."
     ),
-    no_args_is_help=True,
 )
 
 
-def _emit(metrics: dict, details: list[dict], out: Optional[Path], details_path: Optional[Path]) -> None:
+def _emit(metrics: dict, details: list[dict], output) -> None:
     from hero.io import write_json_atomic, write_jsonl_atomic
 
-    if out is not None:
-        write_json_atomic(out, metrics)
-    if details_path is not None:
-        write_jsonl_atomic(details_path, details)
+    if output.out is not None:
+        write_json_atomic(output.out, metrics)
+    if output.details is not None:
+        write_jsonl_atomic(output.details, details)
     typer.echo(json.dumps(metrics, indent=2))
 
 
-def _guard(fn, *args, **kwargs):
+def guard_format(fn, *args, **kwargs):
     """Run a scorer; a malformed structure (KeyError/TypeError deep inside) becomes a ValueError with context."""
     try:
         return fn(*args, **kwargs)
@@ -48,149 +46,61 @@ def _guard(fn, *args, **kwargs):
                          "docs/benchmarks.md") from None
 
 
-def _label_sets(labels: List[str], split_field: Optional[str]):
-    """One label file -> its rows; several (or NAME=PATH) -> {split name: rows}."""
-    from hero.benchmarks.pope_metrics import split_name_from_path
+def _pope(settings: options.Settings) -> None:
+    from hero.benchmarks.pope_metrics import evaluate_pope, read_label_sets
     from hero.io import read_jsonl
 
-    named = []
-    for spec in labels:
-        name, _, path = spec.rpartition("=") if "=" in spec else ("", "", spec)
-        named.append((name or split_name_from_path(path), path))
-    if len(named) == 1 and "=" not in labels[0]:
-        return read_jsonl(named[0][1])
-    if split_field is None:
-        raise ValueError("several label files need --split-field (e.g. --split-field category): answers are "
-                         "scored per split against the label file of their split")
-    sets: dict = {}
-    for name, path in named:
-        if name in sets:
-            raise ValueError(f"two label files for split {name!r}; name them NAME=PATH")
-        sets[name] = read_jsonl(path)
-    return sets
+    cfg = options.build(PopeScoreConfig, settings, command="score pope")
+    labels = read_label_sets(cfg.labels, cfg.split_field)
+    metrics, items = guard_format(evaluate_pope, labels, read_jsonl(cfg.answers), cfg.pope.parse, cfg.fmt,
+                                  cfg.pairing, cfg.split_field)
+    _emit(metrics, items, cfg.output)
 
 
-@app.command("pope")
-@fail_on_input_errors
-def pope(
-    labels: List[str] = typer.Option(..., "--labels", help="Label file (JSONL {question_id, text, label}), e.g. "
-                                     "coco_pope_random.json. Repeat (or NAME=PATH) for one file per split."),
-    answers: Path = typer.Option(..., "--answers", help='Answers: RUCAIBox {"question", "answer"} (paired with '
-                                 'the labels by line order) or LLaVA {"question_id", "text"} (joined by id).'),
-    parse: str = typer.Option("official", "--parse", help="official: first-sentence token rule of "
-                              "evaluate.py ('NO' counts as yes!); strict: lmms-eval's lower().strip() == label."),
-    fmt: str = typer.Option("auto", "--format", help="auto | rucaibox | llava."),
-    pairing: str = typer.Option("auto", "--pairing", help="auto (RUCAIBox: order, LLaVA: id) | order (LLaVA's "
-                                "eval_pope.py zips each split by order) | id."),
-    split_field: Optional[str] = typer.Option(None, "--split-field", help="Score a multi-split answer file per "
-                                              "split, e.g. 'category' (random/popular/adversarial)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON result here."),
-    details: Optional[Path] = typer.Option(None, "--details", help="JSONL: one line per answer (pred, correct)."),
-) -> None:
-    """POPE accuracy, precision, recall, F1 and yes-ratio exactly as RUCAIBox/POPE evaluate.py prints them."""
-    from hero.benchmarks.pope_metrics import evaluate_pope
-    from hero.benchmarks.score_config import PopeScoreConfig
-    from hero.io import read_jsonl
-
-    cfg = PopeScoreConfig(labels, answers, parse, fmt, pairing, split_field)
-    label_rows = _label_sets(cfg.labels, cfg.split_field)
-    rows = read_jsonl(cfg.answers)
-    metrics, items = _guard(evaluate_pope, label_rows, rows, cfg.parse, cfg.fmt, cfg.pairing, cfg.split_field)
-    _emit(metrics, items, out, details)
-
-
-@app.command("amber")
-@fail_on_input_errors
-def amber(
-    responses: Path = typer.Option(..., "--responses", help='JSON list [{"id": int, "response": str}] (any subset, '
-                                   "any order), as for the official inference.py --inference_data."),
-    amber_data: Path = typer.Option(Path("data"), "--amber-data", help="Folder of your AMBER checkout's data files "
-                                    "(annotations.json, relation.json, safe_words.txt, metrics.txt); the flags "
-                                    "below override single files."),
-    annotations: Optional[Path] = typer.Option(None, "--annotations", help="AMBER data/annotations.json."),
-    relation: Optional[Path] = typer.Option(None, "--relation", help="AMBER data/relation.json."),
-    safe_words: Optional[Path] = typer.Option(None, "--safe-words", help="AMBER data/safe_words.txt."),
-    metrics_file: Optional[Path] = typer.Option(None, "--metrics", help="AMBER data/metrics.txt (initial counters)."),
-    eval_type: str = typer.Option("a", "--type", help="a (all) | g (generative) | d (discriminative) | de | da | dr."),
-    similarity_model: str = typer.Option("en_core_web_md", "--similarity-model", help="spaCy model for word "
-                                         "similarity; the official one is en_core_web_lg (if you have it)."),
-    threshold: float = typer.Option(0.8, "--similarity-threshold", help="Official --similarity_score."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON result here."),
-    details: Optional[Path] = typer.Option(None, "--details", help="JSONL: nouns and hallucinations per response."),
-) -> None:
-    """AMBER CHAIR/Cover/Hal/Cog and discriminative Accuracy/Precision/Recall/F1, rounded as inference.py."""
+def _amber(settings: options.Settings) -> None:
     from hero.benchmarks.amber import evaluate_amber, load_amber_data
-    from hero.benchmarks.score_config import AmberScoreConfig
     from hero.io import read_json
 
-    cfg = AmberScoreConfig(responses, annotations or amber_data / "annotations.json",
-                           relation or amber_data / "relation.json", safe_words or amber_data / "safe_words.txt",
-                           metrics_file or amber_data / "metrics.txt", eval_type, similarity_model, threshold)
-    data = load_amber_data(cfg.annotations, cfg.relation, cfg.safe_words, cfg.metrics)
-    rows = read_json(cfg.responses)
-    metrics, items = _guard(evaluate_amber, rows, data, cfg.eval_type, cfg.similarity_model,
-                            cfg.similarity_threshold)
-    _emit(metrics, items, out, details)
+    cfg = options.build(AmberScoreConfig, settings, command="score amber")
+    a = cfg.amber
+    data = load_amber_data(a.annotations, a.relation, a.safe_words, a.metrics)
+    metrics, items = guard_format(evaluate_amber, read_json(cfg.responses), data, a.eval_type, a.similarity_model,
+                                  a.similarity_threshold)
+    _emit(metrics, items, cfg.output)
 
 
-@app.command("chair")
-@fail_on_input_errors
-def chair(
-    captions: Path = typer.Option(..., "--captions", help='Caption file {"overall": {...}, "imgToEval": {"<id>": '
-                                  '{"image_id", "caption"}}} (or a list of {"image_id", "caption"}).'),
-    coco: Path = typer.Option(..., "--coco", help="COCO annotations folder: all instances_*.json and "
-                              "captions_*.json in it are read (official: train2014 + val2014)."),
-    synonyms: Optional[Path] = typer.Option(None, "--synonyms", help="CHAIR data/synonyms.txt (default: "
-                                            "<coco>/synonyms.txt, then ./data/synonyms.txt as the official code)."),
-    synonym_bigrams: bool = typer.Option(False, "--synonym-bigrams", help="Also merge the synonym file's two-word "
-                                         "entries (multi-word categories; not official)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON result here."),
-    details: Optional[Path] = typer.Option(None, "--details", help="JSONL: per-caption words and hallucinations."),
-) -> None:
-    """CHAIR_s and CHAIR_i as LisaAnne/Hallucination utils/chair.py computes them."""
+def _chair(settings: options.Settings) -> None:
     from hero.benchmarks.chair import Synonyms, evaluate_chair_files, load_coco_dir
-    from hero.benchmarks.score_config import ChairScoreConfig
     from hero.io import read_json
 
-    cfg = ChairScoreConfig(captions, coco, synonyms, synonym_bigrams)
-    syn_path = cfg.synonyms_path()
-    caps = read_json(cfg.captions)
-    instances, coco_caps = load_coco_dir(cfg.coco)
-    syn = Synonyms.from_text(syn_path.read_text(encoding="utf-8"), synonym_bigrams=cfg.synonym_bigrams)
-    metrics, items = _guard(evaluate_chair_files, caps, instances, coco_caps, syn)
-    _emit(metrics, items, out, details)
+    cfg = options.build(ChairScoreConfig, settings, command="score chair")
+    c = cfg.chair
+    instances, coco_caps = load_coco_dir(c.coco)
+    syn = Synonyms.from_text(Path(c.synonyms).read_text(encoding="utf-8"), synonym_bigrams=c.synonym_bigrams)
+    metrics, items = guard_format(evaluate_chair_files, read_json(cfg.captions), instances, coco_caps, syn)
+    _emit(metrics, items, cfg.output)
 
 
-@app.command("throne", context_settings={"allow_extra_args": True, "ignore_unknown_options": False})
-@fail_on_input_errors
-def throne(
-    ctx: typer.Context,
-    coco_annotations: Path = typer.Option(..., "--coco-annotations", help="COCO-format annotations the responses "
-                                          "were asked about (e.g. instances_val2017.json)."),
-    evaluations: Path = typer.Option(..., "--evaluations", help="Folder with one JSON per evaluator LM "
-                                     "({image_id: [M*C answers]}), e.g. evaluations/combined."),
-    thresholds: str = typer.Option("5", "--thresholds", help="Vote thresholds: `--thresholds 5 8 9` or 5,8,9."),
-    strategy: str = typer.Option("micro", "--strategy", help="micro (image-level) | class (class-wise; the "
-                                 "paper's headline F0.5)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON result here."),
-    details: Optional[Path] = typer.Option(None, "--details", help="JSONL: ground truth and votes per image."),
-) -> None:
-    """THRONE P, R, F1, F0.5 per threshold (float32, as throne_score_aqa.py)."""
-    from hero.benchmarks.score_config import ThroneScoreConfig
+def _throne(settings: options.Settings) -> None:
     from hero.benchmarks.throne import evaluate_throne
     from hero.io import InputError, read_json
 
-    raw = thresholds.split(",") + list(ctx.args)
-    try:
-        taus = [int(t) for t in raw if t.strip()]
-    except ValueError:
-        raise InputError(f"--thresholds: expected integers, got {raw}") from None
-    cfg = ThroneScoreConfig(coco_annotations, evaluations, taus, strategy)
-    files = sorted(cfg.evaluations.glob("*.json"))
+    cfg = options.build(ThroneScoreConfig, settings, command="score throne")
+    files = sorted(Path(cfg.evaluations).glob("*.json"))
     if not files:
-        raise InputError(f"{cfg.evaluations}: no *.json evaluation files")
+        raise InputError(f"{cfg.evaluations}: no *.json evaluation files (--evaluations)")
     evals = [read_json(p) for p in files]
-    metrics, items = _guard(evaluate_throne, read_json(cfg.coco_annotations), evals, cfg.thresholds,
-                            cfg.strategy, [str(p) for p in files])
+    metrics, items = guard_format(evaluate_throne, read_json(cfg.throne.coco_annotations), evals,
+                                  cfg.throne.thresholds, cfg.strategy, [str(p) for p in files])
     metrics["evaluation_files"] = [p.name for p in files]
-    _emit(metrics, items, out, details)
+    _emit(metrics, items, cfg.output)
+
+
+options.command(app, "pope", options.options_of(PopeScoreConfig), _pope,
+                "POPE accuracy, precision, recall, F1 and yes-ratio exactly as RUCAIBox/POPE evaluate.py prints them.")
+options.command(app, "amber", options.options_of(AmberScoreConfig), _amber,
+                "AMBER CHAIR/Cover/Hal/Cog and discriminative Accuracy/Precision/Recall/F1, rounded as inference.py.")
+options.command(app, "chair", options.options_of(ChairScoreConfig), _chair,
+                "CHAIR_s and CHAIR_i as LisaAnne/Hallucination utils/chair.py computes them.")
+options.command(app, "throne", options.options_of(ThroneScoreConfig), _throne,
+                "THRONE P, R, F1, F0.5 per threshold (float32, as throne_score_aqa.py).")

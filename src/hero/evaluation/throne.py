@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from hero.benchmarks.throne import default_thresholds
 from hero.evaluation.config import ThroneEvalConfig
 from hero.io import InputError, read_json, write_json_atomic
 
@@ -131,11 +132,6 @@ class Seq2SeqJudge:
 def make_judge(spec: str, batch_size: int = 32, device: str = "cpu") -> Judge:
     """'rule' → RuleJudge; a folder → Seq2SeqJudge (on `device`)."""
     return RuleJudge() if spec == "rule" else Seq2SeqJudge(spec, batch_size, device=device)
-
-
-def default_thresholds(v_total: int) -> list[int]:
-    """Official 5, 8, 9 for 9 votes per class (3 judges × 3 formats); otherwise majority and unanimity."""
-    return [5, 8, 9] if v_total == 9 else sorted({v_total // 2 + 1, v_total})
 
 
 def _evaluations(cfg: ThroneEvalConfig, ids: list, texts: list[str], cats: list[str], folder: Path,
