@@ -1,33 +1,20 @@
-"""One validated config per `hero eval` command (the CLI builds these; errors say which flag to fix)."""
+"""One validated config per `hero eval` command: what every evaluation needs (`EvalConfig`: model, images, run
+folder, decoding) + the benchmark's inputs + the benchmark's own config, shared with `hero score`
+(`hero.benchmarks.configs`). The CLI generates its options from these classes; errors say which flag to fix."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hero.benchmarks.configs import AmberConfig, ChairConfig, PopeConfig, ThroneConfig
+from hero.benchmarks.configs import need_dir as _need_dir
+from hero.benchmarks.configs import need_file as _need_file
 from hero.evaluation.generate import DecodingConfig
 from hero.io import InputError
 
 THRONE_PROMPT = "Describe this image in detail."
 CAPTION_PROMPT = "Describe this image."
-
-
-def _need_file(path, flag: str) -> Path:
-    p = Path(path) if path else None
-    if p is None or not str(path).strip():
-        raise ValueError(f"{flag} is required")
-    if not p.is_file():
-        raise InputError(f"{p}: file not found ({flag})")
-    return p
-
-
-def _need_dir(path, flag: str) -> Path:
-    p = Path(path) if path else None
-    if p is None or not str(path).strip():
-        raise ValueError(f"{flag} is required")
-    if not p.is_dir():
-        raise InputError(f"{p}: folder not found ({flag})")
-    return p
 
 
 @dataclass
@@ -45,6 +32,8 @@ class EvalConfig:
     limit: int | None = None
     """Evaluate only the first N items: POPE questions per split, AMBER queries per type, CHAIR / THRONE images;
     None = all."""
+    progress: bool = True
+    """Show a progress bar."""
 
     def __post_init__(self) -> None:
         _need_dir(self.model, "--model")
@@ -57,14 +46,14 @@ class EvalConfig:
             raise ValueError(f"--limit {self.limit} must be ≥ 1")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PopeEvalConfig(EvalConfig):
     """`hero eval pope`."""
 
-    questions: list[str] = field(default_factory=list)
+    questions: list[str]
     """POPE question files (JSONL {question_id, image, text, label}), one per split (coco_pope_random.json ...)."""
-    parse: str = "official"
-    """Answer parser of the scores: official (evaluate.py) or strict (lmms-eval)."""
+    pope: PopeConfig = field(default_factory=PopeConfig)
+    """POPE's scoring settings."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -72,67 +61,46 @@ class PopeEvalConfig(EvalConfig):
             raise ValueError("--questions is required (a POPE file such as coco_pope_random.json; repeat per split)")
         for q in self.questions:
             _need_file(q, "--questions")
-        if self.parse not in ("official", "strict"):
-            raise ValueError(f"--parse {self.parse!r}: choose official or strict")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AmberEvalConfig(EvalConfig):
     """`hero eval amber`."""
 
-    queries: str = ""
+    queries: str
     """AMBER query file (data/query/query_all.json: [{id, image, query}])."""
-    amber_data: str = ""
-    """Folder with AMBER's annotations.json, relation.json, safe_words.txt and metrics.txt."""
-    eval_type: str = "a"
-    """a (all) | g (generative) | d (discriminative) | de | da | dr: which queries run and what is scored."""
-    similarity_model: str = "en_core_web_md"
-    """spaCy model for AMBER's word similarity (official: en_core_web_lg)."""
+    amber: AmberConfig = field(default_factory=AmberConfig)
+    """AMBER's data and settings."""
 
     def __post_init__(self) -> None:
-        from hero.benchmarks.amber import EVAL_TYPES
-
         super().__post_init__()
         _need_file(self.queries, "--queries")
-        d = _need_dir(self.amber_data, "--amber-data")
-        for name in ("annotations.json", "relation.json", "safe_words.txt", "metrics.txt"):
-            _need_file(d / name, "--amber-data")
-        if self.eval_type not in EVAL_TYPES:
-            raise ValueError(f"--type {self.eval_type!r}: choose one of {', '.join(EVAL_TYPES)}")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ChairEvalConfig(EvalConfig):
     """`hero eval chair`."""
 
-    coco: str = ""
-    """COCO annotations folder: instances_*.json (the images to caption, and ground truth) and captions_*.json."""
-    synonyms: str | None = None
-    """CHAIR synonyms.txt; None = <coco>/synonyms.txt."""
-    synonym_bigrams: bool = False
-    """Also merge the synonym file's two-word entries (needed for multi-word categories such as the world's
-    "red circle"; not official)."""
+    chair: ChairConfig
+    """CHAIR's ground truth (the images to caption are those of instances_*.json) and synonyms."""
     prompt: str = CAPTION_PROMPT
     """Caption prompt."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        d = _need_dir(self.coco, "--coco")
-        self.synonyms = str(_need_file(self.synonyms or d / "synonyms.txt", "--synonyms"))
         if not self.prompt.strip():
             raise ValueError("--prompt must not be empty")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ThroneEvalConfig(EvalConfig):
     """`hero eval throne`."""
 
-    coco_annotations: str = ""
-    """COCO-format annotation file (instances_val2017.json): the images to describe and the ground truth."""
-    judges: list[str] = field(default_factory=lambda: ["rule"])
-    """Evaluator LMs: 'rule' (the rule-based judge, for the embedded world) or seq2seq model folders (FLAN-T5)."""
-    thresholds: list[int] | None = None
-    """Vote thresholds; None = 5 8 9 with 9 votes per class (official), else a majority and unanimity."""
+    throne: ThroneConfig
+    """THRONE's ground truth (the images to describe) and thresholds."""
+    judges: list[str] = field(default_factory=lambda: ["rule"], metadata={"flag": "--judge"})
+    """Evaluator: 'rule' (rule-based, for the embedded world) or a seq2seq model folder (FLAN-T5 base/large/xl);
+    repeat for several."""
     prompt: str = THRONE_PROMPT
     """Description prompt (THRONE's)."""
     judge_batch_size: int = 32
@@ -140,13 +108,10 @@ class ThroneEvalConfig(EvalConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _need_file(self.coco_annotations, "--coco-annotations")
         if not self.judges:
             raise ValueError("--judge is required: 'rule' or a seq2seq model folder (e.g. flan-t5-base)")
         for j in self.judges:
             if j != "rule":
                 _need_dir(j, "--judge")
-        if self.thresholds is not None and (not self.thresholds or any(t < 1 for t in self.thresholds)):
-            raise ValueError(f"--thresholds {self.thresholds}: give integers ≥ 1, e.g. 5 8 9")
         if self.judge_batch_size < 1:
             raise ValueError("--judge-batch-size must be ≥ 1")

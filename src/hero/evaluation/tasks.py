@@ -96,7 +96,7 @@ def run_pope(cfg: PopeEvalConfig, progress: bool = False, make_generator=None) -
     answers = {s: pope_answer_rows(qs, gens, s, style) for s, qs in splits.items()}
     for s, rows in answers.items():
         write_jsonl_atomic(out / f"answers_{s}.jsonl", rows)
-    scores = {"benchmark": "pope", **score_pope_splits(splits, answers, cfg.parse), "style": style,
+    scores = {"benchmark": "pope", **score_pope_splits(splits, answers, cfg.pope.parse), "style": style,
               "decoding": cfg.decoding.identity(), "files": {s: str(out / f"answers_{s}.jsonl") for s in answers}}
     write_json_atomic(out / "scores.json", scores)
     return scores
@@ -151,9 +151,9 @@ def run_amber(cfg: AmberEvalConfig, progress: bool = False, make_generator=None)
     """Answer the AMBER queries of the evaluation type, write responses.json and scores.json; return the scores."""
     from hero.benchmarks.amber import evaluate_amber, load_amber_data
 
-    d = Path(cfg.amber_data)
-    data = load_amber_data(d / "annotations.json", d / "relation.json", d / "safe_words.txt", d / "metrics.txt")
-    queries = amber_selected(read_json(cfg.queries), data.annotations, cfg.eval_type, cfg.queries)
+    a = cfg.amber
+    data = load_amber_data(a.annotations, a.relation, a.safe_words, a.metrics)
+    queries = amber_selected(read_json(cfg.queries), data.annotations, a.eval_type, cfg.queries)
     queries = limit_per_type(queries, data.annotations, cfg.limit)
     gens = generate_for(cfg, [Request(q["image"], q["query"]) for q in queries], progress, "AMBER", make_generator)
     style, out = model_style(cfg.model), Path(cfg.out) / "amber"
@@ -161,7 +161,7 @@ def run_amber(cfg: AmberEvalConfig, progress: bool = False, make_generator=None)
         gens[(q["image"], q["query"])]["text"], style, data.annotations[q["id"] - 1]["type"] == "generative")}
         for q in queries]
     write_json_atomic(out / "responses.json", responses)
-    metrics = _guard(evaluate_amber, responses, data, cfg.eval_type, cfg.similarity_model)[0]
+    metrics = _guard(evaluate_amber, responses, data, a.eval_type, a.similarity_model, a.similarity_threshold)[0]
     scores = {"benchmark": "amber", **metrics, "style": style, "decoding": cfg.decoding.identity(),
               "files": {"responses": str(out / "responses.json")}}
     write_json_atomic(out / "scores.json", scores)
@@ -189,8 +189,8 @@ def run_chair(cfg: ChairEvalConfig, progress: bool = False, make_generator=None)
     """Caption the COCO images found under --images, write captions.json and scores.json; return the scores."""
     from hero.benchmarks.chair import Synonyms, evaluate_chair_files, load_coco_dir
 
-    instances, coco_caps = load_coco_dir(cfg.coco)
-    images, n_missing = coco_images(instances, cfg.images, f"{cfg.coco}/instances_*.json")
+    instances, coco_caps = load_coco_dir(cfg.chair.coco)
+    images, n_missing = coco_images(instances, cfg.images, f"{cfg.chair.coco}/instances_*.json")
     images = images[:cfg.limit] if cfg.limit else images
     gens = generate_for(cfg, [Request(im["file_name"], cfg.prompt) for im in images], progress, "CHAIR", make_generator)
     out = Path(cfg.out) / "chair"
@@ -198,9 +198,9 @@ def run_chair(cfg: ChairEvalConfig, progress: bool = False, make_generator=None)
                                                          "caption": gens[(im["file_name"], cfg.prompt)]["text"]}
                                          for im in images}}
     write_json_atomic(out / "captions.json", caps)
-    syn = Synonyms.from_text(Path(cfg.synonyms).read_text(encoding="utf-8"), synonym_bigrams=cfg.synonym_bigrams)
+    syn = Synonyms.from_text(Path(cfg.chair.synonyms).read_text(encoding="utf-8"), synonym_bigrams=cfg.chair.synonym_bigrams)
     metrics = _guard(evaluate_chair_files, caps, instances, coco_caps, syn)[0]
-    scores = {"benchmark": "chair", **metrics, "synonym_bigrams": cfg.synonym_bigrams, "prompt": cfg.prompt,
+    scores = {"benchmark": "chair", **metrics, "synonym_bigrams": cfg.chair.synonym_bigrams, "prompt": cfg.prompt,
               "n_images_not_found": n_missing, "decoding": cfg.decoding.identity(),
               "files": {"captions": str(out / "captions.json")}}
     write_json_atomic(out / "scores.json", scores)

@@ -163,11 +163,11 @@ def run_throne(cfg: ThroneEvalConfig, progress: bool = False, make_generator=Non
     from hero.evaluation.generate import Request
     from hero.evaluation.tasks import _guard, coco_images, generate_for
 
-    coco = read_json(cfg.coco_annotations)
+    coco = read_json(cfg.throne.coco_annotations)
     if not isinstance(coco, dict):
-        raise InputError(f"{cfg.coco_annotations}: expected a COCO-format JSON object")
+        raise InputError(f"{cfg.throne.coco_annotations}: expected a COCO-format JSON object")
     cats = _guard(category_names, coco)
-    images, n_missing = coco_images([coco], cfg.images, cfg.coco_annotations)
+    images, n_missing = coco_images([coco], cfg.images, cfg.throne.coco_annotations)
     images = images[:cfg.limit] if cfg.limit else images
     gens = generate_for(cfg, [Request(im["file_name"], cfg.prompt) for im in images], progress, "THRONE",
                         make_generator)
@@ -179,7 +179,7 @@ def run_throne(cfg: ThroneEvalConfig, progress: bool = False, make_generator=Non
     same = resp_path.exists() and read_json(resp_path) == responses
     write_json_atomic(resp_path, responses)
     evals = _evaluations(cfg, ids, texts, cats, out / "evaluations" / "combined", same)
-    taus = cfg.thresholds or default_thresholds(N_FORMATS * len(evals))
+    taus = cfg.throne.thresholds or default_thresholds(N_FORMATS * len(evals))
     scores = {"benchmark": "throne", "judges": list(cfg.judges), "prompt": cfg.prompt,
               "n_images_not_found": n_missing, "decoding": cfg.decoding.identity()}
     for strategy in STRATEGIES:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hero.benchmarks.configs import AmberConfig, ChairConfig, ThroneConfig
 from hero.evaluation.config import AmberEvalConfig, ChairEvalConfig, PopeEvalConfig, ThroneEvalConfig
 from hero.evaluation.generate import DecodingConfig, load_generator
 from hero.io import InputError, write_json_atomic
@@ -40,6 +41,8 @@ class WorldEvalConfig:
     """Also run THRONE with the rule-based judge."""
     similarity_model: str = "en_core_web_md"
     """spaCy model of AMBER's generative metrics."""
+    progress: bool = True
+    """Show a progress bar."""
 
     def __post_init__(self) -> None:
         from hero.world.build import POPE_SPLITS, load_world
@@ -90,13 +93,14 @@ def run_world(cfg: WorldEvalConfig, progress: bool = False) -> dict:
     results = {"schema": SCHEMA, "model": str(Path(cfg.model).resolve()), "world": str(world.resolve()),
                "split": cfg.split, "decoding": cfg.decoding.identity(), "limit": cfg.limit}
     results["pope"] = run_pope(PopeEvalConfig(**common, questions=pope_files), progress, make)
-    results["amber"] = run_amber(AmberEvalConfig(**common, queries=str(amber_dir / "query_all.json"),
-                                                 amber_data=str(amber_dir), eval_type="a",
-                                                 similarity_model=cfg.similarity_model), progress, make)
-    results["chair"] = run_chair(ChairEvalConfig(**common, coco=str(coco_dir), synonym_bigrams=True), progress, make)
+    amber = AmberConfig(amber_data=str(amber_dir), eval_type="a", similarity_model=cfg.similarity_model)
+    results["amber"] = run_amber(AmberEvalConfig(**common, queries=str(amber_dir / "query_all.json"), amber=amber),
+                                 progress, make)
+    chair = ChairConfig(coco=str(coco_dir), synonym_bigrams=True)
+    results["chair"] = run_chair(ChairEvalConfig(**common, chair=chair), progress, make)
     if cfg.throne:
-        results["throne"] = run_throne(ThroneEvalConfig(**common, coco_annotations=coco_files["instances"],
-                                                        judges=["rule"]), progress, make)
+        throne = ThroneConfig(coco_annotations=coco_files["instances"])
+        results["throne"] = run_throne(ThroneEvalConfig(**common, throne=throne, judges=["rule"]), progress, make)
     results["style"] = results["pope"]["style"]
     write_json_atomic(out / "results.json", results)
     return results
