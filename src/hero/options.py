@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import sys
 import difflib
 import functools
 import inspect
@@ -156,6 +157,20 @@ def _metavar(tp: Any) -> str:
     return names.get(inner, "TEXT")
 
 
+def fail_on_input_errors(fn: Callable) -> Callable:
+    """The CLI edge: ValueError / InputError / FileNotFoundError → one `error: ...` line on stderr, exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, FileNotFoundError) as e:
+            typer.echo(f"error: {e}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
 def group(help: str, **kw) -> typer.Typer:
     """A `hero` command group. Plain click help (no rich panels): descriptions use the full width of an 80-column
     terminal instead of a narrow column beside the type names."""
@@ -173,8 +188,6 @@ def command(app: typer.Typer, name: str | None, opts: Sequence[Opt], run: Callab
             *, callback: bool = False, config: bool = True, **typer_kw) -> Callable:
     """Register `run(settings)` as `hero ... name` with one option per `Opt` (+ --config / --set when `config`).
     `callback` registers the group's callback instead (a group runnable without a subcommand, as `hero trap`)."""
-    from hero.cli.common import fail_on_input_errors
-
     params = [_parameter(o) for o in opts]
     if config:
         params += [inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str],
