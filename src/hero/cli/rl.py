@@ -67,8 +67,8 @@ def _command_flags(params: dict) -> dict[str, tuple[object, str]]:
 
 def run_command(method: str, model, world, out, config, sets: list[str], flags: dict) -> dict:
     """Settings from YAML < flags < --set, resolved and run; prints a one-line summary."""
-    from hero.rl.run import run_resolved
-    from hero.rl.run_config import RLRunConfig, parse_set, read_yaml, resolve
+    from hero.rl.pipeline import run_resolved
+    from hero.rl.settings import RLRunConfig, parse_set, read_yaml, resolve
 
     settings = read_yaml(config) if config else {}
     settings.update(flags)

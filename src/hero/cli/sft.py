@@ -51,7 +51,8 @@ def sft(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Fine-tune with TRL's SFTTrainer within a time budget; writes the model to OUT."""
-    from hero.sft.train import SFTRunConfig, run_sft
+    from hero.sft.pipeline import run_sft
+    from hero.sft.settings import SFTRunConfig
 
     cfg = SFTRunConfig(model=str(model), world=str(world), style=style, out=str(out), budget_min=budget_min,
                        max_steps=max_steps, batch_size=batch_size, lr=lr, cooldown=cooldown,

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from hero.io import InputError, read_jsonl, write_jsonl_atomic
-from hero.rl.run_config import RLRunConfig
+from hero.rl.settings import RLRunConfig
 
 PAIRS_FILE = "dpo_pairs.jsonl"
 
@@ -123,8 +123,8 @@ def run_dpo(run: RLRunConfig, trainer_kw: dict, extra_callbacks=None) -> dict:
     from accelerate import PartialState
     from trl import DPOTrainer
 
-    from hero.rl.run import (load_start_model, lora_config, make_callbacks, prompt_rows, quiet, resume_point,
-                             save_final, summarize, trainer_args, write_config)
+    from hero.rl.run_parts import (load_start_model, lora_config, make_callbacks, prompt_rows, quiet, resume_point,
+                                   save_final, summarize, trainer_args, write_config)
 
     args, tensorboard = trainer_args(run, {"remove_unused_columns": False, **trainer_kw})
     resume_from, used_s = resume_point(run)

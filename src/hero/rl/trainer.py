@@ -33,7 +33,7 @@ from hero.rewards.checks import guard_reward_funcs
 from hero.rl import batch as rows
 from hero.rl import core
 from hero.rl.balancer import AdaptiveController, BalancerState, FixedController, PIDController
-from hero.rl.config import HeroConfig
+from hero.rl.hero_config import HeroConfig
 from hero.rl.entropy import answer_logit_probe, resolve_answer_tokens, row_entropy
 
 BALANCER_FILE = "hero_balancer.json"

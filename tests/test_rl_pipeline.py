@@ -10,7 +10,7 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
-from hero.rl.run import run_rl
+from hero.rl.pipeline import run_rl
 from rl_helpers import FAST, parity_reward, world_and_model
 
 

@@ -121,7 +121,7 @@ def trainer_defaults(method: str, cuda: bool, world_size: int = 1) -> dict:
 def config_class(method: str):
     """The trainer config dataclass of a method."""
     if method == "hero":
-        from hero.rl.config import HeroConfig
+        from hero.rl.hero_config import HeroConfig
 
         return HeroConfig
     if method == "grpo":

@@ -1,24 +1,10 @@
-"""`hero train sft`: supervised fine-tuning of a HERO VLM on the world's yes/no questions and captions, with
-TRL's SFTTrainer (custom collator, time budget, curriculum, checkpoints, resume).
-
-Examples are rendered on the fly from an endless scene stream (hero.sft.data); the collator turns stream indices
-into batches, so the dataset is just the index sequence. The learning-rate schedule and the stop condition follow
-the wall-clock budget (or --max-steps, whichever ends first); the clock and the curriculum stage are saved in
-every checkpoint (`hero_state.json`) so a resumed run continues where it stopped.
-"""
+"""Settings of `hero train sft` (`SFTRunConfig`) and how its 'auto' values resolve on this machine (precision,
+CPU threads)."""
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
-from hero.io import InputError, latest_checkpoint, write_json_atomic
-
-STATE_FILE = "hero_state.json"
 PRECISIONS = ("auto", "bf16", "fp32")
 CURRICULUM = ((2, 1), (3, 2), (4, 3), (None, None))
 """Stages as (colours, shapes) of the world's first colours/shapes; (None, None) is the full world."""
@@ -124,46 +110,6 @@ class SFTRunConfig:
         if not self.lr > 0:
             raise ValueError(f"--lr {self.lr}: must be > 0")
 
-
-def lr_factor(step: int, frac_done: float, warmup: int, cooldown: float = 0.0) -> float:
-    """Linear warm-up over `warmup` steps times the decay over the fraction of the run done (clamped to [0, 1]):
-    cosine when cooldown = 0; otherwise constant (warmup-stable-decay) until the last `cooldown` fraction, then
-    linear to 0. Cosine: step 0 of warmup 10 → 0.1; frac 0.5 after warm-up → 0.5·(1 + cos(π/2)) = 0.5;
-    frac 1 → 0.
-    Cooldown 0.2: frac 0.5 → 1; frac 0.9 → (1 − 0.9) / 0.2 = 0.5; frac 1 → 0."""
-    warm = min(1.0, (step + 1) / max(1, warmup))
-    frac = min(1.0, max(0.0, frac_done))
-    if cooldown > 0:
-        return warm * min(1.0, (1.0 - frac) / cooldown)
-    return warm * 0.5 * (1.0 + math.cos(math.pi * frac))
-
-
-class Clock:
-    """Training time used so far (seconds), excluding probe evaluations; survives resume via `hero_state.json`."""
-
-    def __init__(self, budget_s: float, max_steps: int, used_s: float = 0.0):
-        self.budget_s, self.max_steps, self.used = budget_s, max_steps, used_s
-        self._t = None
-        self.step = 0
-
-    def start(self) -> None:
-        self._t = time.perf_counter()
-
-    def pause(self) -> None:
-        if self._t is not None:
-            self.used += time.perf_counter() - self._t
-            self._t = None
-
-    def elapsed(self) -> float:
-        return self.used + (time.perf_counter() - self._t if self._t is not None else 0.0)
-
-    def frac_done(self) -> float:
-        frac = self.elapsed() / self.budget_s
-        if self.max_steps:
-            frac = max(frac, self.step / self.max_steps)
-        return frac
-
-
 def resolve_precision(requested: str, cuda: bool, cuda_bf16: bool, cpu_bf16: bool) -> str:
     """'bf16' or 'fp32' for a run. 'auto' → bf16 when the device computes it natively: on a GPU when it supports
     bf16, on the CPU when oneDNN has bf16 kernels. resolve_precision("auto", False, False, True) = "bf16";
@@ -193,43 +139,3 @@ def pick_threads(requested: int, cores: int, load_1min: float) -> int:
     if requested > 0:
         return requested
     return cores if load_1min < 1.0 else 1
-
-
-def read_state(ckpt: Path | None) -> dict:
-    if ckpt is None or not (ckpt / STATE_FILE).exists():
-        return {}
-    return json.loads((ckpt / STATE_FILE).read_text())
-
-
-def run_sft(cfg: SFTRunConfig) -> dict:
-    """Train and save; returns a summary {steps, examples, seconds, stage, out}."""
-    import torch
-
-    from hero.model.load import undo_checkpoint_format
-    from hero.sft.trainer import build_trainer, detach_aux_heads
-    from hero.world import load_world
-
-    torch.set_num_threads(pick_threads(cfg.threads, os.cpu_count() or 1, os.getloadavg()[0]))
-    torch.set_flush_denormal(True)  # tiny weights/moments drift into denormals and slow CPU math 10×
-    out = Path(cfg.out)
-    ckpt_dir = out / "checkpoints"
-    resume_from = latest_checkpoint(ckpt_dir) if cfg.resume else None
-    if cfg.resume and resume_from is None:
-        raise InputError(f"{ckpt_dir}: --resume given but no checkpoint-* folder there; drop --resume to start")
-    world_cfg, _ = load_world(cfg.world)
-    trainer, ctx = build_trainer(cfg, world_cfg, read_state(resume_from))
-    ctx.clock.start()
-    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    ctx.clock.pause()
-    model = trainer.model
-    detach_aux_heads(model, ctx.taps)  # training-only: the saved model is the plain HF model
-    undo_checkpoint_format(model)
-    model.config.hero_style = cfg.style
-    model.config.hero_sft = {k: v for k, v in asdict(cfg).items() if k not in ("progress",)}
-    model.save_pretrained(out)
-    ctx.processor.save_pretrained(out)
-    summary = {"steps": trainer.state.global_step, "examples": ctx.stream_index(trainer.state.global_step),
-               "threads": torch.get_num_threads(), "precision": ctx.precision,
-               "seconds": round(ctx.clock.elapsed(), 1), "stage": ctx.stage, "out": str(out)}
-    write_json_atomic(out / "sft_summary.json", summary)
-    return summary
