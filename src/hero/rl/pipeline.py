@@ -53,24 +53,18 @@ def run_resolved(run: RLRunConfig, trainer_kw: dict, reward_funcs=None, callback
 
 # ---------------------------------------------------------------------------------------------------- GRPO / HERO
 def make_rewards(run: RLRunConfig) -> list:
-    """The configured reward functions: the exact yes/no verifier (column "answer") and/or the NLI claims reward
-    against the ground-truth caption (column "reference")."""
-    from hero.rewards import YesNoReward
+    """The reward functions named by `run.reward` (`hero.rewards.registry`: yes_no, nli, module:function, '+')."""
+    from hero.rewards.registry import reward_functions
 
-    funcs = []
-    if run.reward in ("yes_no", "yes_no+nli"):
-        funcs.append(YesNoReward("answer"))
-    if run.reward in ("nli", "yes_no+nli"):
-        from hero.rewards.nli import NLIReward
-
-        funcs.append(NLIReward.from_pretrained(run.nli_model, premise_column="reference"))
-    return funcs
+    return reward_functions(run.reward, nli_model=run.nli_model)
 
 
 def run_grpo(run: RLRunConfig, trainer_kw: dict, reward_funcs=None, extra_callbacks=None) -> dict:
-    """GRPO ('grpo': TRL's GRPOTrainer) or HERO ('hero': HeroGRPOTrainer) on the world's prompts."""
+    """GRPO ('grpo': TRL's GRPOTrainer) or HERO ('hero': HeroGRPOTrainer) on the world's prompts. Both guard their
+    rewards alike (`guard_reward_funcs`): a NaN/inf or out-of-range reward is an error, never a silent signal."""
     from trl import GRPOTrainer
 
+    from hero.rewards.checks import guard_reward_funcs
     from hero.rl.trainer import HeroGRPOTrainer
     from hero.rl.world_data import rl_dataset
 
@@ -80,7 +74,7 @@ def run_grpo(run: RLRunConfig, trainer_kw: dict, reward_funcs=None, extra_callba
     rows = prompt_rows(run)
     callbacks, clock = make_callbacks(run, used_s, tensorboard, extra_callbacks)
     cls = HeroGRPOTrainer if run.method == "hero" else GRPOTrainer
-    trainer = cls(model=model, reward_funcs=reward_funcs or make_rewards(run), args=args,
+    trainer = cls(model=model, reward_funcs=guard_reward_funcs(reward_funcs or make_rewards(run)), args=args,
                   train_dataset=rl_dataset(rows, run.seed), processing_class=processor, callbacks=callbacks,
                   peft_config=lora_config(run))
     quiet(trainer, run)
