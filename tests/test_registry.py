@@ -54,7 +54,8 @@ def test_compute_weights_reads_parameters_from_the_config(tmp_path):
     w = weights.compute_weights("neg_exp", H, A, 2, cfg)
     # 1 + 1·e^0 = 2; 1 + e^(−0.5/0.5) = 1 + 1/e; A > 0 → 1; NaN entropy → 1
     assert torch.allclose(w, torch.tensor([2.0, 1 + math.exp(-1), 1.0, 1.0]))
-    # softmax τ = 1, group (0, 0.5): 2·e^0/(e^0 + e^−0.5) = 2/(1 + e^−0.5); group (0.5, NaN): known member alone → 1
+    # softmax τ = 1, group (0, 0.5): 2·e^0/(e^0 + e^−0.5) = 2/(1 + e^−0.5);
+    # group (0.5, NaN): the known member alone → 1·e^−0.5/e^−0.5 = 1, the NaN one → 1
     ws = weights.compute_weights("softmax", H, A, 2, cfg)
     first = 2 / (1 + math.exp(-0.5))
     assert torch.allclose(ws, torch.tensor([first, 2 - first, 1.0, 1.0]))

@@ -14,6 +14,7 @@ from typing import List, Optional
 import typer
 
 from hero.cli.common import fail_on_input_errors
+from hero.io import guard_malformed
 
 app = typer.Typer(
     help=(
@@ -35,15 +36,6 @@ def _emit(metrics: dict, details: list[dict], out: Optional[Path], details_path:
     if details_path is not None:
         write_jsonl_atomic(details_path, details)
     typer.echo(json.dumps(metrics, indent=2))
-
-
-def _guard(fn, *args, **kwargs):
-    """Run a scorer; a malformed structure (KeyError/TypeError deep inside) becomes a ValueError with context."""
-    try:
-        return fn(*args, **kwargs)
-    except (KeyError, TypeError, AttributeError, IndexError) as e:
-        raise ValueError(f"malformed input ({type(e).__name__}: {e}); check the file formats in "
-                         "docs/benchmarks.md") from None
 
 
 def _label_sets(labels: List[str], split_field: Optional[str]):
@@ -93,7 +85,8 @@ def pope(
     cfg = PopeScoreConfig(labels, answers, parse, fmt, pairing, split_field)
     label_rows = _label_sets(cfg.labels, cfg.split_field)
     rows = read_jsonl(cfg.answers)
-    metrics, items = _guard(evaluate_pope, label_rows, rows, cfg.parse, cfg.fmt, cfg.pairing, cfg.split_field)
+    metrics, items = guard_malformed(evaluate_pope, label_rows, rows, cfg.parse, cfg.fmt, cfg.pairing,
+                                     cfg.split_field)
     _emit(metrics, items, out, details)
 
 
@@ -126,8 +119,8 @@ def amber(
                            metrics_file or amber_data / "metrics.txt", eval_type, similarity_model, threshold)
     data = load_amber_data(cfg.annotations, cfg.relation, cfg.safe_words, cfg.metrics)
     rows = read_json(cfg.responses)
-    metrics, items = _guard(evaluate_amber, rows, data, cfg.eval_type, cfg.similarity_model,
-                            cfg.similarity_threshold)
+    metrics, items = guard_malformed(evaluate_amber, rows, data, cfg.eval_type, cfg.similarity_model,
+                                     cfg.similarity_threshold)
     _emit(metrics, items, out, details)
 
 
@@ -155,7 +148,7 @@ def chair(
     caps = read_json(cfg.captions)
     instances, coco_caps = load_coco_dir(cfg.coco)
     syn = Synonyms.from_text(syn_path.read_text(encoding="utf-8"), synonym_bigrams=cfg.synonym_bigrams)
-    metrics, items = _guard(evaluate_chair_files, caps, instances, coco_caps, syn)
+    metrics, items = guard_malformed(evaluate_chair_files, caps, instances, coco_caps, syn)
     _emit(metrics, items, out, details)
 
 
@@ -188,7 +181,7 @@ def throne(
     if not files:
         raise InputError(f"{cfg.evaluations}: no *.json evaluation files")
     evals = [read_json(p) for p in files]
-    metrics, items = _guard(evaluate_throne, read_json(cfg.coco_annotations), evals, cfg.thresholds,
-                            cfg.strategy, [str(p) for p in files])
+    metrics, items = guard_malformed(evaluate_throne, read_json(cfg.coco_annotations), evals, cfg.thresholds,
+                                     cfg.strategy, [str(p) for p in files])
     metrics["evaluation_files"] = [p.name for p in files]
     _emit(metrics, items, out, details)

@@ -57,7 +57,8 @@ def sample_completions(model, processor, rows: Sequence[dict], run: RLRunConfig,
     """`run.dpo_samples` sampled completions (decoded text) per row, in row order; rows not reached before
     `deadline` (time.perf_counter()) are left out. Noisy image as in RL, seeded by (seed, image id, σ)."""
     from hero.rl.world_data import load_image
-    from hero.scoring import Scorer, ScoringConfig, model_style
+    from hero.model.load import model_style
+    from hero.scoring import Scorer, ScoringConfig
     from hero.scoring.cot import generate
 
     k = run.dpo_samples

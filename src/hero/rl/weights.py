@@ -60,7 +60,8 @@ def no_weight(entropy, advantages, num_generations):
 
 @register_weight("softmax", whole_groups=True, params={"softmax_tau": "tau"})
 def softmax(entropy, advantages, num_generations, tau):
-    """w_i = G_k · exp(−H_i/τ) / Σ_j exp(−H_j/τ) within each group: confident completions weigh more, both ways."""
+    """w_i = G_k · exp(−H_i/τ) / Σ_j exp(−H_j/τ) within each group: confident completions weigh more, both
+    ways."""
     return core.softmax_weights(entropy, num_generations, tau)  # (N,)
 
 
