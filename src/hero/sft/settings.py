@@ -27,20 +27,17 @@ class SFTRunConfig:
     max_steps: int = 0
     """Stop after this many optimizer steps (0 = no step limit; the budget still applies)."""
     batch_size: int = 128
-    """Examples per optimizer step (even: examples come in pairs on one scene). 128 (was 64): on 2 CPU threads a
-    step of 128 costs far less than two of 64 (20–25 % more examples/s), at about equal accuracy per example."""
+    """Examples per optimizer step (even: examples come in pairs on one scene)."""
     lr: float = 3e-3
-    """Peak learning rate (AdamW), linear warm-up then cosine decay over the budget; 3e-3 goes with batch 128 (2e-3
-    with batch 64). (6e-3, the old default, let the yes/no loss settle into the colour/shape-anywhere shortcut;
-    see benchmarks/sft_experiments.md.)"""
+    """Peak learning rate (AdamW), linear warm-up then cosine decay over the budget (or warmup-stable-decay, see
+    `cooldown`). Chosen together with `batch_size`; the measurements behind both: benchmarks/sft_experiments.md."""
     warmup_steps: int = 30
     """Linear warm-up steps."""
     cooldown: float = 0.0
     """0 = cosine decay over the whole budget; c > 0 = warmup-stable-decay: the peak rate until the last c of the
     budget, then linear to 0."""
     caption_frac: float = 0.0
-    """Fraction of examples that are captions ("Describe this image."). 0 by default: with the per-patch
-    auxiliary loss captions no longer helped, and their long targets padded every batch (20 % fewer examples/s)."""
+    """Fraction of examples that are captions ("Describe this image."); their long targets pad the whole batch."""
     patch_aux: float = 2.0
     """Weight of the per-patch category-presence auxiliary loss on the vision tower's output (hero.sft.aux; a
     training-only linear head, not saved in the model). 0 = off."""
@@ -50,7 +47,7 @@ class SFTRunConfig:
     list_aux: float = 1.0
     """Weight of the listing auxiliary loss (training only, like the other heads): a linear head on the decoder's
     final hidden state at the answer position predicts every category present in the image — the listing a CoT
-    target spells out, supervised alongside the answer. 0 = off. Answer style, 5 min, val: 0.916 → 0.952."""
+    target spells out, supervised alongside the answer. 0 = off."""
     patch_aux_pixels: int = 8
     """A patch counts as holding a category when ≥ this many of its pixels belong to an object of it."""
     questions_per_image: int = 2
@@ -58,14 +55,13 @@ class SFTRunConfig:
     question decides the answer). More questions per scene cost less rendering per example."""
     min_objects: int = 3
     """Fewest objects per training scene (0 = the world's own min_objects). POPE asks about images with ≥ 3
-    objects, where binding matters; training on such scenes only was +1.5 points on val."""
+    objects, where colour–shape binding matters."""
     cot_first: float = 0.0
     """answer style only: fraction of the budget trained on CoT targets before switching to yes/no targets (the
     listing in a CoT target supervises colour–shape binding token by token). 0 = answer targets throughout."""
     curriculum: bool = False
     """Start on a 2×1 sub-world and grow it (2×1 → 3×2 → 4×3 → full) when probe accuracy ≥ 0.9 or a stage
-    has used its share (20 %) of the budget. Off by default: with the auxiliary losses the full world from the
-    start was 2 points better on val."""
+    has used its share (20 %) of the budget. Off = the full world from the start."""
     seed: int = 0
     """Seeds weights' update order, the example stream and the shuffling."""
     save_steps: int = 200
@@ -74,10 +70,9 @@ class SFTRunConfig:
     """Continue from the newest checkpoint in OUT/checkpoints."""
     precision: str = "auto"
     """'bf16' (bf16 autocast, fp32 master weights), 'fp32', or 'auto': bf16 where the hardware computes it natively
-    (a CUDA GPU with bf16, or a CPU whose oneDNN has bf16 kernels: AVX512-BF16 / AMX), else fp32. On such a CPU,
-    bf16 with eager attention (set automatically: PyTorch's CPU flash-attention kernel is slow in bf16 for these
-    short sequences) trained the tiny model 1.2–1.4× faster per example at equal accuracy per example
-    (benchmarks/sft_experiments.md, session 3)."""
+    (a CUDA GPU with bf16, or a CPU whose oneDNN has bf16 kernels: AVX512-BF16 / AMX), else fp32. bf16 on the CPU
+    uses eager attention (set automatically: PyTorch's CPU flash-attention kernel is slow in bf16 for these short
+    sequences)."""
     threads: int = 0
     """torch CPU threads; 0 = auto: every core when the machine is idle, 1 when other jobs already load it (a
     2-thread run whose second thread gets descheduled waits at every op's barrier: 10–20× slower)."""
