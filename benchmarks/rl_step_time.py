@@ -22,7 +22,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from hero.rl.run import run_rl
+from hero.rl.pipeline import run_rl
 
 ARMS = {"grpo": ("grpo", {}), "hero": ("hero", {}), "hero_no_gate": ("hero", {"gate": False})}
 

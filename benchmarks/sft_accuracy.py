@@ -74,7 +74,8 @@ def main() -> None:
     import torch
 
     from hero.model.build import build_model, save
-    from hero.sft.train import SFTRunConfig, run_sft
+    from hero.sft.pipeline import run_sft
+    from hero.sft.settings import SFTRunConfig
     from hero.world import load_world
 
     if a.threads:

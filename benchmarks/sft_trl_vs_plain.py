@@ -29,7 +29,8 @@ def main() -> None:
     from hero.model.load import load_vlm
     from hero.sft.collate import SFTCollator
     from hero.sft.data import ExampleStream
-    from hero.sft.train import SFTRunConfig, run_sft
+    from hero.sft.pipeline import run_sft
+    from hero.sft.settings import SFTRunConfig
     from hero.world import WorldConfig
 
     cfg = WorldConfig()

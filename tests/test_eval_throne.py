@@ -96,7 +96,7 @@ def test_seq2seq_judge_shapes(t5_dir):
 
 
 def test_eval_throne_cli_with_rule_and_seq2seq_judges(tmp_path, t5_dir):
-    from hero.benchmarks.world_export import export_coco
+    from hero.world.export import export_coco
 
     world = tiny_world(tmp_path / "world", n_test=4)
     model = scrambled_model(tmp_path / "model", world)

@@ -30,3 +30,12 @@ def test_read_jsonl_errors(tmp_path):
         read_jsonl(p)
     p.write_text('[{"a": 1}, {"a": 2}]')
     assert read_jsonl(p) == [{"a": 1}, {"a": 2}]
+
+
+def test_guard_malformed_explains_a_broken_structure():
+    from hero.io import guard_malformed
+
+    assert guard_malformed(lambda rows, k: rows[0][k], [{"a": 1}], k="a") == 1
+    with pytest.raises(ValueError, match=r"^malformed input \(KeyError: 'label'\); check the file formats in "
+                                         r"docs/benchmarks.md$"):
+        guard_malformed(lambda rows: rows[0]["label"], [{"answer": "yes"}])

@@ -90,3 +90,20 @@ def test_small_is_larger():
     n_t = sum(p.numel() for p in tiny.parameters())
     n_s = sum(p.numel() for p in small.parameters())
     assert n_s > 2 * n_t
+
+
+def test_model_style_from_a_model_or_its_folder(tmp_path):
+    import json
+    from types import SimpleNamespace
+
+    from hero.model.load import model_style
+    from hero.scoring import model_style as reexported
+
+    assert reexported is model_style
+    assert model_style(SimpleNamespace(config=SimpleNamespace(hero_style="cot"))) == "cot"
+    assert model_style(SimpleNamespace(config=SimpleNamespace())) == "answer"
+    assert model_style(tmp_path) == "answer"  # no config.json
+    (tmp_path / "config.json").write_text(json.dumps({"hero_style": "cot"}))
+    assert model_style(tmp_path) == "cot" and model_style(str(tmp_path)) == "cot"
+    (tmp_path / "config.json").write_text(json.dumps({"hero_style": "verbose"}))
+    assert model_style(tmp_path) == "answer"

@@ -42,8 +42,8 @@ def test_sampler_gives_k_texts_per_prompt_deterministically(setup, tmp_path):
     import time
 
     from hero.rl.dpo import sample_completions
-    from hero.rl.run import load_start_model, prompt_rows
-    from hero.rl.run_config import RLRunConfig
+    from hero.rl.run_parts import load_start_model, prompt_rows
+    from hero.rl.settings import RLRunConfig
 
     world, model = setup
     run = RLRunConfig("dpo", str(model), str(world), str(tmp_path), dpo_samples=3, dpo_max_new_tokens=6)
@@ -59,7 +59,7 @@ def test_sampler_gives_k_texts_per_prompt_deterministically(setup, tmp_path):
 def test_dpo_trains_two_steps_on_pairs_and_resumes_without_resampling(setup, tmp_path, monkeypatch):
     import hero.rl.dpo as dpo
     from hero.model.load import load_vlm
-    from hero.rl.run import run_rl
+    from hero.rl.pipeline import run_rl
 
     calls = []
 
@@ -85,7 +85,7 @@ def test_dpo_trains_two_steps_on_pairs_and_resumes_without_resampling(setup, tmp
 
 def test_dpo_without_pairs_says_how_to_fix(setup, tmp_path, monkeypatch):
     import hero.rl.dpo as dpo
-    from hero.rl.run import run_rl
+    from hero.rl.pipeline import run_rl
 
     monkeypatch.setattr(dpo, "sample_completions", lambda m, p, rows, run, deadline, batch_size=64:
                         [["garbage", "more garbage"] for _ in rows])

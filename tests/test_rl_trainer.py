@@ -9,7 +9,7 @@ import torch
 
 from hero.rl import core
 from hero.rl.balancer import AdaptiveController, BalancerState
-from hero.rl.config import HeroConfig
+from hero.rl.hero_config import HeroConfig
 from hero.rl.testing import tiny_trainer, yes_no_dataset
 
 OFF = dict(weight_mode="none", gate=False, balancer="fixed")

@@ -18,7 +18,7 @@ def test_hero_trains_a_vlm_with_gated_rows(tmp_path, weight_mode, source):
     from PIL import Image
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
-    from hero.rl.config import HeroConfig
+    from hero.rl.hero_config import HeroConfig
     from hero.rl.trainer import HeroGRPOTrainer
 
     model, processor = build.build_model("tiny", ["red", "green", "blue"], ["circle", "square"], 32, seed=0)

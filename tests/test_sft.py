@@ -11,7 +11,8 @@ from PIL import Image
 from hero.model.build import build_model, num_image_tokens, save
 from hero.sft.collate import SFTCollator, normalise_pixels
 from hero.sft.data import ExampleStream, pick_negative, sub_world, world_stats
-from hero.sft.train import SFTRunConfig, lr_factor
+from hero.sft.settings import SFTRunConfig
+from hero.sft.trainer import lr_factor
 from hero.world import WorldConfig
 
 SMALL = dict(image_size=32, colours=["red", "green", "blue"], shapes=["circle", "square"], min_size=8, max_size=10,
@@ -137,7 +138,7 @@ def test_crowded_stream_keeps_at_least_min_objects():
 
 
 def test_few_steps_checkpoint_and_resume(tmp_path):
-    from hero.sft.train import run_sft
+    from hero.sft.pipeline import run_sft
 
     cfg = WorldConfig(**SMALL)
     world = tmp_path / "world"
@@ -183,7 +184,7 @@ def test_cot_first_validation_and_clock_fraction():
 
 
 def test_pick_threads():
-    from hero.sft.train import pick_threads
+    from hero.sft.settings import pick_threads
 
     assert pick_threads(0, 2, 0.3) == 2  # idle machine: every core
     assert pick_threads(0, 2, 1.4) == 1  # another job running: one thread
@@ -191,7 +192,7 @@ def test_pick_threads():
 
 
 def test_resolve_precision():
-    from hero.sft.train import SFTRunConfig, resolve_precision
+    from hero.sft.settings import SFTRunConfig, resolve_precision
 
     assert resolve_precision("auto", cuda=False, cuda_bf16=False, cpu_bf16=True) == "bf16"  # AVX512-BF16 / AMX CPU
     assert resolve_precision("auto", cuda=False, cuda_bf16=False, cpu_bf16=False) == "fp32"  # older CPU

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hero.benchmarks.world_export import export_amber, export_coco
+from hero.world.export import export_amber, export_coco
 from hero.world import WorldConfig, build_world, load_annotations
 
 

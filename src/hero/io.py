@@ -19,6 +19,16 @@ class InputError(ValueError):
     """Bad user input; the message says which file/line/field and how to fix it."""
 
 
+def guard_malformed(fn, *args, **kwargs):
+    """fn(*args, **kwargs) where a malformed input structure (a KeyError/TypeError/AttributeError/IndexError deep
+    inside a scorer) becomes a ValueError saying what to check; used by `hero score` and `hero eval` alike."""
+    try:
+        return fn(*args, **kwargs)
+    except (KeyError, TypeError, AttributeError, IndexError) as e:
+        raise ValueError(f"malformed input ({type(e).__name__}: {e}); check the file formats in "
+                         "docs/benchmarks.md") from None
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `path`; rename it onto `path` only if the block succeeds."""

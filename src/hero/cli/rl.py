@@ -6,7 +6,7 @@
     hero train grpo ...                                # the same settings without HERO's three mechanisms
     hero train dpo  ... [--dpo-samples 8]              # pairs from the model's own samples, TRL's DPOTrainer
 
-Flags are the fields of RLRunConfig and TrainerFlags (hero.rl.run_config). Every field of the trainer's config
+Flags are the fields of RLRunConfig and TrainerFlags (hero.rl.settings). Every field of the trainer's config
 (HeroConfig / GRPOConfig / DPOConfig) can also be set in the YAML file (a flat mapping) or with `--set key=value`;
 flags and --set override the file. Under `torchrun --nproc_per_node N -m hero.cli.main train hero ...` every
 process runs the command.
@@ -21,7 +21,7 @@ import typer
 
 from hero import options
 from hero.cli.train import app
-from hero.rl.run_config import (
+from hero.rl.settings import (
     DPO_ONLY_FIELDS, GRPO_ONLY_FLAGS, HERO_ONLY_FLAGS, RLRunConfig, TrainerFlags, trainer_defaults,
 )
 
@@ -43,8 +43,8 @@ def method_options(method: str) -> list[options.Opt]:
 
 def run_command(method: str, settings: options.Settings) -> dict:
     """Settings (YAML < flags < --set) resolved into run and trainer fields and run; prints a one-line summary."""
-    from hero.rl.run import run_resolved
-    from hero.rl.run_config import resolve
+    from hero.rl.pipeline import run_resolved
+    from hero.rl.settings import resolve
 
     run_kw, trainer_kw = resolve(method, settings)
     missing = [k for k in ("model", "world", "out") if not run_kw.get(k)]

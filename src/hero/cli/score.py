@@ -37,52 +37,47 @@ def _emit(metrics: dict, details: list[dict], output) -> None:
     typer.echo(json.dumps(metrics, indent=2))
 
 
-def guard_format(fn, *args, **kwargs):
-    """Run a scorer; a malformed structure (KeyError/TypeError deep inside) becomes a ValueError with context."""
-    try:
-        return fn(*args, **kwargs)
-    except (KeyError, TypeError, AttributeError, IndexError) as e:
-        raise ValueError(f"malformed input ({type(e).__name__}: {e}); check the file formats in "
-                         "docs/benchmarks.md") from None
-
-
 def _pope(settings: options.Settings) -> None:
     from hero.benchmarks.pope_metrics import evaluate_pope, read_label_sets
+    from hero.io import guard_malformed
     from hero.io import read_jsonl
 
     cfg = options.build(PopeScoreConfig, settings, command="score pope")
     labels = read_label_sets(cfg.labels, cfg.split_field)
-    metrics, items = guard_format(evaluate_pope, labels, read_jsonl(cfg.answers), cfg.pope.parse, cfg.fmt,
+    metrics, items = guard_malformed(evaluate_pope, labels, read_jsonl(cfg.answers), cfg.pope.parse, cfg.fmt,
                                   cfg.pairing, cfg.split_field)
     _emit(metrics, items, cfg.output)
 
 
 def _amber(settings: options.Settings) -> None:
     from hero.benchmarks.amber import evaluate_amber, load_amber_data
+    from hero.io import guard_malformed
     from hero.io import read_json
 
     cfg = options.build(AmberScoreConfig, settings, command="score amber")
     a = cfg.amber
     data = load_amber_data(a.annotations, a.relation, a.safe_words, a.metrics)
-    metrics, items = guard_format(evaluate_amber, read_json(cfg.responses), data, a.eval_type, a.similarity_model,
+    metrics, items = guard_malformed(evaluate_amber, read_json(cfg.responses), data, a.eval_type, a.similarity_model,
                                   a.similarity_threshold)
     _emit(metrics, items, cfg.output)
 
 
 def _chair(settings: options.Settings) -> None:
     from hero.benchmarks.chair import Synonyms, evaluate_chair_files, load_coco_dir
+    from hero.io import guard_malformed
     from hero.io import read_json
 
     cfg = options.build(ChairScoreConfig, settings, command="score chair")
     c = cfg.chair
     instances, coco_caps = load_coco_dir(c.coco)
     syn = Synonyms.from_text(Path(c.synonyms).read_text(encoding="utf-8"), synonym_bigrams=c.synonym_bigrams)
-    metrics, items = guard_format(evaluate_chair_files, read_json(cfg.captions), instances, coco_caps, syn)
+    metrics, items = guard_malformed(evaluate_chair_files, read_json(cfg.captions), instances, coco_caps, syn)
     _emit(metrics, items, cfg.output)
 
 
 def _throne(settings: options.Settings) -> None:
     from hero.benchmarks.throne import evaluate_throne
+    from hero.io import guard_malformed
     from hero.io import InputError, read_json
 
     cfg = options.build(ThroneScoreConfig, settings, command="score throne")
@@ -90,7 +85,7 @@ def _throne(settings: options.Settings) -> None:
     if not files:
         raise InputError(f"{cfg.evaluations}: no *.json evaluation files (--evaluations)")
     evals = [read_json(p) for p in files]
-    metrics, items = guard_format(evaluate_throne, read_json(cfg.throne.coco_annotations), evals,
+    metrics, items = guard_malformed(evaluate_throne, read_json(cfg.throne.coco_annotations), evals,
                                   cfg.throne.thresholds, cfg.strategy, [str(p) for p in files])
     metrics["evaluation_files"] = [p.name for p in files]
     _emit(metrics, items, cfg.output)

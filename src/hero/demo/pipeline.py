@@ -58,7 +58,8 @@ def _init(cfg: DemoConfig, out: Path):
 
 def _sft(cfg: DemoConfig, out: Path, style: str):
     def fn(d: Path) -> dict:
-        from hero.sft.train import SFTRunConfig, run_sft
+        from hero.sft.pipeline import run_sft
+        from hero.sft.settings import SFTRunConfig
 
         res = run_sft(SFTRunConfig(model=str(paths(out)["init"]), world=str(paths(out)["world"]), style=style,
                                    out=str(d / "model"), budget_min=cfg.minutes[f"sft_{style}"], seed=cfg.seed,
@@ -69,7 +70,7 @@ def _sft(cfg: DemoConfig, out: Path, style: str):
 
 def _rl(cfg: DemoConfig, out: Path, method: str, overrides: dict):
     def fn(d: Path) -> dict:
-        from hero.rl.run import run_rl
+        from hero.rl.pipeline import run_rl
 
         res = run_rl(method, model_dir(out, "sft_cot"), paths(out)["world"], d / "model",
                      budget_min=cfg.minutes["rl"], seed=cfg.seed, threads=cfg.threads, **overrides)

@@ -11,19 +11,7 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from hero.scoring import core
-
-
-def model_style(model_dir: str | Path) -> str:
-    """'cot' or 'answer' from the model folder's config.json (`hero_style`, as `hero.scoring.model_style`)."""
-    try:
-        cfg = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return "answer"
-    return cfg.get("hero_style") if cfg.get("hero_style") in ("answer", "cot") else "answer"
 
 
 def final_answer(text: str, style: str) -> str:

@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from hero.evaluation.answers import amber_response, final_answer, model_style
+from hero.evaluation.answers import amber_response, final_answer
 from hero.evaluation.config import AmberEvalConfig, ChairEvalConfig, EvalConfig, PopeEvalConfig
 from hero.evaluation.generate import Request, load_generator
 from hero.evaluation.runner import make_manifest, run_generations
-from hero.io import InputError, read_json, write_json_atomic, write_jsonl_atomic
+from hero.io import InputError, guard_malformed, read_json, write_json_atomic, write_jsonl_atomic
+from hero.model.load import model_style
 
 
 def generate_for(cfg: EvalConfig, requests: Sequence[Request], progress: bool = False, label: str = "generating",
@@ -31,15 +32,6 @@ def generate_for(cfg: EvalConfig, requests: Sequence[Request], progress: bool = 
     manifest = make_manifest(cfg.model, cfg.images, cfg.decoding)
     make = make_generator or (lambda: load_generator(cfg.model, cfg.decoding, cfg.images))
     return run_generations(cfg.out, requests, manifest, make, cfg.decoding.batch_size, progress, label)
-
-
-def _guard(fn, *args, **kwargs):
-    """A scorer's KeyError/TypeError on a malformed structure → ValueError with the fix."""
-    try:
-        return fn(*args, **kwargs)
-    except (KeyError, TypeError, AttributeError, IndexError) as e:
-        raise ValueError(f"malformed benchmark file ({type(e).__name__}: {e}); check the formats in "
-                         "docs/benchmarks.md") from None
 
 
 # -- POPE ---------------------------------------------------------------------------------------------------------
@@ -80,11 +72,11 @@ def score_pope_splits(splits: dict[str, list[dict]], answers: dict[str, list[dic
     labels = {s: [{"question_id": q["id"], "label": q["label"]} for q in qs] for s, qs in splits.items()}
     if len(splits) == 1:
         (name, lab), = labels.items()
-        metrics = _guard(evaluate_pope, lab, answers[name], parse)[0]
+        metrics = guard_malformed(evaluate_pope, lab, answers[name], parse)[0]
         return {"splits": {name: metrics}, "mean": {k: metrics[k] for k in
                 ("accuracy", "precision", "recall", "f1", "yes_ratio")}, "n": metrics["n"], "parse": parse}
     all_answers = [row for rows in answers.values() for row in rows]
-    return _guard(evaluate_pope, labels, all_answers, parse, split_field="category")[0]
+    return guard_malformed(evaluate_pope, labels, all_answers, parse, split_field="category")[0]
 
 
 def run_pope(cfg: PopeEvalConfig, progress: bool = False, make_generator=None) -> dict:
@@ -161,7 +153,7 @@ def run_amber(cfg: AmberEvalConfig, progress: bool = False, make_generator=None)
         gens[(q["image"], q["query"])]["text"], style, data.annotations[q["id"] - 1]["type"] == "generative")}
         for q in queries]
     write_json_atomic(out / "responses.json", responses)
-    metrics = _guard(evaluate_amber, responses, data, a.eval_type, a.similarity_model, a.similarity_threshold)[0]
+    metrics = guard_malformed(evaluate_amber, responses, data, a.eval_type, a.similarity_model, a.similarity_threshold)[0]
     scores = {"benchmark": "amber", **metrics, "style": style, "decoding": cfg.decoding.identity(),
               "files": {"responses": str(out / "responses.json")}}
     write_json_atomic(out / "scores.json", scores)
@@ -199,7 +191,7 @@ def run_chair(cfg: ChairEvalConfig, progress: bool = False, make_generator=None)
                                          for im in images}}
     write_json_atomic(out / "captions.json", caps)
     syn = Synonyms.from_text(Path(cfg.chair.synonyms).read_text(encoding="utf-8"), synonym_bigrams=cfg.chair.synonym_bigrams)
-    metrics = _guard(evaluate_chair_files, caps, instances, coco_caps, syn)[0]
+    metrics = guard_malformed(evaluate_chair_files, caps, instances, coco_caps, syn)[0]
     scores = {"benchmark": "chair", **metrics, "synonym_bigrams": cfg.chair.synonym_bigrams, "prompt": cfg.prompt,
               "n_images_not_found": n_missing, "decoding": cfg.decoding.identity(),
               "files": {"captions": str(out / "captions.json")}}

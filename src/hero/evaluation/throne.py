@@ -161,12 +161,13 @@ def run_throne(cfg: ThroneEvalConfig, progress: bool = False, make_generator=Non
     """Describe every image, judge the descriptions, score THRONE (micro and class); return the scores."""
     from hero.benchmarks.throne import STRATEGIES, category_names, evaluate_throne
     from hero.evaluation.generate import Request
-    from hero.evaluation.tasks import _guard, coco_images, generate_for
+    from hero.evaluation.tasks import coco_images, generate_for
+    from hero.io import guard_malformed
 
     coco = read_json(cfg.throne.coco_annotations)
     if not isinstance(coco, dict):
         raise InputError(f"{cfg.throne.coco_annotations}: expected a COCO-format JSON object")
-    cats = _guard(category_names, coco)
+    cats = guard_malformed(category_names, coco)
     images, n_missing = coco_images([coco], cfg.images, cfg.throne.coco_annotations)
     images = images[:cfg.limit] if cfg.limit else images
     gens = generate_for(cfg, [Request(im["file_name"], cfg.prompt) for im in images], progress, "THRONE",
@@ -183,7 +184,7 @@ def run_throne(cfg: ThroneEvalConfig, progress: bool = False, make_generator=Non
     scores = {"benchmark": "throne", "judges": list(cfg.judges), "prompt": cfg.prompt,
               "n_images_not_found": n_missing, "decoding": cfg.decoding.identity()}
     for strategy in STRATEGIES:
-        scores[strategy] = _guard(evaluate_throne, coco, evals, taus, strategy)[0]
+        scores[strategy] = guard_malformed(evaluate_throne, coco, evals, taus, strategy)[0]
     scores["files"] = {"responses": str(out / "responses" / "responses.json"),
                        "evaluations": str(out / "evaluations" / "combined")}
     write_json_atomic(out / "scores.json", scores)

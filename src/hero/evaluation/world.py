@@ -1,6 +1,6 @@
 """`hero eval world`: every benchmark on one split of the embedded world, in one run folder, one results.json.
 
-Steps: export the split in AMBER and COCO formats (`hero.benchmarks.world_export`) to RUN/data/{amber,coco}; then
+Steps: export the split in AMBER and COCO formats (`hero.world.export`) to RUN/data/{amber,coco}; then
 POPE (the world's three splits, DIR/<split>/pope/world_<split>_pope_*.json), AMBER type a (discriminative and
 generative), CHAIR with the synonym-bigram option (the world's categories are bigrams such as "red circle"), and
 optionally THRONE with the rule-based judge. All share RUN/generations.jsonl (captions are generated once for
@@ -77,7 +77,7 @@ def _once(factory):
 def run_world(cfg: WorldEvalConfig, progress: bool = False) -> dict:
     """Run every benchmark on the world split; write and return results.json's content."""
     from hero.benchmarks.pope import STRATEGIES
-    from hero.benchmarks.world_export import export_amber, export_coco
+    from hero.world.export import export_amber, export_coco
     from hero.evaluation.tasks import run_amber, run_chair, run_pope
     from hero.evaluation.throne import run_throne
     from hero.world.build import pope_path

@@ -85,3 +85,16 @@ def checkpoints_in_model_format(model) -> None:
 def undo_checkpoint_format(model) -> None:
     """Undo `checkpoints_in_model_format`: the next save_pretrained writes the standard layout again."""
     model.__dict__.pop("save_pretrained", None)
+
+
+def model_style(model_or_dir) -> str:
+    """'cot' or 'answer', as `hero train sft` records it in the model config (`hero_style`); 'answer' when absent.
+    Takes a loaded model (its `.config`) or a model folder (its config.json, read without loading weights)."""
+    if isinstance(model_or_dir, (str, Path)):
+        try:
+            style = json.loads((Path(model_or_dir) / "config.json").read_text(encoding="utf-8")).get("hero_style")
+        except (OSError, json.JSONDecodeError, AttributeError):
+            style = None
+    else:
+        style = getattr(model_or_dir.config, "hero_style", None)
+    return style if style in ("answer", "cot") else "answer"

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from hero.io import InputError, read_jsonl, write_jsonl_atomic
-from hero.rl.run_config import RLRunConfig
+from hero.rl.settings import RLRunConfig
 
 PAIRS_FILE = "dpo_pairs.jsonl"
 
@@ -57,7 +57,8 @@ def sample_completions(model, processor, rows: Sequence[dict], run: RLRunConfig,
     """`run.dpo_samples` sampled completions (decoded text) per row, in row order; rows not reached before
     `deadline` (time.perf_counter()) are left out. Noisy image as in RL, seeded by (seed, image id, σ)."""
     from hero.rl.world_data import load_image
-    from hero.scoring import Scorer, ScoringConfig, model_style
+    from hero.model.load import model_style
+    from hero.scoring import Scorer, ScoringConfig
     from hero.scoring.cot import generate
 
     k = run.dpo_samples
@@ -123,8 +124,8 @@ def run_dpo(run: RLRunConfig, trainer_kw: dict, extra_callbacks=None) -> dict:
     from accelerate import PartialState
     from trl import DPOTrainer
 
-    from hero.rl.run import (load_start_model, lora_config, make_callbacks, prompt_rows, quiet, resume_point,
-                             save_final, summarize, trainer_args, write_config)
+    from hero.rl.run_parts import (load_start_model, lora_config, make_callbacks, prompt_rows, quiet, resume_point,
+                                   save_final, summarize, trainer_args, write_config)
 
     args, tensorboard = trainer_args(run, {"remove_unused_columns": False, **trainer_kw})
     resume_from, used_s = resume_point(run)

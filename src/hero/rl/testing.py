@@ -81,7 +81,7 @@ def tiny_trainer(tmp_path, hero: bool = True, reward=exact_reward, dataset=None,
 
     from trl import GRPOConfig, GRPOTrainer
 
-    from hero.rl.config import HeroConfig
+    from hero.rl.hero_config import HeroConfig
     from hero.rl.trainer import HeroGRPOTrainer
 
     tmp_path = Path(tmp_path)

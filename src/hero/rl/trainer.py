@@ -31,9 +31,9 @@ from trl.models.utils import disable_gradient_checkpointing
 from hero.io import write_json_atomic
 from hero.rewards.checks import guard_reward_funcs
 from hero.rl import batch as rows
-from hero.rl import core
+from hero.rl import core, weights
 from hero.rl.balancer import AdaptiveController, BalancerState, FixedController, PIDController
-from hero.rl.config import HeroConfig
+from hero.rl.hero_config import HeroConfig
 from hero.rl.entropy import answer_logit_probe, resolve_answer_tokens, row_entropy
 
 BALANCER_FILE = "hero_balancer.json"
@@ -53,7 +53,11 @@ def make_controller(args: HeroConfig):
 
 class HeroGRPOTrainer(GRPOTrainer):
     """GRPOTrainer whose advantages are entropy-weighted, whose zero-variance groups are dropped before the policy
-    forward/backward, and whose β follows a KL balancer. Takes the same arguments as GRPOTrainer, with a HeroConfig."""
+    forward/backward, and whose β follows a KL balancer. Takes the same arguments as GRPOTrainer, with a HeroConfig.
+
+    Where to look: the weight forms are a registry, `hero.rl.weights` (`@register_weight("name", whole_groups=...,
+    params={config field: keyword})`; `HeroConfig.weight_mode` names one), and `_hero_weigh` is the one method
+    that applies the weight to the advantages. The gate is `_hero_keep`, the balancer `_hero_end_of_step`."""
 
     def __init__(self, model, reward_funcs=None, *args, **kwargs):
         # a NaN/inf (or out-of-declared-range) reward is an error naming the function and the sample
@@ -64,7 +68,7 @@ class HeroGRPOTrainer(GRPOTrainer):
         self.hero_controller = make_controller(a)
         self.hero_state = BalancerState(beta=float(self.beta))
         self._hero_answer_ids = self._hero_is_positive = None
-        if (a.weight_mode != "none" or a.log_entropy) and a.entropy_source == "answer":
+        if self._hero_needs_entropy() and a.entropy_source == "answer":
             self._hero_answer_ids, self._hero_is_positive = resolve_answer_tokens(self._tokenizer, a.answer_words)
         self._hero_rewards = None  # (N_global,) summed rewards of the current generation batch
         self._hero_capture = None  # dict while TRL's old-logps pass may be captured
@@ -120,11 +124,14 @@ class HeroGRPOTrainer(GRPOTrainer):
         """Where H comes from: "capture" (TRL's own no-grad pass), "loss" (the gradient forward, detached), "pass"
         (one extra no-grad pass over the kept rows) or "none" (not needed)."""
         a = self.args
-        if not (a.weight_mode != "none" or a.log_entropy):
+        if not self._hero_needs_entropy():
             return "none"
         if self._trl_runs_old_logps_pass():
             return "capture"
-        return "loss" if a.weight_mode != "softmax" and a.entropy_from_loss_forward else "pass"
+        return "loss" if not weights.whole_groups(a.weight_mode) and a.entropy_from_loss_forward else "pass"
+
+    def _hero_needs_entropy(self) -> bool:
+        return weights.needs_entropy(self.args.weight_mode) or self.args.log_entropy
 
     def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, *args, **kwargs):
         keep, grad = self._hero_keep_local, torch.is_grad_enabled()
@@ -220,17 +227,13 @@ class HeroGRPOTrainer(GRPOTrainer):
     def _hero_weigh(self, adv: torch.Tensor, entropy: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         """Advantages (B,) × the entropy-aware weight, for the rows `real` (B,) (others: padding / gated). Logs
         hero/weight_mean, hero/entropy_{wrong,right} (A < 0 / A > 0) and hero/entropy_missing_frac (no answer token:
-        neutral weight) over the real rows of all ranks. Softmax weights need whole groups in order, i.e. the
-        unshuffled generation batch."""
+        neutral weight) over the real rows of all ranks. The ONE place the weight is applied: the form is looked up
+        by `weight_mode` in `hero.rl.weights.WEIGHTS`. Forms registered with whole_groups=True (softmax) get whole
+        groups in order, i.e. the unshuffled generation batch (`_hero_entropy_plan` never picks "loss" for them)."""
         a, G = self.args, self.num_generations
         A, H = self.accelerator.gather(adv), self.accelerator.gather(entropy)  # (N,), (N,)
         kept = self.accelerator.gather(real.to(adv.device))  # (N,)
-        if a.weight_mode == "softmax":
-            w = core.softmax_weights(H, G, a.softmax_tau)  # (N,)
-        elif a.weight_mode == "neg_exp":
-            w = core.neg_exp_weights(H, A, a.neg_exp_lambda, a.neg_exp_tau, a.neg_exp_w_max)  # (N,)
-        else:
-            w = None
+        w = weights.compute_weights(a.weight_mode, H, A, G, a)  # (N,) or None (advantages unchanged)
         m = self._metrics["train"]
         # A metric is appended only when its rows exist: the logged value is the mean over the steps that had them
         # (a NaN for "no wrong sample this step" would turn the whole logging window's mean into NaN).

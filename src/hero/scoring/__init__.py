@@ -8,15 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hero.model.load import model_style  # re-exported: hero.scoring.model_style stays importable
 from hero.scoring.engine import Scorer, ScoreRequest, ScoringConfig, ScoringRun
 
 __all__ = ["Scorer", "ScoreRequest", "ScoringConfig", "ScoringRun", "load_scorer", "make_trap_scorer", "model_style"]
-
-
-def model_style(model) -> str:
-    """'cot' or 'answer' as recorded by `hero train sft` in the model config (`hero_style`); default 'answer'."""
-    style = getattr(model.config, "hero_style", None)
-    return style if style in ("answer", "cot") else "answer"
 
 
 def load_scorer(path, mode: str | None = None, **cfg) -> Scorer:

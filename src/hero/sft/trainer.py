@@ -1,9 +1,9 @@
 """TRL SFTTrainer wiring for `hero train sft`: dataset of stream indices, on-the-fly collator, time-budget
-schedule and stop, curriculum probe, hero_state.json in every checkpoint."""
+schedule and stop, curriculum probe, hero_state.json (`hero.budget`) in every checkpoint."""
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,11 +14,28 @@ from hero.sft.aux import (ForwardTap, answer_positions, asked_patch_targets, dec
                           listing_loss, patch_presence, patch_presence_loss, vision_tap)
 from hero.sft.collate import SFTCollator
 from hero.sft.data import ExampleStream
-from hero.sft.train import CURRICULUM, STATE_FILE, Clock, SFTRunConfig, device_precision, lr_factor
+from hero import budget
+from hero.budget import BudgetClock, write_state
+from hero.sft.settings import CURRICULUM, SFTRunConfig, device_precision
 
 PROBE_SIZE = 128
 PROBE_EVERY = 20
 ADVANCE_AT = 0.9
+
+
+def lr_factor(step: int, frac_done: float, warmup: int, cooldown: float = 0.0) -> float:
+    """Linear warm-up over `warmup` steps times the decay over the fraction of the run done (clamped to [0, 1]):
+    cosine when cooldown = 0; otherwise constant (warmup-stable-decay) until the last `cooldown` fraction, then
+    linear to 0. Cosine: step 0 of warmup 10 → 0.1; frac 0.5 after warm-up → 0.5·(1 + cos(π/2)) = 0.5;
+    frac 1 → 0.
+    Cooldown 0.2: frac 0.5 → 1; frac 0.9 → (1 − 0.9) / 0.2 = 0.5; frac 1 → 0."""
+    warm = min(1.0, (step + 1) / max(1, warmup))
+    frac = min(1.0, max(0.0, frac_done))
+    if cooldown > 0:
+        return warm * min(1.0, (1.0 - frac) / cooldown)
+    return warm * 0.5 * (1.0 + math.cos(math.pi * frac))
+
+
 
 
 @dataclass
@@ -28,7 +45,7 @@ class RunContext:
     cfg: SFTRunConfig
     stream: ExampleStream
     collator: SFTCollator
-    clock: Clock
+    clock: BudgetClock
     processor: object
     stage: int = 0
     stage_start_s: float = 0.0
@@ -201,21 +218,21 @@ def _make_callback(ctx: RunContext):
                                         "stage": ctx.stage, "probe_acc": acc})
                     ctx.set_stage(ctx.stage + 1)
                     ctx.stage_start_s = ctx.clock.elapsed()
-            if ctx.clock.elapsed() >= ctx.clock.budget_s:
+            if ctx.clock.spent():
                 control.should_training_stop = True
                 control.should_save = True
 
         def on_save(self, args, state, control, **kw):
             ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
             if ckpt.is_dir():
-                (ckpt / STATE_FILE).write_text(json.dumps({
-                    "seconds": ctx.clock.elapsed(), "stage": ctx.stage, "stage_start_s": ctx.stage_start_s,
-                    "step": state.global_step, "history": ctx.history}))
+                write_state(ckpt, {"seconds": ctx.clock.elapsed(), "stage": ctx.stage,
+                                   "stage_start_s": ctx.stage_start_s, "step": state.global_step,
+                                   "history": ctx.history})
 
     return HeroCallback()
 
 
-def _budget_progress(clock: Clock):
+def _budget_progress(clock: BudgetClock):
     """The Trainer's progress bar, measured in budget: % of the time (or step) budget used, with the step and the
     latest losses as postfix (the stock bar counts to max_steps = 10⁷ when only the clock stops the run)."""
     from tqdm.auto import tqdm
@@ -245,8 +262,8 @@ def _budget_progress(clock: Clock):
 
 def clock_frac(cfg: SFTRunConfig, state: dict) -> float:
     """Fraction of the run done at a checkpoint (time or steps, whichever is further)."""
-    frac = float(state.get("seconds", 0.0)) / (cfg.budget_min * 60.0)
-    return max(frac, int(state.get("step", 0)) / cfg.max_steps) if cfg.max_steps else frac
+    return budget.frac_done(float(state.get("seconds", 0.0)), cfg.budget_min * 60.0, int(state.get("step", 0)),
+                     cfg.max_steps)
 
 
 def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
@@ -270,7 +287,7 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     stream = ExampleStream(world_cfg, "cot" if warm else cfg.style, caption_frac=cfg.caption_frac, seed=cfg.seed,
                            min_objects=cfg.min_objects, group=cfg.questions_per_image)
     collator = SFTCollator(processor, num_image_tokens(world_cfg.image_size, patch))
-    clock = Clock(cfg.budget_min * 60.0, cfg.max_steps, used_s=float(state.get("seconds", 0.0)))
+    clock = BudgetClock(cfg.budget_min * 60.0, cfg.max_steps, used_s=float(state.get("seconds", 0.0)))
     ctx = RunContext(cfg, stream, collator, clock, processor, patch_size=patch, precision=precision)
     if cfg.patch_aux > 0 or cfg.ground_aux > 0 or cfg.list_aux > 0:
         ctx.taps = attach_aux_heads(model, len(world_cfg.categories), cfg.seed)

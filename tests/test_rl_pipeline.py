@@ -10,7 +10,7 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
-from hero.rl.run import run_rl
+from hero.rl.pipeline import run_rl
 from rl_helpers import FAST, parity_reward, world_and_model
 
 
@@ -125,3 +125,16 @@ def test_accelerate_two_processes_hero_cli(setup, tmp_path):
     assert [h["step"] for h in logs if "hero/beta" in h] == [1, 2]
     assert (out / "checkpoints/checkpoint-2/hero_balancer.json").exists() and (out / "model.safetensors").exists()
     assert json.loads((out / "rl_summary.json").read_text())["processes"] == 2
+
+
+@pytest.mark.parametrize("method", ["grpo", "hero"])
+def test_every_grpo_method_refuses_a_nan_reward(setup, tmp_path, method):
+    """Plain GRPO guards its rewards like HERO: TRL alone would train on NaN (rows with a NaN reward get
+    advantage 0, so the update silently ignores them)."""
+
+    def sometimes_nan(prompts, completions, **kwargs):
+        return [float("nan")] + [1.0] * (len(completions) - 1)
+
+    world, model = setup
+    with pytest.raises(ValueError, match=r"reward function 'sometimes_nan' returned nan for sample 0"):
+        run_rl(method, model, world, tmp_path / method, reward_funcs=[sometimes_nan], max_steps=1, **FAST)

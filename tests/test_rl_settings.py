@@ -3,7 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from hero.rl.run_config import RLRunConfig, coerce, parse_set, read_yaml, resolve
+from hero.rl.settings import RLRunConfig, coerce, parse_set, read_yaml, resolve
 
 
 def test_coerce_hand_values():

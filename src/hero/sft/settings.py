@@ -1,24 +1,10 @@
-"""`hero train sft`: supervised fine-tuning of a HERO VLM on the world's yes/no questions and captions, with
-TRL's SFTTrainer (custom collator, time budget, curriculum, checkpoints, resume).
-
-Examples are rendered on the fly from an endless scene stream (hero.sft.data); the collator turns stream indices
-into batches, so the dataset is just the index sequence. The learning-rate schedule and the stop condition follow
-the wall-clock budget (or --max-steps, whichever ends first); the clock and the curriculum stage are saved in
-every checkpoint (`hero_state.json`) so a resumed run continues where it stopped.
-"""
+"""Settings of `hero train sft` (`SFTRunConfig`) and how its 'auto' values resolve on this machine (precision,
+CPU threads)."""
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
-from hero.io import InputError, latest_checkpoint, write_json_atomic
-
-STATE_FILE = "hero_state.json"
 PRECISIONS = ("auto", "bf16", "fp32")
 CURRICULUM = ((2, 1), (3, 2), (4, 3), (None, None))
 """Stages as (colours, shapes) of the world's first colours/shapes; (None, None) is the full world."""
@@ -41,20 +27,17 @@ class SFTRunConfig:
     max_steps: int = 0
     """Stop after this many optimizer steps (0 = no step limit; the budget still applies)."""
     batch_size: int = 128
-    """Examples per optimizer step (even: examples come in pairs on one scene). 128 (was 64): on 2 CPU threads a
-    step of 128 costs far less than two of 64 (20–25 % more examples/s), at about equal accuracy per example."""
+    """Examples per optimizer step (even: examples come in pairs on one scene)."""
     lr: float = 3e-3
-    """Peak learning rate (AdamW), linear warm-up then cosine decay over the budget; 3e-3 goes with batch 128 (2e-3
-    with batch 64). (6e-3, the old default, let the yes/no loss settle into the colour/shape-anywhere shortcut;
-    see benchmarks/sft_experiments.md.)"""
+    """Peak learning rate (AdamW), linear warm-up then cosine decay over the budget (or warmup-stable-decay, see
+    `cooldown`). Chosen together with `batch_size`; the measurements behind both: benchmarks/sft_experiments.md."""
     warmup_steps: int = 30
     """Linear warm-up steps."""
     cooldown: float = 0.0
     """0 = cosine decay over the whole budget; c > 0 = warmup-stable-decay: the peak rate until the last c of the
     budget, then linear to 0."""
     caption_frac: float = 0.0
-    """Fraction of examples that are captions ("Describe this image."). 0 by default: with the per-patch
-    auxiliary loss captions no longer helped, and their long targets padded every batch (20 % fewer examples/s)."""
+    """Fraction of examples that are captions ("Describe this image."); their long targets pad the whole batch."""
     patch_aux: float = 2.0
     """Weight of the per-patch category-presence auxiliary loss on the vision tower's output (hero.sft.aux; a
     training-only linear head, not saved in the model). 0 = off."""
@@ -64,7 +47,7 @@ class SFTRunConfig:
     list_aux: float = 1.0
     """Weight of the listing auxiliary loss (training only, like the other heads): a linear head on the decoder's
     final hidden state at the answer position predicts every category present in the image — the listing a CoT
-    target spells out, supervised alongside the answer. 0 = off. Answer style, 5 min, val: 0.916 → 0.952."""
+    target spells out, supervised alongside the answer. 0 = off."""
     patch_aux_pixels: int = 8
     """A patch counts as holding a category when ≥ this many of its pixels belong to an object of it."""
     questions_per_image: int = 2
@@ -72,14 +55,13 @@ class SFTRunConfig:
     question decides the answer). More questions per scene cost less rendering per example."""
     min_objects: int = 3
     """Fewest objects per training scene (0 = the world's own min_objects). POPE asks about images with ≥ 3
-    objects, where binding matters; training on such scenes only was +1.5 points on val."""
+    objects, where colour–shape binding matters."""
     cot_first: float = 0.0
     """answer style only: fraction of the budget trained on CoT targets before switching to yes/no targets (the
     listing in a CoT target supervises colour–shape binding token by token). 0 = answer targets throughout."""
     curriculum: bool = False
     """Start on a 2×1 sub-world and grow it (2×1 → 3×2 → 4×3 → full) when probe accuracy ≥ 0.9 or a stage
-    has used its share (20 %) of the budget. Off by default: with the auxiliary losses the full world from the
-    start was 2 points better on val."""
+    has used its share (20 %) of the budget. Off = the full world from the start."""
     seed: int = 0
     """Seeds weights' update order, the example stream and the shuffling."""
     save_steps: int = 200
@@ -88,10 +70,9 @@ class SFTRunConfig:
     """Continue from the newest checkpoint in OUT/checkpoints."""
     precision: str = "auto"
     """'bf16' (bf16 autocast, fp32 master weights), 'fp32', or 'auto': bf16 where the hardware computes it natively
-    (a CUDA GPU with bf16, or a CPU whose oneDNN has bf16 kernels: AVX512-BF16 / AMX), else fp32. On such a CPU,
-    bf16 with eager attention (set automatically: PyTorch's CPU flash-attention kernel is slow in bf16 for these
-    short sequences) trained the tiny model 1.2–1.4× faster per example at equal accuracy per example
-    (benchmarks/sft_experiments.md, session 3)."""
+    (a CUDA GPU with bf16, or a CPU whose oneDNN has bf16 kernels: AVX512-BF16 / AMX), else fp32. bf16 on the CPU
+    uses eager attention (set automatically: PyTorch's CPU flash-attention kernel is slow in bf16 for these short
+    sequences)."""
     threads: int = 0
     """torch CPU threads; 0 = auto: every core when the machine is idle, 1 when other jobs already load it (a
     2-thread run whose second thread gets descheduled waits at every op's barrier: 10–20× slower)."""
@@ -124,46 +105,6 @@ class SFTRunConfig:
         if not self.lr > 0:
             raise ValueError(f"--lr {self.lr}: must be > 0")
 
-
-def lr_factor(step: int, frac_done: float, warmup: int, cooldown: float = 0.0) -> float:
-    """Linear warm-up over `warmup` steps times the decay over the fraction of the run done (clamped to [0, 1]):
-    cosine when cooldown = 0; otherwise constant (warmup-stable-decay) until the last `cooldown` fraction, then
-    linear to 0. Cosine: step 0 of warmup 10 → 0.1; frac 0.5 after warm-up → 0.5·(1 + cos(π/2)) = 0.5;
-    frac 1 → 0.
-    Cooldown 0.2: frac 0.5 → 1; frac 0.9 → (1 − 0.9) / 0.2 = 0.5; frac 1 → 0."""
-    warm = min(1.0, (step + 1) / max(1, warmup))
-    frac = min(1.0, max(0.0, frac_done))
-    if cooldown > 0:
-        return warm * min(1.0, (1.0 - frac) / cooldown)
-    return warm * 0.5 * (1.0 + math.cos(math.pi * frac))
-
-
-class Clock:
-    """Training time used so far (seconds), excluding probe evaluations; survives resume via `hero_state.json`."""
-
-    def __init__(self, budget_s: float, max_steps: int, used_s: float = 0.0):
-        self.budget_s, self.max_steps, self.used = budget_s, max_steps, used_s
-        self._t = None
-        self.step = 0
-
-    def start(self) -> None:
-        self._t = time.perf_counter()
-
-    def pause(self) -> None:
-        if self._t is not None:
-            self.used += time.perf_counter() - self._t
-            self._t = None
-
-    def elapsed(self) -> float:
-        return self.used + (time.perf_counter() - self._t if self._t is not None else 0.0)
-
-    def frac_done(self) -> float:
-        frac = self.elapsed() / self.budget_s
-        if self.max_steps:
-            frac = max(frac, self.step / self.max_steps)
-        return frac
-
-
 def resolve_precision(requested: str, cuda: bool, cuda_bf16: bool, cpu_bf16: bool) -> str:
     """'bf16' or 'fp32' for a run. 'auto' → bf16 when the device computes it natively: on a GPU when it supports
     bf16, on the CPU when oneDNN has bf16 kernels. resolve_precision("auto", False, False, True) = "bf16";
@@ -193,43 +134,3 @@ def pick_threads(requested: int, cores: int, load_1min: float) -> int:
     if requested > 0:
         return requested
     return cores if load_1min < 1.0 else 1
-
-
-def read_state(ckpt: Path | None) -> dict:
-    if ckpt is None or not (ckpt / STATE_FILE).exists():
-        return {}
-    return json.loads((ckpt / STATE_FILE).read_text())
-
-
-def run_sft(cfg: SFTRunConfig) -> dict:
-    """Train and save; returns a summary {steps, examples, seconds, stage, out}."""
-    import torch
-
-    from hero.model.load import undo_checkpoint_format
-    from hero.sft.trainer import build_trainer, detach_aux_heads
-    from hero.world import load_world
-
-    torch.set_num_threads(pick_threads(cfg.threads, os.cpu_count() or 1, os.getloadavg()[0]))
-    torch.set_flush_denormal(True)  # tiny weights/moments drift into denormals and slow CPU math 10×
-    out = Path(cfg.out)
-    ckpt_dir = out / "checkpoints"
-    resume_from = latest_checkpoint(ckpt_dir) if cfg.resume else None
-    if cfg.resume and resume_from is None:
-        raise InputError(f"{ckpt_dir}: --resume given but no checkpoint-* folder there; drop --resume to start")
-    world_cfg, _ = load_world(cfg.world)
-    trainer, ctx = build_trainer(cfg, world_cfg, read_state(resume_from))
-    ctx.clock.start()
-    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    ctx.clock.pause()
-    model = trainer.model
-    detach_aux_heads(model, ctx.taps)  # training-only: the saved model is the plain HF model
-    undo_checkpoint_format(model)
-    model.config.hero_style = cfg.style
-    model.config.hero_sft = {k: v for k, v in asdict(cfg).items() if k not in ("progress",)}
-    model.save_pretrained(out)
-    ctx.processor.save_pretrained(out)
-    summary = {"steps": trainer.state.global_step, "examples": ctx.stream_index(trainer.state.global_step),
-               "threads": torch.get_num_threads(), "precision": ctx.precision,
-               "seconds": round(ctx.clock.elapsed(), 1), "stage": ctx.stage, "out": str(out)}
-    write_json_atomic(out / "sft_summary.json", summary)
-    return summary

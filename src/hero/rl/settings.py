@@ -18,7 +18,6 @@ from pathlib import Path
 from hero.io import InputError
 
 METHODS = ("grpo", "hero", "dpo")
-REWARDS = ("yes_no", "nli", "yes_no+nli")
 RESERVED = {"output_dir": "it is OUT/checkpoints; set --out", "logging_dir": "TensorBoard logs go to OUT/tensorboard"}
 
 
@@ -50,8 +49,10 @@ class RLRunConfig:
     seed: int = 0
     """Seed of the questions, the noise, sampling and training (the trainer's `seed`)."""
     reward: str = "yes_no"
-    """'yes_no' (exact verifier against the label), 'nli' (NLI claims reward against the ground-truth caption, needs
-    nli_model) or 'yes_no+nli' (both, summed). Not used by dpo, whose pairs come from the exact verifier."""
+    """Reward functions by name (`hero.rewards.registry`), joined by '+' (summed): 'yes_no' (exact verifier against
+    the label), 'nli' (NLI claims reward against the ground-truth caption, needs nli_model), 'yes_no+nli', or a
+    function of yours as 'module:function' (TRL form f(prompts, completions, **kwargs) -> list[float]). Not used by
+    dpo, whose pairs come from the exact verifier."""
     nli_model: str | None = None
     """NLI classifier folder (AutoModelForSequenceClassification) for reward='nli' / 'yes_no+nli'."""
     lora: bool = False
@@ -90,9 +91,10 @@ class RLRunConfig:
                 raise ValueError(msg)
 
         need(self.method in METHODS, f"method={self.method!r}: use one of {METHODS}")
-        need(self.reward in REWARDS, f"reward={self.reward!r}: use one of {REWARDS}")
-        need(self.reward == "yes_no" or bool(self.nli_model),
-             f"reward={self.reward!r} needs nli_model=<folder of an NLI classifier> (e.g. from `hero train nli`)")
+        if self.method != "dpo":
+            from hero.rewards.registry import check_spec
+
+            check_spec(self.reward, nli_model=self.nli_model)
         need(self.budget_min > 0, f"budget_min={self.budget_min}: must be > 0 minutes")
         need(self.max_steps >= 0 and self.max_images >= 0 and self.threads >= 0,
              "max_steps, max_images and threads must be ≥ 0 (0 = no limit / default)")
@@ -125,7 +127,8 @@ class TrainerFlags:
     save_steps: int | None = None
     """Checkpoint every N optimizer steps."""
     weight_mode: str | None = None
-    """HERO's entropy weight: a name from the weight registry (none, softmax, neg_exp)."""
+    """HERO's entropy weight: a name from the weight registry (hero.rl.weights; built in: none, softmax,
+    neg_exp)."""
     gate: bool | None = None
     """HERO's variance gate on/off."""
     balancer: str | None = None
@@ -153,7 +156,7 @@ def trainer_defaults(method: str, cuda: bool, world_size: int = 1) -> dict:
 def config_class(method: str):
     """The trainer config dataclass of a method."""
     if method == "hero":
-        from hero.rl.config import HeroConfig
+        from hero.rl.hero_config import HeroConfig
 
         return HeroConfig
     if method == "grpo":

@@ -1,73 +1,25 @@
-"""`run_rl`: train a VLM on the world with HERO, plain GRPO or DPO (`hero train hero|grpo|dpo`).
-
-    run_rl("hero", "runs/sft_cot", "runs/world", "runs/hero", budget_min=1.5)
-    run_rl("hero", sft, world, out, weight_mode="none")   # ablation: no entropy weight (gate=False, balancer="fixed")
-
-Writes to `out`: the trained model + processor (loadable by `hero.model.load.load_vlm` and `hero.scoring`; the start
-model's `hero_style` kept, the run recorded as `hero_rl` in its config), `checkpoints/checkpoint-N/` (with HERO's
-β state and the run clock), `tensorboard/`, `log_history.json` (the trainer's log history, rewritten at every log),
-`rl_config.json` (the resolved settings) and `rl_summary.json` (the returned summary). Under `torchrun` every rank
-runs the same call; only the main process writes files.
+"""The parts every `hero train grpo|hero|dpo` run shares (`hero.rl.pipeline` for GRPO/HERO, `hero.rl.dpo` for
+DPO): the trainer config from the run settings, the start model, LoRA, the prompt rows, the callbacks (budget clock,
+log writer, TensorBoard), resume, the final save and the summary.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict
 from pathlib import Path
 
+from hero.budget import BudgetClock, read_state, write_state
 from hero.io import InputError, latest_checkpoint, write_json_atomic
 from hero.model.load import checkpoints_in_model_format, undo_checkpoint_format
-from hero.rl.run_config import RLRunConfig, config_class, resolve, trainer_defaults
-
-STATE_FILE = "hero_run.json"
-"""Per-checkpoint run state: {"seconds": training time used, "step": ...} (the budget clock survives resume)."""
+from hero.rl.settings import RLRunConfig, config_class, field_types, trainer_defaults
 
 
-
-
-def run_rl(method: str, model_dir, world_dir, out_dir, *, reward_funcs=None, callbacks=None, **overrides) -> dict:
-    """Train with `method` ('grpo' | 'hero' | 'dpo') from `model_dir` on the world at `world_dir` into `out_dir`.
-
-    `overrides`: any RLRunConfig field (budget_min, max_steps, seed, sigmas, lora, resume, ...) or any field of the
-    method's trainer config (HeroConfig / GRPOConfig / DPOConfig: learning_rate, beta, weight_mode, gate,
-    balancer, ...). `reward_funcs` (grpo/hero): TRL reward functions replacing the configured `reward`;
-    `callbacks`: extra transformers TrainerCallbacks.
-    Returns {"method", "steps", "seconds", "out", "model", "log_history", "tensorboard", "checkpoints",
-    "resumed_from", "prompts", "beta", "processes"} (+ "pairs", "prompts_sampled", "sampling_seconds" for dpo)."""
-    given = [k for k in ("model", "world", "out") if k in overrides]
-    if given:
-        raise ValueError(f"run_rl: {given} are the positional arguments model_dir, world_dir, out_dir; "
-                         "do not pass them again as keywords")
-    settings = {k: (v, f"run_rl({k}=...)") for k, v in overrides.items()}
-    run_kw, trainer_kw = resolve(method, settings)
-    run = RLRunConfig(method=method, model=str(model_dir), world=str(world_dir), out=str(out_dir), **run_kw)
-    return run_resolved(run, trainer_kw, reward_funcs=reward_funcs, callbacks=callbacks)
-
-
-def run_resolved(run: RLRunConfig, trainer_kw: dict, reward_funcs=None, callbacks=None) -> dict:
-    """`run_rl` after settings are resolved (the CLI enters here)."""
-    import torch
-
-    if run.threads:
-        torch.set_num_threads(run.threads)
-    torch.set_flush_denormal(True)  # tiny weights drift into denormals and slow CPU math 10× (as in SFT)
-    if run.method == "dpo":
-        from hero.rl.dpo import run_dpo
-
-        return run_dpo(run, trainer_kw, callbacks)
-    return run_grpo(run, trainer_kw, reward_funcs, callbacks)
-
-
-# ---------------------------------------------------------------------------------------------------- shared parts
 def trainer_args(run: RLRunConfig, trainer_kw: dict):
     """The method's trainer config: run defaults < user fields; output_dir, seed, max_steps from the run."""
-    import torch
-
     import os
 
-    from hero.rl.run_config import field_types
+    import torch
 
     defaults = trainer_defaults(run.method, torch.cuda.is_available(), int(os.environ.get("WORLD_SIZE", "1")))
     if "activation_checkpointing" in field_types(config_class(run.method)):  # transformers ≥ 5: the new name
@@ -78,7 +30,7 @@ def trainer_args(run: RLRunConfig, trainer_kw: dict):
     kw.update(output_dir=str(Path(run.out) / "checkpoints"), seed=run.seed, data_seed=run.seed,
               max_steps=run.max_steps or 10**9, disable_tqdm=not run.progress)
     if run.method == "grpo":  # plain GRPO with HERO's GRPO settings (β_0, ε_high), not TRL's defaults
-        from hero.rl.config import HeroConfig
+        from hero.rl.hero_config import HeroConfig
 
         hero = HeroConfig.__dataclass_fields__
         kw = {"beta": hero["beta"].default, "epsilon_high": hero["epsilon_high"].default, **kw}
@@ -126,34 +78,29 @@ def make_callbacks(run: RLRunConfig, used_s: float, tensorboard: bool, extra=Non
 
     out = Path(run.out)
 
-    class RunClock(TrainerCallback):
+    clock = BudgetClock(run.budget_min * 60.0, used_s=used_s)
+
+    class ClockCallback(TrainerCallback):
         """Stops (and saves) once the budget is used, on every rank at the same step; saves the clock."""
 
-        def __init__(self):
-            self.used, self.t0 = used_s, None
-
-        def elapsed(self) -> float:
-            return self.used + (time.perf_counter() - self.t0 if self.t0 is not None else 0.0)
-
         def on_train_begin(self, args, state, control, **kw):
-            self.t0 = time.perf_counter()
+            clock.start()
 
         def on_step_end(self, args, state, control, **kw):
-            if any_rank(self.elapsed() >= run.budget_min * 60.0, args.device):
+            if any_rank(clock.spent(), args.device):
                 control.should_training_stop = control.should_save = True
 
         def on_save(self, args, state, control, **kw):
             ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
             if state.is_world_process_zero and ckpt.is_dir():
-                write_json_atomic(ckpt / STATE_FILE, {"seconds": self.elapsed(), "step": state.global_step})
+                write_state(ckpt, {"seconds": clock.elapsed(), "step": state.global_step})
 
     class LogWriter(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kw):
             if state.is_world_process_zero:
                 write_json_atomic(out / "log_history.json", state.log_history)
 
-    clock = RunClock()
-    callbacks = [clock, LogWriter()]
+    callbacks = [ClockCallback(), LogWriter()]
     if tensorboard:
         from transformers.integrations import TensorBoardCallback
 
@@ -191,8 +138,7 @@ def resume_point(run: RLRunConfig) -> tuple[Path | None, float]:
     ckpt = latest_checkpoint(ckpt_dir)
     if ckpt is None:
         raise InputError(f"{ckpt_dir}: --resume given but no checkpoint-* folder there; drop --resume to start")
-    state = ckpt / STATE_FILE
-    return ckpt, float(json.loads(state.read_text())["seconds"]) if state.exists() else 0.0
+    return ckpt, float(read_state(ckpt).get("seconds", 0.0))
 
 
 def save_final(trainer, processor, run: RLRunConfig, summary: dict) -> None:
@@ -232,43 +178,3 @@ def summarize(run: RLRunConfig, trainer, clock, resumed_from, n_prompts: int, **
             "resumed_from": str(resumed_from) if resumed_from else None, "prompts": n_prompts,
             "beta": float(beta) if beta is not None else None, "processes": trainer.accelerator.num_processes,
             **extra}
-
-
-# ---------------------------------------------------------------------------------------------------- GRPO / HERO
-def make_rewards(run: RLRunConfig) -> list:
-    """The configured reward functions: the exact yes/no verifier (column "answer") and/or the NLI claims reward
-    against the ground-truth caption (column "reference")."""
-    from hero.rewards import YesNoReward
-
-    funcs = []
-    if run.reward in ("yes_no", "yes_no+nli"):
-        funcs.append(YesNoReward("answer"))
-    if run.reward in ("nli", "yes_no+nli"):
-        from hero.rewards.nli import NLIReward
-
-        funcs.append(NLIReward.from_pretrained(run.nli_model, premise_column="reference"))
-    return funcs
-
-
-def run_grpo(run: RLRunConfig, trainer_kw: dict, reward_funcs=None, extra_callbacks=None) -> dict:
-    """GRPO ('grpo': TRL's GRPOTrainer) or HERO ('hero': HeroGRPOTrainer) on the world's prompts."""
-    from trl import GRPOTrainer
-
-    from hero.rl.trainer import HeroGRPOTrainer
-    from hero.rl.world_data import rl_dataset
-
-    args, tensorboard = trainer_args(run, trainer_kw)
-    resume_from, used_s = resume_point(run)
-    model, processor, _ = load_start_model(run)
-    rows = prompt_rows(run)
-    callbacks, clock = make_callbacks(run, used_s, tensorboard, extra_callbacks)
-    cls = HeroGRPOTrainer if run.method == "hero" else GRPOTrainer
-    trainer = cls(model=model, reward_funcs=reward_funcs or make_rewards(run), args=args,
-                  train_dataset=rl_dataset(rows, run.seed), processing_class=processor, callbacks=callbacks,
-                  peft_config=lora_config(run))
-    quiet(trainer, run)
-    write_config(run, args)
-    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    summary = summarize(run, trainer, clock, resume_from, len(rows))
-    save_final(trainer, processor, run, summary)
-    return summary

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from trl import GRPOConfig
 
-WEIGHT_MODES = ("none", "softmax", "neg_exp")
+from hero.rl import weights
 ENTROPY_SOURCES = ("answer", "mean")
 BALANCERS = ("adaptive", "pid", "fixed")
 
@@ -27,9 +27,11 @@ class HeroConfig(GRPOConfig):
     """Upper clipping bound ε_high of TRL's clipped surrogate (DAPO's clip-higher; ε_low is `epsilon` = 0.2)."""
 
     # --- entropy-aware weight ------------------------------------------------------------------------------------
-    weight_mode: str = field(default="neg_exp", metadata={"help": "none | softmax | neg_exp"})
-    """How each completion's advantage is weighted by its entropy: "neg_exp" amplifies confident errors only,
-    "softmax" weighs confident completions more in both directions, "none" leaves advantages unchanged."""
+    weight_mode: str = field(default="neg_exp", metadata={"help": "a weight of hero.rl.weights: none | softmax | "
+                                                                  "neg_exp | one you registered"})
+    """How each completion's advantage is weighted by its entropy, by name in the registry `hero.rl.weights.WEIGHTS`:
+    "neg_exp" amplifies confident errors only, "softmax" weighs confident completions more in both directions,
+    "none" leaves advantages unchanged; `@register_weight` adds a form."""
     entropy_source: str = field(default="answer", metadata={"help": "answer | mean"})
     """Which entropy H_i feeds the weight: "answer" = binary entropy of yes vs no at the last answer token of the
     completion (yes/no tasks); "mean" = mean token entropy over the completion (open-ended tasks)."""
@@ -91,8 +93,13 @@ class HeroConfig(GRPOConfig):
             if not ok:
                 raise ValueError(f"HeroConfig: {msg}")
 
+        need(self.weight_mode in weights.WEIGHTS,
+             f"weight_mode={self.weight_mode!r} is not a registered entropy weight; registered: "
+             f"{', '.join(weights.WEIGHTS.names())} (add one with hero.rl.weights.register_weight)")
+        missing = [f for f in weights.config_fields(self.weight_mode) if not hasattr(self, f)]
+        need(not missing, f"weight_mode={self.weight_mode!r} reads {missing}, which are not HeroConfig fields; fix "
+             "the params= of its register_weight (HeroConfig field -> keyword of the function)")
         for name, value, allowed in (
-            ("weight_mode", self.weight_mode, WEIGHT_MODES),
             ("entropy_source", self.entropy_source, ENTROPY_SOURCES),
             ("balancer", self.balancer, BALANCERS),
         ):

@@ -1,0 +1,53 @@
+"""`hero train sft`: supervised fine-tuning of a HERO VLM on the world's yes/no questions and captions, with
+TRL's SFTTrainer (custom collator, time budget, curriculum, checkpoints, resume).
+
+Examples are rendered on the fly from an endless scene stream (hero.sft.data); the collator turns stream indices
+into batches, so the dataset is just the index sequence. The learning-rate schedule and the stop condition follow
+the wall-clock budget (or --max-steps, whichever ends first); the clock and the curriculum stage are saved in
+every checkpoint (`hero_state.json`, `hero.budget`) so a resumed run continues where it stopped.
+Settings: `hero.sft.settings`; the Trainer subclass, collator and callbacks: `hero.sft.trainer`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from hero.budget import read_state
+from hero.io import InputError, latest_checkpoint, write_json_atomic
+from hero.sft.settings import SFTRunConfig, pick_threads
+
+
+def run_sft(cfg: SFTRunConfig) -> dict:
+    """Train and save; returns a summary {steps, examples, seconds, stage, out}."""
+    import torch
+
+    from hero.model.load import undo_checkpoint_format
+    from hero.sft.trainer import build_trainer, detach_aux_heads
+    from hero.world import load_world
+
+    torch.set_num_threads(pick_threads(cfg.threads, os.cpu_count() or 1, os.getloadavg()[0]))
+    torch.set_flush_denormal(True)  # tiny weights/moments drift into denormals and slow CPU math 10×
+    out = Path(cfg.out)
+    ckpt_dir = out / "checkpoints"
+    resume_from = latest_checkpoint(ckpt_dir) if cfg.resume else None
+    if cfg.resume and resume_from is None:
+        raise InputError(f"{ckpt_dir}: --resume given but no checkpoint-* folder there; drop --resume to start")
+    world_cfg, _ = load_world(cfg.world)
+    trainer, ctx = build_trainer(cfg, world_cfg, read_state(resume_from))
+    ctx.clock.start()
+    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    ctx.clock.pause()
+    model = trainer.model
+    detach_aux_heads(model, ctx.taps)  # training-only: the saved model is the plain HF model
+    undo_checkpoint_format(model)
+    model.config.hero_style = cfg.style
+    model.config.hero_sft = {k: v for k, v in asdict(cfg).items() if k not in ("progress",)}
+    model.save_pretrained(out)
+    ctx.processor.save_pretrained(out)
+    summary = {"steps": trainer.state.global_step, "examples": ctx.stream_index(trainer.state.global_step),
+               "threads": torch.get_num_threads(), "precision": ctx.precision,
+               "seconds": round(ctx.clock.elapsed(), 1), "stage": ctx.stage, "out": str(out)}
+    write_json_atomic(out / "sft_summary.json", summary)
+    return summary
