@@ -30,3 +30,12 @@ def test_state_round_trip_and_errors(tmp_path):
     (tmp_path / STATE_FILE).write_text('{"seconds": ')
     with pytest.raises(InputError, match=r"hero_state.json:1: malformed JSON"):
         read_state(tmp_path)
+
+
+def test_read_state_falls_back_to_the_old_rl_state_file(tmp_path):
+    from hero.budget import read_state
+
+    (tmp_path / "hero_run.json").write_text('{"seconds": 12.5, "step": 3}')
+    assert read_state(tmp_path) == {"seconds": 12.5, "step": 3}
+    (tmp_path / "hero_state.json").write_text('{"seconds": 1.0}')
+    assert read_state(tmp_path) == {"seconds": 1.0}

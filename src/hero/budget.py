@@ -17,6 +17,8 @@ from hero.io import InputError, write_json_atomic
 
 STATE_FILE = "hero_state.json"
 """Per-checkpoint run state, written next to the trainer's own files in checkpoint-N/."""
+OLD_STATE_FILES = ("hero_run.json",)
+"""Names RL checkpoints used before; read when STATE_FILE is absent, so older runs resume with their clock."""
 
 
 class BudgetClock:
@@ -63,9 +65,11 @@ def write_state(ckpt: Path | str, state: dict) -> None:
 
 def read_state(ckpt: Path | str | None) -> dict:
     """The state saved in a checkpoint folder; {} for a fresh run (None) or a checkpoint without the file."""
-    if ckpt is None or not (Path(ckpt) / STATE_FILE).exists():
+    if ckpt is None:
         return {}
-    path = Path(ckpt) / STATE_FILE
+    path = next((Path(ckpt) / n for n in (STATE_FILE, *OLD_STATE_FILES) if (Path(ckpt) / n).is_file()), None)
+    if path is None:
+        return {}
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
