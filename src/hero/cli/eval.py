@@ -21,7 +21,7 @@ from pathlib import Path
 import typer
 
 from hero import options
-from hero.evaluation.config import AmberEvalConfig, ChairEvalConfig, PopeEvalConfig, ThroneEvalConfig
+from hero.evaluation.registry import EVALUATIONS
 from hero.evaluation.world import WorldEvalConfig
 
 app = options.group(
@@ -37,14 +37,11 @@ def _fmt(x) -> str:
     return "nan" if isinstance(x, float) and math.isnan(x) else f"{x:.4g}" if isinstance(x, float) else str(x)
 
 
-def _benchmark(name: str, cls: type, doc: str) -> None:
-    def run(settings: options.Settings) -> None:
-        import hero.evaluation as ev
+def _evaluate(name: str, settings: options.Settings) -> None:
+    from hero.evaluation.registry import runner
 
-        cfg = options.build(cls, settings, command=f"eval {name}")
-        typer.echo(json.dumps(getattr(ev, f"run_{name}")(cfg, cfg.progress), indent=2))
-
-    options.command(app, name, options.options_of(cls), run, doc)
+    cfg = options.build(EVALUATIONS.meta(name)["config"], settings, command=f"eval {name}")
+    typer.echo(json.dumps(runner(name)(cfg, cfg.progress), indent=2))
 
 
 def _world(settings: options.Settings) -> None:
@@ -66,13 +63,8 @@ def _world(settings: options.Settings) -> None:
     typer.echo(f"results: {Path(cfg.out) / 'results.json'}")
 
 
-_benchmark("pope", PopeEvalConfig, "POPE: answer every question, write LLaVA-format answers per split, score "
-           "(accuracy, precision, recall, F1).")
-_benchmark("amber", AmberEvalConfig, 'AMBER: captions for generative queries, "Yes"/"No" for discriminative ones, '
-           "scored as inference.py.")
-_benchmark("chair", ChairEvalConfig, "CHAIR: caption every COCO image found under --images, score CHAIR_s / CHAIR_i "
-           "as utils/chair.py.")
-_benchmark("throne", ThroneEvalConfig, "THRONE: detailed descriptions, judged per category by the evaluator(s), "
-           "scored micro and class-wise.")
+for _name in EVALUATIONS.names():
+    options.command(app, _name, options.options_of(EVALUATIONS.meta(_name)["config"]),
+                    lambda settings, n=_name: _evaluate(n, settings), EVALUATIONS.meta(_name)["doc"])
 options.command(app, "world", options.options_of(WorldEvalConfig), _world,
                 "POPE (3 splits), AMBER (d + g), CHAIR (+ THRONE) on the embedded world; one results.json.")

@@ -1,0 +1,66 @@
+"""The benchmarks `hero score` knows, by name: each entry scores a config of `hero.benchmarks.configs` and returns
+(metrics, per-item details). `hero score <name>` is generated for every registered benchmark; a new benchmark is a
+config class and a function registered here.
+
+    @BENCHMARKS.register("pope", config=PopeScoreConfig, doc="...")
+    def score_pope(cfg: PopeScoreConfig) -> tuple[dict, list[dict]]: ...
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hero.benchmarks.configs import AmberScoreConfig, ChairScoreConfig, PopeScoreConfig, ThroneScoreConfig
+from hero.io import InputError, guard_malformed, read_json, read_jsonl
+from hero.registry import Registry
+
+BENCHMARKS = Registry("benchmark")
+
+
+@BENCHMARKS.register("pope", config=PopeScoreConfig,
+                     doc="POPE accuracy, precision, recall, F1 and yes-ratio exactly as RUCAIBox/POPE evaluate.py "
+                         "prints them.")
+def score_pope(cfg: PopeScoreConfig) -> tuple[dict, list[dict]]:
+    from hero.benchmarks.pope_metrics import evaluate_pope, read_label_sets
+
+    labels = read_label_sets(cfg.labels, cfg.split_field)
+    return guard_malformed(evaluate_pope, labels, read_jsonl(cfg.answers), cfg.pope.parse, cfg.fmt, cfg.pairing,
+                           cfg.split_field)
+
+
+@BENCHMARKS.register("amber", config=AmberScoreConfig,
+                     doc="AMBER CHAIR/Cover/Hal/Cog and discriminative Accuracy/Precision/Recall/F1, rounded as "
+                         "inference.py.")
+def score_amber(cfg: AmberScoreConfig) -> tuple[dict, list[dict]]:
+    from hero.benchmarks.amber import evaluate_amber, load_amber_data
+
+    a = cfg.amber
+    data = load_amber_data(a.annotations, a.relation, a.safe_words, a.metrics)
+    return guard_malformed(evaluate_amber, read_json(cfg.responses), data, a.eval_type, a.similarity_model,
+                           a.similarity_threshold)
+
+
+@BENCHMARKS.register("chair", config=ChairScoreConfig,
+                     doc="CHAIR_s and CHAIR_i as LisaAnne/Hallucination utils/chair.py computes them.")
+def score_chair(cfg: ChairScoreConfig) -> tuple[dict, list[dict]]:
+    from hero.benchmarks.chair import Synonyms, evaluate_chair_files, load_coco_dir
+
+    c = cfg.chair
+    instances, coco_caps = load_coco_dir(c.coco)
+    syn = Synonyms.from_text(Path(c.synonyms).read_text(encoding="utf-8"), synonym_bigrams=c.synonym_bigrams)
+    return guard_malformed(evaluate_chair_files, read_json(cfg.captions), instances, coco_caps, syn)
+
+
+@BENCHMARKS.register("throne", config=ThroneScoreConfig,
+                     doc="THRONE P, R, F1, F0.5 per threshold (float32, as throne_score_aqa.py).")
+def score_throne(cfg: ThroneScoreConfig) -> tuple[dict, list[dict]]:
+    from hero.benchmarks.throne import evaluate_throne
+
+    files = sorted(Path(cfg.evaluations).glob("*.json"))
+    if not files:
+        raise InputError(f"{cfg.evaluations}: no *.json evaluation files (--evaluations)")
+    metrics, items = guard_malformed(evaluate_throne, read_json(cfg.throne.coco_annotations),
+                                     [read_json(p) for p in files], cfg.throne.thresholds, cfg.strategy,
+                                     [str(p) for p in files])
+    metrics["evaluation_files"] = [p.name for p in files]
+    return metrics, items
