@@ -4,6 +4,10 @@ Notation: a batch holds N = n_groups · G completions, the G completions of one 
   r (N,)  rewards                      A (N,)  group advantages
   H (N,)  per-completion entropy       w (N,)  entropy-aware weights
 A NaN entropy means "unknown" (no answer token, empty completion): such a completion gets the neutral weight 1.
+
+Sources: group advantages are GRPO's (Shao et al., 2024, DeepSeekMath); the variance gate, the softmax and the
+negative-exponential entropy weights are HERO's (the HERO paper, https://azureovo.github.io/hero.html: "dynamic
+entropy penalty + variance gating"); each function's docstring gives the formula as coded.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ def group_advantages(rewards: torch.Tensor, num_generations: int, eps: float = 1
 def group_keep_mask(
     rewards: torch.Tensor, num_generations: int, delta: float = 1e-6, budget: float | None = None
 ) -> torch.Tensor:
-    """Variance gate: bool (n_groups,), True for the groups that stay in the batch.
+    """Variance gate (HERO): bool (n_groups,), True for the groups that stay in the batch.
 
     A group is kept iff std_g(r) > delta (all-right and all-wrong binary groups have std 0 and are dropped; a group
     whose std is NaN — fewer than 2 scorable rewards — is dropped too). Budget mode (`budget` = ρ in (0, 1]) then
@@ -111,7 +115,8 @@ def answer_entropy(answer_logits: torch.Tensor, positions: torch.Tensor, is_posi
 
 
 def softmax_weights(entropy: torch.Tensor, num_generations: int, tau: float = 1.0) -> torch.Tensor:
-    """w_i = G_k · exp(−H_i/τ) / Σ_{j known} exp(−H_j/τ) within each group → (N,); mean weight per group is 1.
+    """HERO's softmax entropy weight: w_i = G_k · exp(−H_i/τ) / Σ_{j known} exp(−H_j/τ) within each group → (N,);
+    mean weight per group is 1.
 
     G_k is the number of completions of the group with a known (non-NaN) entropy; NaN-entropy completions get 1.
     """
@@ -126,7 +131,8 @@ def softmax_weights(entropy: torch.Tensor, num_generations: int, tau: float = 1.
 def neg_exp_weights(
     entropy: torch.Tensor, advantages: torch.Tensor, lam: float = 2.0, tau: float = 0.2, w_max: float = 3.0
 ) -> torch.Tensor:
-    """w_i = min(w_max, 1 + λ · exp(−H_i/τ)) if A_i < 0 else 1 → (N,): only confident errors are amplified.
+    """HERO's negative-exponential entropy weight: w_i = min(w_max, 1 + λ · exp(−H_i/τ)) if A_i < 0 else 1 → (N,):
+    only confident errors are amplified.
 
     NaN entropy → 1. With the defaults a wrong answer at H = 0 costs 3×, at H = ln 2 1 + 2 · 2⁻⁵ = 1.0625×.
     """
