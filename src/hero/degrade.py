@@ -11,11 +11,12 @@ depends on batch order, batch size or worker count. Level 0 (or ``none``) return
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFilter
+
+from hero import seeding
 
 OPS = ("noise", "blur", "down", "occlude")
 
@@ -68,8 +69,7 @@ class DegradeSpec:
 
 def derive_seed(seed: int, image_id: str, op: str, level: float) -> int:
     """64-bit seed from (global seed, image id, op, level); stable across processes and Python versions."""
-    key = f"{int(seed)}|{image_id}|{op}|{float(level)!r}".encode()
-    return int.from_bytes(hashlib.sha256(key).digest()[:8], "little")
+    return seeding.derive_seed(int(seed), image_id, op, repr(float(level)), bits=64)
 
 
 def gaussian_noise(pixels: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:

@@ -16,7 +16,6 @@ or warpers), left padding and `torch.inference_mode`.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -25,6 +24,8 @@ from pathlib import Path
 import torch
 
 from hero.io import InputError
+from hero.mathutil import gumbel_perturb
+from hero.seeding import derive_seed
 
 DECODINGS = ("greedy", "sample", "vcd")
 DTYPES = ("float32", "bfloat16", "float16")
@@ -119,17 +120,7 @@ class Request:
 
 def request_seed(seed: int, image: str, prompt: str, stream: str) -> int:
     """63-bit seed from (seed, stream, image, prompt) via SHA-256; stable across processes."""
-    key = f"{int(seed)}|{stream}|{image}|{prompt}".encode()
-    return int.from_bytes(hashlib.sha256(key).digest()[:8], "little") & (2**63 - 1)
-
-
-def gumbel_perturb(logits: torch.Tensor, uniforms: torch.Tensor, temperature: float) -> torch.Tensor:
-    """logits / T − log(−log u): its argmax is a draw from softmax(logits / T). (B, V), (B, V) → (B, V).
-
-    Example: logits [ln 1, ln 3], T = 1, u = [e^{−1}, e^{−1}] → Gumbel noise −log(−log e^{−1}) = 0 →
-    [0, 1.0986]: argmax 1. −inf logits stay −inf.
-    """
-    return logits / temperature - torch.log(-torch.log(uniforms))
+    return derive_seed(int(seed), stream, image, prompt)
 
 
 class SeededGumbelSampler:

@@ -15,7 +15,6 @@ the same pairs without sampling again.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 
 from hero.io import InputError, read_jsonl, write_jsonl_atomic
 from hero.rl.run_config import RLRunConfig
+from hero.seeding import derive_seed
 
 PAIRS_FILE = "dpo_pairs.jsonl"
 
@@ -49,7 +49,7 @@ def build_pairs(completions: Sequence[Sequence[str]], labels: Sequence[str], max
 
 
 def _seed(seed: int, key: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"{seed}|dpo|{key}".encode()).digest()[:8], "little") & (2**63 - 1)
+    return derive_seed(seed, "dpo", key)
 
 
 def sample_completions(model, processor, rows: Sequence[dict], run: RLRunConfig, deadline: float,

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 
 import torch
 
+from hero import mathutil
+
 WORD_BOUNDARY_MARKERS = ("▁", "Ġ", " ", "Ċ")
 ANSWER_MARKER = "Answer:"
 _ANSWER_RE = re.compile(r"answer\s*:", re.IGNORECASE)
@@ -46,8 +48,7 @@ def yes_no_mass(log_probs: torch.Tensor, yes_ids: list[int], no_ids: list[int]) 
 def binary_entropy(p_yes: torch.Tensor, p_no: torch.Tensor) -> torch.Tensor:
     """Entropy (nats) of (q, 1 − q), q = p_yes / (p_yes + p_no); 0·log 0 = 0. Shapes (B,) → (B,)."""
     total = (p_yes + p_no).clamp_min(torch.finfo(p_yes.dtype).tiny)
-    q = p_yes / total
-    return -(torch.xlogy(q, q) + torch.xlogy(1 - q, 1 - q))
+    return mathutil.binary_entropy(p_yes / total)
 
 
 def full_entropy(logits: torch.Tensor) -> torch.Tensor:

@@ -9,13 +9,14 @@ only changes what is generated. Per-sample Python is limited to text parsing of 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 
+from hero import mathutil
 from hero.scoring import core
+from hero.seeding import derive_seed
 
 
 @dataclass
@@ -66,10 +67,6 @@ class ScoringRun:
     @property
     def n_unparseable(self) -> int:
         return sum(s["parse_status"] == "unparseable" for s in self.samples)
-
-
-def _derived_seed(seed: int, key: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"{seed}|{key}".encode()).digest()[:8], "little") & (2**63 - 1)
 
 
 class Scorer:
@@ -136,7 +133,7 @@ class Scorer:
     @torch.inference_mode()
     def score_batch(self, requests: Sequence[ScoreRequest], images) -> list[dict]:
         enc = self.encode([r.question for r in requests], images)
-        seed = _derived_seed(self.cfg.seed, "|".join(r.id for r in requests))
+        seed = derive_seed(self.cfg.seed, "|".join(r.id for r in requests))
         if self.cfg.mode == "answer":
             logits = self._last_logits(enc["input_ids"], enc["attention_mask"], enc["pixel_values"])  # (B, V)
             answers = self._first_token_answers(logits, [r.id for r in requests])
@@ -166,9 +163,9 @@ class Scorer:
         depend on the batch it is in (a resumed run equals an uninterrupted one)."""
         if self.cfg.temperature > 0:
             V = logits.shape[-1]
-            u = torch.stack([torch.rand(V, generator=torch.Generator().manual_seed(_derived_seed(self.cfg.seed, i)))
+            u = torch.stack([torch.rand(V, generator=torch.Generator().manual_seed(derive_seed(self.cfg.seed, i)))
                              for i in ids]).clamp(1e-12, 1 - 1e-12)  # (B, V)
-            tokens = (logits / self.cfg.temperature - torch.log(-torch.log(u))).argmax(-1)  # (B,)
+            tokens = mathutil.gumbel_argmax(logits, u, self.cfg.temperature)  # (B,)
         else:
             tokens = logits.argmax(-1)  # (B,)
         yes, no = set(self.yes_ids), set(self.no_ids)
