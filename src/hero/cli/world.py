@@ -77,7 +77,7 @@ def degrade(
     world: Path = typer.Option(..., "--world", help="A built world folder."),
     out: Path = typer.Option(..., "--out", help="Folder for the degraded copies (<op>_<level>/<id>.png)."),
     split: str = typer.Option("test", "--split", help="train, val or test."),
-    ops: str = typer.Option("noise:30,noise:50", "--ops", help="Comma list of op:level (noise, blur, down, occlude)."),
+    ops: str = typer.Option("noise:30,noise:50", "--ops", help="Comma list of op:level specs (noise, blur, down, occlude; compose with +)."),
     limit: int = typer.Option(16, "--limit", help="Images to write per op (0 = all)."),
     seed: int = typer.Option(0, "--seed", help="Global noise seed (each image's noise also depends on its id)."),
 ) -> None:
@@ -92,7 +92,7 @@ def degrade(
     rows = load_annotations(world, split)
     rows = rows[:limit] if limit else rows
     for spec in specs:
-        folder = out / f"{spec.op}_{spec.level:g}"
+        folder = out / str(spec).replace(":", "_")  # noise:30 → noise_30, identity → none
         folder.mkdir(parents=True, exist_ok=True)
         for r in rows:
             img = Image.open(world / split / r["file"])
