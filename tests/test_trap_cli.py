@@ -37,7 +37,7 @@ def test_trap_run_and_compare(tmp_path, monkeypatch):
     p1, p2 = make_inputs(tmp_path / "a"), make_inputs(tmp_path / "b")
     r = runner.invoke(app, _args(p1))
     assert r.exit_code == 0, r.output
-    assert "sigma=30,T=1.0" in r.output and "image is missing" in r.output and "img3.png" in r.output
+    assert "degrade=noise:30,T=1.0" in r.output and "image is missing" in r.output and "img3.png" in r.output
     assert calls == [(p1["model"], 0, 64)]
     assert json.loads((Path(p1["out"]) / "summary.json").read_text())["n_samples"] == 14
     assert runner.invoke(app, _args(p2)).exit_code == 0
@@ -46,6 +46,10 @@ def test_trap_run_and_compare(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert (tmp_path / "cmp" / "report.html").is_file() and (tmp_path / "cmp" / "compare.json").is_file()
     assert "| entropy bin (nats) | SFT | HERO |" in (tmp_path / "cmp" / "report.md").read_text()
+    r = runner.invoke(app, [*_args(p1), "--degrade", "blur:1", "--degrade", "noise:30+blur:1"])
+    assert r.exit_code == 0, r.output
+    assert "degrade=blur:1,T=1.0" in r.output and "degrade=noise:30+blur:1,T=1.0" in r.output
+    assert "scored 14 new samples, 14 already done" in r.output
 
 
 def test_trap_bad_input_fails_before_the_model_loads(tmp_path, monkeypatch):

@@ -1,6 +1,6 @@
 """`hero trap` — diagnose the Confidence Trap; `hero trap compare` — several runs side by side.
 
-    hero trap --model DIR --questions POPE.json --images DIR [--noise 0,30,50] [--temperatures 1.0]
+    hero trap --model DIR --questions POPE.json --images DIR [--noise 0,30,50] [--degrade blur:1 ...] [--temperatures 1.0]
               [--entropy binary|full] --out RUN
     hero trap compare RUN1 RUN2 ... --out DIR [--names SFT,GRPO,...]
 
@@ -10,7 +10,7 @@ The model scorer (`hero.scoring.make_trap_scorer`) and the heavy libraries are i
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -43,13 +43,13 @@ def _print_result(res) -> None:
     s = res.summary
     typer.echo(f"scored {res.n_new} new samples, {res.n_skipped} already done; entropy: {s['entropy_kind']} (nats)")
     for g in s["groups"]:
-        typer.echo(f"  {g['key']:<18} n={g['n']:<5} acc={fmt_ci(g['accuracy'], g['accuracy_ci'])}  "
+        typer.echo(f"  {g['key']:<28} n={g['n']:<5} acc={fmt_ci(g['accuracy'], g['accuracy_ci'])}  "
                    f"mean H={fmt(g['mean_entropy'])}  trap acc={fmt(g['trap']['accuracy'])} "
                    f"(share {fmt(g['trap']['share'])})  ECE={fmt(g['calibration']['ece'])}  "
                    f"AUROC={fmt(g['calibration']['auroc'])}")
     for tr in s["trend"]:
-        typer.echo(f"  trend T={tr['temperature']:g}: mean-entropy slope {fmt(tr['entropy_slope_per_sigma'], 5)} "
-                   f"nats/σ, accuracy slope {fmt(tr['accuracy_slope_per_sigma'], 5)} /σ")
+        typer.echo(f"  trend T={tr['temperature']:g} {tr['op']}: mean-entropy slope {fmt(tr['entropy_slope'], 5)} "
+                   f"nats/level, accuracy slope {fmt(tr['accuracy_slope'], 5)} /level")
     for name, path in res.files.items():
         typer.echo(f"  {name}: {path}")
     if res.missing:
@@ -67,7 +67,10 @@ def trap(
     questions: Optional[str] = typer.Option(None, help="POPE-format question file (JSONL)."),
     images: Optional[str] = typer.Option(None, help="Folder with the questions' images."),
     out: Optional[str] = typer.Option(None, help="Run folder; rerunning with the same folder resumes."),
-    noise: str = typer.Option("0,30,50", help="Gaussian noise σ values on the 0–255 pixel scale."),
+    noise: str = typer.Option("", help="Gaussian noise σ values on the 0–255 pixel scale (shorthand for noise:σ "
+                              "specs); with no --noise and no --degrade: 0,30,50."),
+    degrade: List[str] = typer.Option([], "--degrade", help="A degradation spec (repeatable): blur:1, down:4, "
+                                      "occlude:0.2, noise:30+blur:1; added to the --noise grid."),
     temperatures: str = typer.Option("1.0", help="Temperatures, comma-separated (several → a sweep)."),
     entropy: str = typer.Option("binary", help="Entropy for bins/trap/trend: binary or full."),
     entropy_edges: Optional[str] = typer.Option(None, help=EDGES_HELP),
@@ -87,7 +90,7 @@ def trap(
         raise ValueError(f"hero trap needs {', '.join(missing)} (or a subcommand: `hero trap compare`)")
     from hero.trap.run import TrapConfig, preflight, run_trap
 
-    cfg = TrapConfig(model=model, questions=questions, images=images, out=out, noise=noise,
+    cfg = TrapConfig(model=model, questions=questions, images=images, out=out, noise=noise, degrade=list(degrade),
                      temperatures=temperatures, entropy=entropy, entropy_edges=entropy_edges,
                      trap_threshold=trap_threshold, ece_bins=ece_bins, n_boot=n_boot, seed=seed,
                      batch_size=batch_size)
