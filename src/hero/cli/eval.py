@@ -6,7 +6,8 @@
     hero eval throne --model DIR --images DIR --coco-annotations instances.json --judge rule|FLAN_T5_DIR --out RUN
     hero eval world  --model DIR --world DIR --out RUN [--split test] [--throne]
 
-Decoding for all: --decoding greedy|sample|vcd, --temperature, --vcd-alpha/--vcd-beta/--vcd-step, --noise σ,
+Decoding for all: --decoding greedy|sample|vcd, --temperature, --vcd-alpha/--vcd-beta/--vcd-step, --noise σ or
+--degrade SPEC (one degradation per run),
 --batch-size, --max-new-tokens, --seed, --limit, --device, --dtype. Rerunning with the same RUN resumes; another
 model or other settings in the same RUN are refused. The code lives in `hero.evaluation`; formats in
 docs/benchmarks.md.
@@ -41,6 +42,8 @@ VCD_ALPHA = typer.Option(1.0, "--vcd-alpha", help="VCD contrast α: (1+α)·logi
 VCD_BETA = typer.Option(0.1, "--vcd-beta", help="VCD plausibility cut-off β: keep p ≥ β·max p.")
 VCD_STEP = typer.Option(500, "--vcd-step", help="VCD diffusion noise step t (0..999).")
 NOISE = typer.Option(0.0, "--noise", help="Gaussian noise σ on 0–255 pixels applied to every image (0 = clean).")
+DEGRADE = typer.Option([], "--degrade", help="A hero.degrade spec applied to every image (blur:1, noise:30+blur:1); "
+                       "one per run (with --noise: the two must agree).")
 BATCH = typer.Option(16, "--batch-size", help="Requests per generate call (flushed per batch).")
 MAX_NEW = typer.Option(128, "--max-new-tokens", help="Longest generation.")
 SEED = typer.Option(0, "--seed", help="Seeds image noise, sampling and VCD noise (per request).")
@@ -56,8 +59,21 @@ def _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch
     from hero.evaluation.generate import DecodingConfig
 
     return DecodingConfig(decoding=decoding, temperature=temperature, vcd_alpha=vcd_alpha, vcd_beta=vcd_beta,
-                          vcd_step=vcd_step, noise=noise, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                          vcd_step=vcd_step, degrade=_one_spec(noise), max_new_tokens=max_new_tokens,
+                          batch_size=batch_size,
                           seed=seed, device=device, dtype=dtype)
+
+
+def _one_spec(noise):
+    """(--noise σ, [--degrade SPEC, ...]) → the run's single canonical spec; ValueError if they give several."""
+    from hero.degrade import merge_specs
+
+    sigma, specs = (noise if isinstance(noise, tuple) else (noise, []))
+    grid = merge_specs([sigma] if sigma else [], list(specs), default_noise=[0])
+    if len(grid) > 1:
+        raise ValueError(f"--noise/--degrade give {len(grid)} degradations {grid}: hero eval runs one per run folder; "
+                         "run it once per spec with its own --out")
+    return grid[0]
 
 
 def _print(scores: dict) -> None:
@@ -76,14 +92,16 @@ def pope(
                                         "label), e.g. coco_pope_random.json; repeat for each split."),
     parse: str = typer.Option("official", "--parse", help="official (evaluate.py) | strict (lmms-eval)."),
     decoding: str = DECODING, temperature: Optional[float] = TEMPERATURE, vcd_alpha: float = VCD_ALPHA,
-    vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, batch_size: int = BATCH,
+    vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, degrade: List[str] = DEGRADE,
+    batch_size: int = BATCH,
     max_new_tokens: int = MAX_NEW, seed: int = SEED, limit: Optional[int] = LIMIT, progress: bool = PROGRESS,
     device: str = DEVICE, dtype: str = DTYPE,
 ) -> None:
     """POPE: answer every question, write LLaVA-format answers per split, score (accuracy, precision, recall, F1)."""
     from hero.evaluation import PopeEvalConfig, run_pope
 
-    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed,
+    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, (noise, degrade), batch_size,
+                    max_new_tokens, seed,
                     device, dtype)
     _print(run_pope(PopeEvalConfig(model, images, out, dec, limit, questions=list(questions), parse=parse),
                     progress))
@@ -100,14 +118,16 @@ def amber(
     similarity_model: str = typer.Option("en_core_web_md", "--similarity-model", help="spaCy model for word "
                                          "similarity (official: en_core_web_lg)."),
     decoding: str = DECODING, temperature: Optional[float] = TEMPERATURE, vcd_alpha: float = VCD_ALPHA,
-    vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, batch_size: int = BATCH,
+    vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, degrade: List[str] = DEGRADE,
+    batch_size: int = BATCH,
     max_new_tokens: int = MAX_NEW, seed: int = SEED, limit: Optional[int] = LIMIT, progress: bool = PROGRESS,
     device: str = DEVICE, dtype: str = DTYPE,
 ) -> None:
     """AMBER: captions for generative queries, "Yes"/"No" for discriminative ones, scored as inference.py."""
     from hero.evaluation import AmberEvalConfig, run_amber
 
-    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed,
+    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, (noise, degrade), batch_size,
+                    max_new_tokens, seed,
                     device, dtype)
     _print(run_amber(AmberEvalConfig(model, images, out, dec, limit, queries=queries, amber_data=amber_data,
                                      eval_type=eval_type, similarity_model=similarity_model), progress))
@@ -125,14 +145,16 @@ def chair(
                                          "entries (multi-word categories; not official)."),
     prompt: str = typer.Option("Describe this image.", "--prompt", help="Caption prompt."),
     decoding: str = DECODING, temperature: Optional[float] = TEMPERATURE, vcd_alpha: float = VCD_ALPHA,
-    vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, batch_size: int = BATCH,
+    vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, degrade: List[str] = DEGRADE,
+    batch_size: int = BATCH,
     max_new_tokens: int = MAX_NEW, seed: int = SEED, limit: Optional[int] = LIMIT, progress: bool = PROGRESS,
     device: str = DEVICE, dtype: str = DTYPE,
 ) -> None:
     """CHAIR: caption every COCO image found under --images, score CHAIR_s / CHAIR_i as utils/chair.py."""
     from hero.evaluation import ChairEvalConfig, run_chair
 
-    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed,
+    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, (noise, degrade), batch_size,
+                    max_new_tokens, seed,
                     device, dtype)
     _print(run_chair(ChairEvalConfig(model, images, out, dec, limit, coco=coco, synonyms=synonyms,
                                      synonym_bigrams=synonym_bigrams, prompt=prompt), progress))
@@ -159,14 +181,16 @@ def throne(
                                              "5,8,9 with 9 votes per class, else majority and unanimity)."),
     judge_batch_size: int = typer.Option(32, "--judge-batch-size", help="Prompts per seq2seq judge call."),
     decoding: str = DECODING, temperature: Optional[float] = TEMPERATURE, vcd_alpha: float = VCD_ALPHA,
-    vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, batch_size: int = BATCH,
+    vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, degrade: List[str] = DEGRADE,
+    batch_size: int = BATCH,
     max_new_tokens: int = MAX_NEW, seed: int = SEED, limit: Optional[int] = LIMIT, progress: bool = PROGRESS,
     device: str = DEVICE, dtype: str = DTYPE,
 ) -> None:
     """THRONE: detailed descriptions, judged per category by the evaluator(s), scored micro and class-wise."""
     from hero.evaluation import ThroneEvalConfig, run_throne
 
-    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed,
+    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, (noise, degrade), batch_size,
+                    max_new_tokens, seed,
                     device, dtype)
     _print(run_throne(ThroneEvalConfig(model, images, out, dec, limit, coco_annotations=coco_annotations,
                                        judges=list(judge), thresholds=_thresholds(thresholds),
@@ -182,7 +206,8 @@ def world(
     split: str = typer.Option("test", "--split", help="World split: val or test."),
     throne_: bool = typer.Option(False, "--throne/--no-throne", help="Also run THRONE with the rule judge."),
     decoding: str = DECODING, temperature: Optional[float] = TEMPERATURE, vcd_alpha: float = VCD_ALPHA,
-    vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, batch_size: int = BATCH,
+    vcd_beta: float = VCD_BETA, vcd_step: int = VCD_STEP, noise: float = NOISE, degrade: List[str] = DEGRADE,
+    batch_size: int = BATCH,
     max_new_tokens: int = MAX_NEW, seed: int = SEED, limit: Optional[int] = LIMIT, progress: bool = PROGRESS,
     device: str = DEVICE, dtype: str = DTYPE,
 ) -> None:
@@ -191,7 +216,8 @@ def world(
 
     from hero.evaluation.world import WorldEvalConfig, run_world
 
-    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, noise, batch_size, max_new_tokens, seed,
+    dec = _decoding(decoding, temperature, vcd_alpha, vcd_beta, vcd_step, (noise, degrade), batch_size,
+                    max_new_tokens, seed,
                     device, dtype)
     res = run_world(WorldEvalConfig(model, world_dir, out, split, dec, limit, throne_), progress)
     for name, m in res["pope"]["splits"].items():

@@ -8,8 +8,11 @@ Decodings (`DecodingConfig.decoding`):
 * ``vcd`` — Visual Contrastive Decoding (`hero.decoding.vcd`): per step (1+α)·ℓ(y|v,x) − α·ℓ(y|v',x), restricted to
   tokens with p(y|v,x) ≥ β·max p; v' = the preprocessed pixels after diffusion noise at step t, ε seeded per
   request. Temperature 0 = greedy VCD; > 0 = sampled VCD (the official VCD scripts sample at T = 1).
-Images may be degraded on the fly (`noise` σ on 0–255 pixels, `hero.degrade`, seeded by (seed, image name, σ) —
-the same noisy image `hero trap` sees). Image loading, degradation and the chat prompt ([image, text], generation
+Images may be degraded on the fly (`degrade`: one hero.degrade spec such as 'noise:30', 'blur:1' or
+'noise:30+blur:1'; a number means noise σ; seeded by (seed, image name, op, level) — the same degraded image
+`hero trap` sees). One spec per run: the spec is part of the run's identity (for noise-only specs stored as
+"noise": σ, as before specs existed, so older run folders resume); evaluate several degradations with one run
+folder each. Image loading, degradation and the chat prompt ([image, text], generation
 prompt added) are `hero.scoring.Scorer`'s. Generation uses a fresh `GenerationConfig` (no model-default penalties
 or warpers), left padding and `torch.inference_mode`.
 """
@@ -23,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from hero.degrade import Degradation
 from hero.io import InputError
 from hero.mathutil import gumbel_perturb
 from hero.seeding import derive_seed
@@ -46,8 +50,9 @@ class DecodingConfig:
     """VCD plausibility cut-off β in (0, 1]: keep tokens with p(y|v,x) ≥ β·max p."""
     vcd_step: int = 500
     """VCD diffusion noise step t in 0..999 of the official 1000-step schedule."""
-    noise: float = 0.0
-    """Gaussian noise σ (0–255 pixel scale) applied to every image before the processor; 0 = clean."""
+    degrade: str | float | None = None
+    """hero.degrade spec applied to every image before the processor ('noise:30', 'blur:1', 'noise:30+blur:1';
+    a number = noise σ on the 0–255 scale); None / 'none' / 0 = clean. Stored canonical, None for clean."""
     max_new_tokens: int = 128
     """Longest generation in tokens."""
     batch_size: int = 16
@@ -78,8 +83,11 @@ class DecodingConfig:
                              f"{self.vcd_beta}")
         if not 0 <= self.vcd_step < 1000:
             raise ValueError(f"--vcd-step {self.vcd_step} must be in 0..999 (1000-step diffusion schedule)")
-        if not (math.isfinite(self.noise) and 0 <= self.noise <= 255):
-            raise ValueError(f"--noise {self.noise}: give σ in 0..255 (0–255 pixel scale), e.g. 30")
+        try:
+            spec = Degradation.parse(self.degrade)
+        except ValueError as e:
+            raise ValueError(f"--degrade {self.degrade!r}: {e}") from None
+        self.degrade = None if spec.is_identity else str(spec)
         if self.max_new_tokens < 1 or self.batch_size < 1:
             raise ValueError("--max-new-tokens and --batch-size must be ≥ 1")
 
@@ -100,6 +108,8 @@ class DecodingConfig:
         d = asdict(self)
         d.pop("batch_size")
         d.pop("device")
+        sigma = Degradation.parse(d.pop("degrade")).sigma
+        d.update({"noise": sigma} if sigma is not None else {"degrade": self.degrade})  # older runs kept "noise"
         if self.decoding != "vcd":
             for k in ("vcd_alpha", "vcd_beta", "vcd_step"):
                 d.pop(k)
@@ -155,7 +165,7 @@ class Generator:
 
         self.model, self.cfg, self.images_dir = model.eval(), cfg, Path(images_dir)
         self.helper = Scorer(model, processor, ScoringConfig(
-            degrade=f"noise:{cfg.noise}" if cfg.noise else None, seed=cfg.seed, batch_size=cfg.batch_size))
+            degrade=cfg.degrade, seed=cfg.seed, batch_size=cfg.batch_size))
         self.tok = self.helper.tok
         self.eos_ids = self.helper.eos_ids
         self.pad_id = self.tok.pad_token_id if self.tok.pad_token_id is not None else self.eos_ids[0]

@@ -108,7 +108,7 @@ def evaluate_world(model_dir, world_dir, out_dir, *, split: str = "test", limit:
     """POPE (3 splits), AMBER (d + g), CHAIR (and optionally THRONE) of a model on a world split → results.json.
 
     `decoding` holds `DecodingConfig` fields: decoding="greedy"|"sample"|"vcd", temperature, vcd_alpha, vcd_beta,
-    vcd_step, noise, max_new_tokens, batch_size, seed, device, dtype. Rerunning with the same out_dir resumes; another model or
+    vcd_step, degrade, max_new_tokens, batch_size, seed, device, dtype. Rerunning with the same out_dir resumes; another model or
     other settings in the same out_dir are refused.
     """
     try:

@@ -1,4 +1,4 @@
-"""The resumable `hero trap` runner: questions × degradation spec × T → samples.jsonl (per batch) → summary → report.
+"""The resumable `hero trap` runner: questions × degradation spec × T → samples.jsonl → summary.json → report.
 
 The degradation grid is `TrapConfig.specs()`: the --noise shorthand (σ list) as noise specs, then the explicit
 --degrade specs (hero.degrade: 'blur:1', 'noise:30+blur:1', ...), canonical and de-duplicated; both empty →

@@ -92,7 +92,8 @@ def spec_order(spec: str) -> tuple:
 
 def confidence(p_yes: np.ndarray, p_no: np.ndarray, answers: Sequence[str]) -> np.ndarray:
     """Confidence of the answer given, renormalised over yes/no: p_answer / (p_yes + p_no); unparseable ('') →
-    the larger of the pair; no mass → 0.5. p_yes [0.6], p_no [0.2], answer 'no' → 0.2 / 0.8 = 0.25. (N,) → (N,)."""
+    the larger of the pair; no mass → 0.5. p_yes [0.6], p_no [0.2], answer 'no' → 0.2 / 0.8 = 0.25.
+    (N,), (N,), N answers → (N,)."""
     total = p_yes + p_no  # (N,)
     safe = np.where(total > 0, total, 1.0)
     q_yes = np.where(total > 0, p_yes / safe, 0.5)  # (N,)
@@ -150,7 +151,8 @@ def summarize_group(samples: Sequence[dict], entropy_field: str, edges: Sequence
 
 def trend_families(groups: Sequence[dict]) -> list[str]:
     """Single-op families among the groups, noise first; only the clean group → ['noise'] (σ = 0)."""
-    fams = sorted({g["op"] for g in groups if g["op"] != "none" and "+" not in g["op"]}, key=lambda f: (f != "noise", f))
+    single = {g["op"] for g in groups if g["op"] != "none" and "+" not in g["op"]}
+    fams = sorted(single, key=lambda f: (f != "noise", f))
     return fams or (["noise"] if any(g["op"] == "none" for g in groups) else [])
 
 
