@@ -63,10 +63,12 @@ def test_resolve_errors_name_the_key_and_source(method, key, value, match):
 def test_run_config_validation():
     base = dict(method="hero", model="m", world="w", out="o")
     for bad, match in (({"reward": "nli"}, "needs nli_model"), ({"budget_min": 0}, "budget_min"),
-                       ({"sigmas": []}, "noise levels"), ({"dpo_samples": 1}, "dpo_samples"),
+                       ({"sigmas": [0, 300]}, r"\[0, 255\]"), ({"degrade": ["fog:1"]}, "registered ops"),
+                       ({"dpo_samples": 1}, "dpo_samples"),
                        ({"method": "ppo"}, "method='ppo'")):
         with pytest.raises(ValueError, match=match):
             RLRunConfig(**{**base, **bad})
+    assert RLRunConfig(**base, degrade=["blur:1.0", "30"]).degrade == ["blur:1", "noise:30"]  # canonical
 
 
 def test_cli_reports_bad_keys_with_exit_2(tmp_path):
