@@ -42,6 +42,7 @@ def test_resolve_splits_run_and_trainer_fields():
     run, trainer = resolve("hero", {"budget_min": ("2", "x"), "sigmas": ("0,50", "x"), "beta": ("0.02", "x"),
                                     "gate": ("false", "x"), "learning_rate": ("1e-5", "x")})
     assert run == {"budget_min": 2.0, "sigmas": [0.0, 50.0]}
+    assert resolve("hero", {"degrade": ("blur:1,noise:30+blur:1", "x")})[0] == {"degrade": ["blur:1", "noise:30+blur:1"]}
     assert trainer == {"beta": 0.02, "gate": False, "learning_rate": 1e-5}
     run, trainer = resolve("dpo", {"dpo_samples": (4, "x"), "beta": (0.2, "x"), "loss_type": (["sigmoid"], "x")})
     assert run == {"dpo_samples": 4} and trainer == {"beta": 0.2, "loss_type": ["sigmoid"]}
