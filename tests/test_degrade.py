@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hero.degrade import DegradeSpec, apply, derive_seed, parse_list
+from hero import degrade
+from hero.degrade import Degradation, DegradeSpec, apply, derive_seed, merge_specs, noise_specs, parse_list
 
 
 def _clipped_rounded_std(mu: float, sigma: float) -> float:
@@ -62,10 +63,62 @@ def test_sigma_zero_is_identity_and_other_ops():
 
 
 def test_spec_parsing_and_errors():
-    assert parse_list("0,30,50") == [DegradeSpec("noise", 0), DegradeSpec("noise", 30), DegradeSpec("noise", 50)]
-    assert parse_list("blur:1.5, down:2") == [DegradeSpec("blur", 1.5), DegradeSpec("down", 2)]
-    for bad, msg in [("noise:-1", "≥ 0"), ("fog:3", "unknown degradation"), ("down:1.5", "integer"),
-                     ("occlude:2", "[0, 1]"), ("", "empty"), ("noise:abc", "bad level")]:
+    assert [str(d) for d in parse_list("0,30,50")] == ["none", "noise:30", "noise:50"]
+    assert parse_list("blur:1.5, down:2") == [Degradation((DegradeSpec("blur", 1.5),)),
+                                              Degradation((DegradeSpec("down", 2),))]
+    for bad, msg in [("noise:-1", "≥ 0"), ("fog:3", "registered ops: noise, blur, down, occlude"),
+                     ("down:1.5", "integer"), ("occlude:2", "[0, 1]"), ("", "empty"), ("noise:abc", "bad level"),
+                     ("noise:256", "[0, 255]"), ("noise:nan", "finite"), ("noise:30+noise:50", "twice")]:
         with pytest.raises(ValueError, match=None) as e:
             parse_list(bad)
         assert msg in str(e.value), (bad, str(e.value))
+
+
+def test_canonical_strings_sigma_and_family():
+    cases = {"30": ("noise:30", 30.0, "noise"), "noise:30.0": ("noise:30", 30.0, "noise"),
+             "noise:0": ("none", 0.0, "none"), "none": ("none", 0.0, "none"), "down:1": ("none", 0.0, "none"),
+             "blur:1.50": ("blur:1.5", None, "blur"), " noise:30 + blur:1 ": ("noise:30+blur:1", None, "noise+blur"),
+             "noise:30+blur:0": ("noise:30", 30.0, "noise")}
+    for text, (canon, sigma, family) in cases.items():
+        d = Degradation.parse(text)
+        assert (str(d), d.sigma, d.family) == (canon, sigma, family), text
+    assert Degradation.parse(12.5).level == 12.5 and Degradation.parse("noise:30+blur:1").level is None
+    assert Degradation.parse(None).is_identity and degrade.canonical(30) == "noise:30"
+
+
+def test_composition_applies_steps_in_order_each_seeded_by_its_own_op_and_level():
+    rng = np.random.default_rng(1)
+    img = Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    noisy = apply(img, "noise:30", seed=2, image_id="a")
+    both = apply(img, "noise:30+blur:1", seed=2, image_id="a")
+    assert np.array_equal(np.asarray(both), np.asarray(apply(noisy, "blur:1")))
+    other = apply(apply(img, "blur:1"), "noise:30", seed=2, image_id="a")
+    assert np.array_equal(np.asarray(apply(img, "blur:1+noise:30", seed=2, image_id="a")), np.asarray(other))
+    assert not np.array_equal(np.asarray(both), np.asarray(other))
+
+
+def test_noise_shorthand_and_merge():
+    assert noise_specs("0,30,50") == ["none", "noise:30", "noise:50"] and noise_specs(None) == []
+    assert merge_specs([0, 30], ["blur:1", "noise:30", "30"]) == ["none", "noise:30", "blur:1"]
+    assert merge_specs(None, None) == ["none", "noise:30", "noise:50"]
+    assert merge_specs("", "noise:30+blur:1") == ["noise:30+blur:1"]
+    with pytest.raises(ValueError, match="comma-separated numbers"):
+        noise_specs("0,abc")
+    with pytest.raises(ValueError, match=r"\[0, 255\]"):
+        merge_specs([0, 300])
+
+
+def test_register_op_makes_a_new_op_parseable_and_applicable():
+    @degrade.register_op("invert_test", check=lambda v: None if v <= 1 else "must be ≤ 1")
+    def _invert(image, level, rng):
+        a = np.asarray(image, dtype=np.float64)
+        return Image.fromarray(np.rint(a + level * (255 - 2 * a)).astype(np.uint8))
+
+    try:
+        img = Image.new("RGB", (2, 2), (10, 200, 128))
+        assert np.asarray(apply(img, "invert_test:1"))[0, 0].tolist() == [245, 55, 127]  # 255 − x
+        assert str(Degradation.parse("invert_test:0.5+noise:0")) == "invert_test:0.5"
+        with pytest.raises(ValueError, match="must be ≤ 1"):
+            Degradation.parse("invert_test:2")
+    finally:
+        degrade._OPS.pop("invert_test")

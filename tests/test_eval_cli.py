@@ -71,6 +71,10 @@ def test_eval_world_end_to_end(setup, tmp_path):
     assert runner.invoke(app, args).exit_code == 0
     bad = runner.invoke(app, args[:-len(FAST)] + ["--noise", "30"] + FAST)
     assert bad.exit_code == 2 and "refusing to mix" in bad.stderr
+    bad = runner.invoke(app, args[:-len(FAST)] + ["--degrade", "noise:30"] + FAST)
+    assert bad.exit_code == 2 and "refusing to mix" in bad.stderr and "noise': 30.0" in bad.stderr
+    two = runner.invoke(app, args[:-len(FAST)] + ["--degrade", "blur:1", "--noise", "30"] + FAST)
+    assert two.exit_code == 2 and "one per run folder" in two.stderr
 
 
 @pytest.mark.parametrize("extra,msg", [

@@ -43,10 +43,16 @@ def test_decoding_config_defaults_and_errors():
     assert DecodingConfig(decoding="sample").temperature == 1.0
     assert DecodingConfig(decoding="vcd").temperature == 1.0  # the official VCD scripts sample at T = 1
     assert "vcd_alpha" not in DecodingConfig().identity() and "batch_size" not in DecodingConfig().identity()
+    # noise-only specs keep the older identity key "noise" (older run folders resume); others store the spec
+    assert DecodingConfig(degrade=30).degrade == "noise:30" and DecodingConfig(degrade="noise:0").degrade is None
+    assert DecodingConfig(degrade="noise:30").identity()["noise"] == 30.0 and DecodingConfig().identity()["noise"] == 0
+    ident = DecodingConfig(degrade="noise:30+blur:1").identity()
+    assert ident["degrade"] == "noise:30+blur:1" and "noise" not in ident
     for kw, msg in [({"decoding": "beam"}, "choose one of"), ({"temperature": 0.7}, "use --decoding sample"),
                     ({"decoding": "sample", "temperature": 0}, "needs --temperature > 0"),
                     ({"decoding": "vcd", "vcd_beta": 0}, "vcd-beta"), ({"vcd_step": 1000}, "0..999"),
-                    ({"noise": -1}, "--noise"), ({"batch_size": 0}, "batch-size")]:
+                    ({"degrade": -1}, "--degrade"), ({"degrade": "noise:300"}, r"\[0, 255\]"),
+                    ({"degrade": "fog:1"}, "registered ops"), ({"batch_size": 0}, "batch-size")]:
         with pytest.raises(ValueError, match=msg):
             DecodingConfig(**kw)
 
@@ -113,6 +119,6 @@ def test_sampling_is_per_request_and_seeded(setup):
 def test_noise_changes_the_image(setup):
     model, images, reqs = setup
     clean = _texts(model, images, reqs, 8)
-    noisy = _texts(model, images, reqs, 8, noise=50.0)
+    noisy = _texts(model, images, reqs, 8, degrade=50.0)
     assert [r["text"] for r in noisy] != [r["text"] for r in clean]
-    assert _texts(model, images, reqs, 8, noise=50.0) == noisy  # seeded by (seed, image, σ)
+    assert _texts(model, images, reqs, 8, degrade=50.0) == noisy  # seeded by (seed, image, σ)

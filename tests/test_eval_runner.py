@@ -77,7 +77,7 @@ def test_other_settings_or_model_refused(setup, tmp_path):
     model, images, reqs = setup
     _run(tmp_path / "a", setup)
     with pytest.raises(InputError, match="refusing to mix"):
-        _run(tmp_path / "a", setup, cfg=DecodingConfig(max_new_tokens=8, batch_size=4, noise=30.0))
+        _run(tmp_path / "a", setup, cfg=DecodingConfig(max_new_tokens=8, batch_size=4, degrade="noise:30"))
     other = tmp_path / "other_model"
     other.mkdir()
     (other / "config.json").write_text("{}")

@@ -42,6 +42,7 @@ def test_resolve_splits_run_and_trainer_fields():
     run, trainer = resolve("hero", {"budget_min": ("2", "x"), "sigmas": ("0,50", "x"), "beta": ("0.02", "x"),
                                     "gate": ("false", "x"), "learning_rate": ("1e-5", "x")})
     assert run == {"budget_min": 2.0, "sigmas": [0.0, 50.0]}
+    assert resolve("hero", {"degrade": ("blur:1,noise:30+blur:1", "x")})[0] == {"degrade": ["blur:1", "noise:30+blur:1"]}
     assert trainer == {"beta": 0.02, "gate": False, "learning_rate": 1e-5}
     run, trainer = resolve("dpo", {"dpo_samples": (4, "x"), "beta": (0.2, "x"), "loss_type": (["sigmoid"], "x")})
     assert run == {"dpo_samples": 4} and trainer == {"beta": 0.2, "loss_type": ["sigmoid"]}
@@ -63,10 +64,12 @@ def test_resolve_errors_name_the_key_and_source(method, key, value, match):
 def test_run_config_validation():
     base = dict(method="hero", model="m", world="w", out="o")
     for bad, match in (({"reward": "nli"}, "needs nli_model"), ({"budget_min": 0}, "budget_min"),
-                       ({"sigmas": []}, "noise levels"), ({"dpo_samples": 1}, "dpo_samples"),
+                       ({"sigmas": [0, 300]}, r"\[0, 255\]"), ({"degrade": ["fog:1"]}, "registered ops"),
+                       ({"dpo_samples": 1}, "dpo_samples"),
                        ({"method": "ppo"}, "method='ppo'")):
         with pytest.raises(ValueError, match=match):
             RLRunConfig(**{**base, **bad})
+    assert RLRunConfig(**base, degrade=["blur:1.0", "30"]).degrade == ["blur:1", "noise:30"]  # canonical
 
 
 def test_cli_reports_bad_keys_with_exit_2(tmp_path):

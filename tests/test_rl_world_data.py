@@ -37,7 +37,8 @@ def test_rows_labels_kinds_and_sigmas(world):
         assert r["reference"].startswith("There is")
     assert {r["sigma"] for r in rows} == {0.0, 30.0, 50.0}
     assert len({r["kind"] for r in rows}) >= 3  # several negative kinds drawn
-    assert question_rows(world, seed=0) == rows  # deterministic
+    assert question_rows(world, seed=0) == rows  # deterministic; the default grid is noise 0, 30, 50
+    assert {(r["degrade"], r["sigma"]) for r in rows} == {("none", 0.0), ("noise:30", 30.0), ("noise:50", 50.0)}
     assert question_rows(world, seed=1) != rows
     assert len(question_rows(world, questions_per_image=3, limit=5)) == 15
 
@@ -45,8 +46,12 @@ def test_rows_labels_kinds_and_sigmas(world):
 def test_bad_settings_are_errors(world):
     with pytest.raises(ValueError, match="noise levels"):
         check_sigmas([])
-    with pytest.raises(ValueError, match="noise levels"):
+    with pytest.raises(ValueError, match="≥ 0"):
         question_rows(world, sigmas=[-1])
+    with pytest.raises(ValueError, match=r"\[0, 255\]"):  # the same rule as hero trap: one validation
+        question_rows(world, sigmas=[0, 300])
+    with pytest.raises(ValueError, match="registered ops"):
+        question_rows(world, degrade=["fog:1"])
     with pytest.raises(ValueError, match="not in"):
         question_rows(world, kinds=["nonsense"])
 
@@ -78,3 +83,25 @@ def test_dataset_prompt_image_and_deterministic_noise(world, tmp_path):
     ids = processor.apply_chat_template([filled], tokenize=True, return_dict=True,
                                         add_generation_prompt=True)["input_ids"][0]
     assert ids == SFTCollator(processor, n_image).prompt_ids(rows[1]["question"])
+
+
+def test_degrade_specs_are_drawn_per_prompt_and_a_test_registered_op_renders(world):
+    from hero import degrade
+
+    @degrade.register_op("invert", check=lambda v: None if v <= 1 else "must be in [0, 1]")
+    def _invert(image, level, rng):
+        a = np.asarray(image, dtype=np.float64)
+        return Image.fromarray(np.rint(a + level * (255 - 2 * a)).astype(np.uint8))
+
+    try:
+        mixed = question_rows(world, sigmas=[0], degrade=["invert:1", "blur:1"], seed=0, limit=6)
+        noise = question_rows(world, sigmas=[0, 30, 50], seed=0, limit=6)
+        # a grid of the same length draws the same indices: none ↔ none, invert ↔ noise:30, blur ↔ noise:50
+        pos = {"none": 0, "noise:30": 1, "noise:50": 2, "invert:1": 1, "blur:1": 2}
+        assert [pos[r["degrade"]] for r in mixed] == [pos[r["degrade"]] for r in noise]
+        assert all(r["sigma"] is None for r in mixed if r["degrade"] != "none")
+        i = next(k for k, r in enumerate(mixed) if r["degrade"] == "invert:1")
+        clean = np.asarray(Image.open(mixed[i]["image_path"]).convert("RGB"))
+        assert np.array_equal(np.asarray(rl_dataset(mixed, 0)[i]["image"]), 255 - clean)
+    finally:
+        degrade._OPS.pop("invert")

@@ -116,3 +116,18 @@ def test_answer_token_position_with_world_tokenizer():
 def test_accuracy_counts_unparseable_as_wrong():
     # 2 right out of 4; '' is wrong
     assert core.accuracy(["yes", "no", "", "no"], ["yes", "no", "no", "yes"]) == 0.5
+
+
+def test_answer_distribution_at_temperature_hand_values():
+    import math
+
+    logits = torch.tensor([[2.0, 0.0, -1e9]])  # yes = 0, no = 1, a third token with no mass
+    p_yes, p_no, h_bin, h_full = core.answer_distribution(logits, [0], [1], temperature=2.0)
+    e = math.e  # logits / 2 = [1, 0] → p_yes = e / (e + 1) = 0.731059, p_no = 1 / (e + 1) = 0.268941
+    assert p_yes.item() == pytest.approx(e / (e + 1), rel=1e-6) and p_no.item() == pytest.approx(1 / (e + 1), rel=1e-6)
+    q = e / (e + 1)  # H = −q ln q − (1−q) ln(1−q) = 0.582203
+    assert h_bin.item() == pytest.approx(-(q * math.log(q) + (1 - q) * math.log(1 - q)), rel=1e-6)
+    assert h_full.item() == pytest.approx(h_bin.item(), rel=1e-5)
+    p1 = core.answer_distribution(logits, [0], [1], temperature=1.0)[0]  # T = 1: e² / (e² + 1) = 0.880797
+    assert p1.item() == pytest.approx(e**2 / (e**2 + 1), rel=1e-6)
+    assert core.answer_distribution(logits, [0], [1], temperature=0.0)[0].item() == p1.item()  # greedy → T = 1

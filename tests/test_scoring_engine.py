@@ -85,11 +85,11 @@ def test_trap_scorer_contract_and_errors(model_dir, tmp_path):
     Image.new("RGB", (32, 32), (200, 40, 40)).save(img)
     fn = make_trap_scorer(model_dir, seed=0, batch_size=4)
     batch = [{"id": "1", "image": "x.png", "image_path": str(img), "text": "Is there a red circle in the image?"}]
-    out = fn(batch, 30.0, 1.0)
+    out = fn(batch, "noise:30", 1.0)
     assert out[0]["id"] == "1" and set(out[0]) == set(FIELDS)
     json.dumps(fn.settings)
     with pytest.raises(ValueError, match=r"nope\.png \(question 2\)"):
-        fn([{"id": "2", "image": "nope.png", "image_path": str(tmp_path / "nope.png"), "text": "x"}], 0.0, 1.0)
+        fn([{"id": "2", "image": "nope.png", "image_path": str(tmp_path / "nope.png"), "text": "x"}], "none", 1.0)
 
 
 def test_noise_changes_scores_deterministically(model_dir):
@@ -98,6 +98,45 @@ def test_noise_changes_scores_deterministically(model_dir):
     b = load_scorer(model_dir, degrade="noise:50", seed=3).score(reqs).samples
     c = load_scorer(model_dir).score(reqs).samples
     assert a == b and a != c
+
+
+def test_degrade_and_temperature_are_per_call_and_never_mutate_the_config(model_dir):
+    reqs = _requests(3)
+    scorer = load_scorer(model_dir, seed=3)
+    before = dict(vars(scorer.cfg))
+    per_call = scorer.score(reqs, degrade="noise:50", temperature=2.0).samples
+    assert vars(scorer.cfg) == before
+    fixed = load_scorer(model_dir, degrade="noise:50", temperature=2.0, seed=3).score(reqs).samples
+    assert per_call == fixed and scorer.score(reqs).samples == load_scorer(model_dir, seed=3).score(reqs).samples
+
+
+def test_probabilities_are_read_at_the_temperature(model_dir):
+    reqs = _requests(2)
+    scorer = load_scorer(model_dir, seed=0)
+    at1 = scorer.score(reqs, temperature=1.0).samples
+    at2 = scorer.score(reqs, temperature=2.0).samples
+    enc = scorer.encode([r.question for r in reqs], [r.image for r in reqs])
+    logits = scorer._last_logits(enc["input_ids"], enc["attention_mask"], enc["pixel_values"])  # (B, V)
+    p_yes2 = torch.softmax(logits / 2, -1)[:, scorer.yes_ids].sum(-1)  # (B,)
+    assert [s["p_yes"] for s in at2] == pytest.approx(p_yes2.tolist(), rel=1e-5)
+    assert [s["p_yes"] for s in at1] != pytest.approx([s["p_yes"] for s in at2], rel=1e-3)
+
+
+def test_an_op_registered_in_a_test_runs_through_the_real_scorer(model_dir):
+    from hero import degrade
+
+    @degrade.register_op("invert", check=lambda v: None if v <= 1 else "must be in [0, 1]")
+    def _invert(image, level, rng):
+        a = np.asarray(image, dtype=np.float64)
+        return Image.fromarray(np.rint(a + level * (255 - 2 * a)).astype(np.uint8))
+
+    try:
+        reqs = _requests(2)
+        inverted = [ScoreRequest(r.id, Image.fromarray(255 - np.asarray(r.image)), r.question) for r in reqs]
+        scorer = load_scorer(model_dir)
+        assert scorer.score(reqs, degrade="invert:1").samples == scorer.score(inverted).samples
+    finally:
+        degrade._OPS.pop("invert")
 
 
 def test_missing_chat_template_and_processor(model_dir, tmp_path):

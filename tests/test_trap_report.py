@@ -63,10 +63,11 @@ def test_single_report_files(tmp_path):
     assert len(imgs) == 10 and all(base64.b64decode(b)[:8] == PNG_MAGIC for b in imgs)
     assert "<table>" in html and "gone.png" in html and "sft-model" in html
     md = files["md"].read_text()
-    assert "| σ | T | n | accuracy [95 % CI] |" in md
+    assert "| degradation | T | n | accuracy [95 % CI] |" in md
     links = re.findall(r"!\[[^\]]*\]\((plots/[^)]+\.png)\)", md)
     assert len(links) == 10 and all((tmp_path / p).read_bytes()[:8] == PNG_MAGIC for p in links)
-    assert "| 30 | 0.7 | 40 |" in md  # headline row of σ = 30, T = 0.7
+    assert "| noise:30 | 0.7 | 40 |" in md  # headline row of σ = 30, T = 0.7
+    assert "| 1 | noise | 0, 30, 50 |" in md  # trend row of T = 1
 
 
 def test_report_with_no_samples(tmp_path):
@@ -82,7 +83,8 @@ def test_compare_report(tmp_path):
     html = files["html"].read_text()
     assert len(re.findall(r"data:image/png;base64,", html)) == 5  # trend + 4 figures, one temperature
     md = files["md"].read_text()
-    assert "| run | σ | T | n |" in md and "| SFT | 0 | 1 | 40 |" in md and "| HERO | 50 | 1 | 40 |" in md
+    assert "| run | degradation | T | n |" in md and "| SFT | none | 1 | 40 |" in md
+    assert "| HERO | noise:50 | 1 | 40 |" in md
     assert "| entropy bin (nats) | SFT | GRPO | HERO |" in md
     data = json.loads(files["json"].read_text())
     assert [r["name"] for r in data["runs"]] == ["SFT", "GRPO", "HERO"] and data["runs"][0]["dir"] == "/r/sft"

@@ -13,14 +13,19 @@ from pathlib import Path
 
 import pytest
 
+from hero.degrade import Degradation
 from hero.io import InputError
+from hero.trap.summary import SummarySettings
 from hero.trap.run import TrapConfig, check_scored, parse_number_list, run_trap
 from hero.io import RunLock
 from hero.trap.runfolder import read_samples
 
 
-def fake_score(batch, sigma, temperature):
-    """A pure function of (id, σ, T): p_yes from the id, sharper with σ; answers by the larger probability."""
+def fake_score(batch, degrade, temperature):
+    """A pure function of (id, spec, T): p_yes from the id, sharper with σ (100 for specs that are not noise-only);
+    answers by the larger probability."""
+    sigma = Degradation.parse(degrade).sigma
+    sigma = 100.0 if sigma is None else sigma
     out = []
     for q in batch:
         assert "label" not in q  # the scorer never sees the label
@@ -49,7 +54,7 @@ def make_inputs(tmp_path: Path, n: int = 8, missing: tuple[int, ...] = (3,)) -> 
 
 
 def cfg_of(paths: dict, **kw) -> TrapConfig:
-    return TrapConfig(**{**paths, "noise": "0,30", "n_boot": 50, "batch_size": 3, **kw})
+    return TrapConfig(**{**paths, "noise": "0,30", "summary": SummarySettings(n_boot=50), "batch_size": 3, **kw})
 
 
 def test_full_run_writes_samples_summary_report(tmp_path):
@@ -58,11 +63,12 @@ def test_full_run_writes_samples_summary_report(tmp_path):
     rows = read_samples(Path(paths["out"]) / "samples.jsonl")
     assert len(rows) == 7 * 2 and res.n_new == 14 and res.n_skipped == 0  # 8 questions, 1 image missing, 2 σ
     assert {r["sigma"] for r in rows} == {0, 30} and all(r["temperature"] == 1.0 for r in rows)
-    assert set(rows[0]) == {"id", "sigma", "temperature", "image", "category", "answer", "label", "correct",
+    assert {r["degrade"] for r in rows} == {"none", "noise:30"}
+    assert set(rows[0]) == {"id", "degrade", "sigma", "temperature", "image", "category", "answer", "label", "correct",
                             "p_yes", "p_no", "entropy_binary", "entropy_full", "reasoning", "parse_status"}
     s = json.loads((Path(paths["out"]) / "summary.json").read_text())
     assert s["missing_images"] == {"count": 1, "ids": [3], "files": ["img3.png"]}
-    assert [g["key"] for g in s["groups"]] == ["sigma=0,T=1.0", "sigma=30,T=1.0"] and s["n_samples"] == 14
+    assert [g["key"] for g in s["groups"]] == ["degrade=none,T=1.0", "degrade=noise:30,T=1.0"] and s["n_samples"] == 14
     assert res.missing[0]["id"] == 3
     assert "data:image/png;base64," in (Path(paths["out"]) / "report.html").read_text()
     assert not (Path(paths["out"]) / ".lock").exists()
@@ -214,20 +220,28 @@ def test_bad_question_files(tmp_path):
 def test_config_validation_messages():
     base = {"model": "m", "questions": "q", "images": "i", "out": "o"}
     with pytest.raises(ValueError, match="unknown --entropy kind 'nats'"):
-        TrapConfig(**base, entropy="nats")
+        SummarySettings(entropy="nats")
     with pytest.raises(ValueError, match="bad --noise list '0,3x'"):
         TrapConfig(**base, noise="0,3x")
-    with pytest.raises(ValueError, match="between 0 and 255"):
+    with pytest.raises(ValueError, match="≥ 0"):
         TrapConfig(**base, noise="-5")
+    with pytest.raises(ValueError, match=r"σ must be in \[0, 255\]"):
+        TrapConfig(**base, noise="300")
+    with pytest.raises(ValueError, match="registered ops: noise, blur"):
+        TrapConfig(**base, degrade=["fog:1"])
     with pytest.raises(ValueError, match="twice"):
         TrapConfig(**base, noise="30,30")
     with pytest.raises(ValueError, match="positive"):
         TrapConfig(**base, temperatures="0")
     with pytest.raises(ValueError, match="strictly increasing"):
-        TrapConfig(**base, entropy_edges="0,0.3,0.2")
+        SummarySettings(entropy_edges="0,0.3,0.2")
     with pytest.raises(ValueError, match="--out is required"):
         TrapConfig(**{**base, "out": ""})
     assert TrapConfig(**base).noise == [0.0, 30.0, 50.0]
+    assert TrapConfig(**base).specs() == ["none", "noise:30", "noise:50"]
+    only = TrapConfig(**base, degrade=["blur:1.0", "noise:30+blur:0"])
+    assert (only.noise, only.degrade, only.specs()) == ([], ["blur:1", "noise:30"], ["blur:1", "noise:30"])
+    assert TrapConfig(**base, noise="0,30", degrade="30,down:4").specs() == ["none", "noise:30", "down:4"]
     assert parse_number_list("0, 30 ,50", "--noise") == [0.0, 30.0, 50.0]
 
 
@@ -256,3 +270,45 @@ def test_live_lock_refuses_second_run(tmp_path):
     with RunLock(out, tool="hero trap"):
         assert (out / ".lock").read_text() == str(os.getpid())
     assert not (out / ".lock").exists()
+
+
+def test_rows_of_older_runs_without_degrade_resume_as_noise_specs(tmp_path):
+    paths = make_inputs(tmp_path)
+    run_trap(cfg_of(paths), fake_score, report=False)
+    out = Path(paths["out"])
+    old_rows = [{k: v for k, v in r.items() if k != "degrade"} for r in read_samples(out / "samples.jsonl")]
+    (out / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in old_rows))
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest.pop("degrade")
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    res = run_trap(cfg_of(paths, degrade=["blur:1"]), fake_score, report=False)
+    assert (res.n_new, res.n_skipped) == (7, 14)  # only blur:1 is new
+    assert [g["degrade"] for g in res.summary["groups"]] == ["none", "blur:1", "noise:30"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["degrade"] == ["none", "noise:30", "blur:1"] and manifest["noise"] == [0.0, 30.0]
+
+
+def test_an_op_registered_in_a_test_runs_through_the_trap_runner(tmp_path):
+    from hero import degrade
+
+    @degrade.register_op("invert", check=lambda v: None if v <= 1 else "must be in [0, 1]")
+    def _invert(image, level, rng):
+        return image
+
+    try:
+        paths = make_inputs(tmp_path)
+        seen = []
+
+        def recording(batch, spec, t):
+            seen.append(spec)
+            return fake_score(batch, spec, t)
+
+        res = run_trap(cfg_of(paths, noise="0", degrade=["invert:1.0"]), recording, report=True)
+        assert sorted(set(seen)) == ["invert:1", "none"]
+        rows = read_samples(Path(paths["out"]) / "samples.jsonl")
+        assert {(r["degrade"], r["sigma"]) for r in rows} == {("none", 0), ("invert:1", None)}
+        (g0, g1), (tr,) = res.summary["groups"], res.summary["trend"]
+        assert (g1["key"], g1["op"], g1["sigma"]) == ("degrade=invert:1,T=1.0", "invert", None)
+        assert (tr["op"], tr["levels"]) == ("invert", [0, 1])
+    finally:
+        degrade._OPS.pop("invert")

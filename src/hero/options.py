@@ -135,7 +135,8 @@ def _parameter(o: Opt) -> inspect.Parameter:
     if o.argument:
         ann = List[str] if _is_list(tp) else str
         return inspect.Parameter(o.key, inspect.Parameter.KEYWORD_ONLY, annotation=ann,
-                                 default=typer.Argument(..., help=text, show_default=False))
+                                 default=typer.Argument(..., help=o.help, show_default=False,
+                                                        metavar=o.key.upper() + ("..." if _is_list(tp) else "")))
     if tp is bool:
         ann, decls = Optional[bool], (f"{o.flag}/--no-{o.flag[2:]}",)
         if o.default is True:

@@ -27,7 +27,7 @@ def trap_cells(summary: dict, temperature: float | None = None) -> dict[str, dic
         temperature = groups[0]["temperature"]
     out = {}
     for g in groups:
-        if g["temperature"] == temperature:
+        if g["temperature"] == temperature and g.get("sigma") is not None:  # noise-only specs ("none" = σ 0)
             t = g["trap"]
             out[f"{float(g['sigma']):g}"] = {"accuracy": t["accuracy"], "ci": t["ci"], "share": t["share"],
                                              "count": t["count"], "mean_entropy": g["mean_entropy"],

@@ -12,16 +12,20 @@ Public API:
 
 from __future__ import annotations
 
-from hero.evaluation.config import (
-    AmberEvalConfig, ChairEvalConfig, EvalConfig, PopeEvalConfig, ThroneEvalConfig,
-)
-from hero.evaluation.generate import DecodingConfig, Generator, Request, load_generator
-from hero.evaluation.tasks import run_amber, run_chair, run_pope
-from hero.evaluation.throne import Judge, RuleJudge, Seq2SeqJudge, run_throne
-from hero.evaluation.world import WorldEvalConfig, evaluate_world, run_world
+import importlib
 
-__all__ = [
-    "AmberEvalConfig", "ChairEvalConfig", "DecodingConfig", "EvalConfig", "Generator", "Judge", "PopeEvalConfig",
-    "Request", "RuleJudge", "Seq2SeqJudge", "ThroneEvalConfig", "WorldEvalConfig", "evaluate_world",
-    "load_generator", "run_amber", "run_chair", "run_pope", "run_throne", "run_world",
-]
+_WHERE = {
+    "AmberEvalConfig": "config", "ChairEvalConfig": "config", "DecodingConfig": "config", "EvalConfig": "config",
+    "PopeEvalConfig": "config", "ThroneEvalConfig": "config", "Generator": "generate", "Request": "generate",
+    "load_generator": "generate", "run_amber": "tasks", "run_chair": "tasks", "run_pope": "tasks",
+    "Judge": "throne", "RuleJudge": "throne", "Seq2SeqJudge": "throne", "run_throne": "throne",
+    "WorldEvalConfig": "world", "evaluate_world": "world", "run_world": "world",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    """Lazy exports: `import hero.evaluation` (and `hero --help`) loads no torch; the names load on first use."""
+    if name not in _WHERE:
+        raise AttributeError(f"module 'hero.evaluation' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"hero.evaluation.{_WHERE[name]}"), name)

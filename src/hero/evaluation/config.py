@@ -4,14 +4,117 @@ folder, decoding) + the benchmark's inputs + the benchmark's own config, shared 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hero.benchmarks.configs import AmberConfig, ChairConfig, PopeConfig, ThroneConfig
 from hero.benchmarks.configs import need_dir as _need_dir
 from hero.benchmarks.configs import need_file as _need_file
-from hero.evaluation.generate import DecodingConfig
+from hero.degrade import Degradation
 from hero.io import InputError
+
+DECODINGS = ("greedy", "sample", "vcd")
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+@dataclass
+class DecodingConfig:
+    """How `hero eval` generates."""
+
+    decoding: str = "greedy"
+    """greedy | sample | vcd."""
+    temperature: float | None = None
+    """Sampling temperature; None = the decoding's default (greedy 0, sample 1, vcd 1 as the official VCD code).
+    0 with vcd = greedy VCD."""
+    vcd_alpha: float = 1.0
+    """VCD contrast strength α (≥ 0; 0 = plain decoding inside the β cut-off)."""
+    vcd_beta: float = 0.1
+    """VCD plausibility cut-off β in (0, 1]: keep tokens with p(y|v,x) ≥ β·max p."""
+    vcd_step: int = 500
+    """VCD diffusion noise step t in 0..999 of the official 1000-step schedule."""
+    degrade: str | float | None = None
+    """hero.degrade spec applied to every image before the processor ('noise:30', 'blur:1', 'noise:30+blur:1';
+    a number = noise σ on the 0–255 scale); None / 'none' / 0 = clean. One per run folder (one --out per spec).
+    Stored canonical, None for clean."""
+    noise: float | None = field(default=None, compare=False)
+    """Shorthand for --degrade noise:σ (Gaussian noise σ on 0–255 pixels; 0 = clean)."""
+    max_new_tokens: int = 128
+    """Longest generation in tokens."""
+    batch_size: int = 16
+    """Requests per `generate` call (outputs are flushed per batch)."""
+    seed: int = 0
+    """Seeds the image noise, the sampling draws and the VCD noise (each per request)."""
+    device: str = "auto"
+    """Where the model runs: auto (cuda if available, else cpu), cpu, cuda, cuda:1, ..."""
+    dtype: str = "auto"
+    """Model weights dtype: auto (bfloat16 on cuda, float32 on cpu), float32, bfloat16 or float16."""
+
+    def __post_init__(self) -> None:
+        self._resolve_device()
+        self._merge_noise()
+        if self.decoding not in DECODINGS:
+            raise ValueError(f"--decoding {self.decoding!r}: choose one of {', '.join(DECODINGS)}")
+        if self.temperature is None:
+            self.temperature = 0.0 if self.decoding == "greedy" else 1.0
+        t = float(self.temperature)
+        if not math.isfinite(t) or t < 0:
+            raise ValueError(f"--temperature {t} must be a finite number ≥ 0")
+        if self.decoding == "greedy" and t != 0:
+            raise ValueError(f"--temperature {t} with greedy decoding: use --decoding sample (or vcd) to sample")
+        if self.decoding == "sample" and t == 0:
+            raise ValueError("--decoding sample needs --temperature > 0 (0 is greedy: use --decoding greedy)")
+        self.temperature = t
+        if self.vcd_alpha < 0 or not 0 < self.vcd_beta <= 1:
+            raise ValueError(f"VCD needs --vcd-alpha ≥ 0 and 0 < --vcd-beta ≤ 1, got {self.vcd_alpha}, "
+                             f"{self.vcd_beta}")
+        if not 0 <= self.vcd_step < 1000:
+            raise ValueError(f"--vcd-step {self.vcd_step} must be in 0..999 (1000-step diffusion schedule)")
+        try:
+            spec = Degradation.parse(self.degrade)
+        except ValueError as e:
+            raise ValueError(f"--degrade {self.degrade!r}: {e}") from None
+        self.degrade = None if spec.is_identity else str(spec)
+        if self.max_new_tokens < 1 or self.batch_size < 1:
+            raise ValueError("--max-new-tokens and --batch-size must be ≥ 1")
+
+    def _merge_noise(self) -> None:
+        """--noise σ is --degrade noise:σ; both at once must name the same degradation (one per run folder)."""
+        if self.noise is None:
+            return
+        given = Degradation.parse(self.degrade) if self.degrade not in (None, "") else None
+        if given is not None and str(given) != str(Degradation.parse(float(self.noise))):
+            raise ValueError(f"--noise {self.noise:g} and --degrade {self.degrade} give two degradations: hero eval "
+                             "runs one per run folder (one --out per spec)")
+        self.degrade, self.noise = float(self.noise), None
+
+    def _resolve_device(self) -> None:
+        import torch
+
+        if self.device == "auto":
+            self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        if not (self.device == "cpu" or self.device.startswith("cuda")):
+            raise ValueError(f"--device {self.device!r}: use auto, cpu or cuda[:N]")
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"--device {self.device}: no CUDA device is available; use --device cpu")
+        if self.dtype == "auto":
+            self.dtype = "bfloat16" if self.device.startswith("cuda") else "float32"
+        if self.dtype not in DTYPES:
+            raise ValueError(f"--dtype {self.dtype!r}: choose auto or one of {', '.join(DTYPES)}")
+
+    def identity(self) -> dict:
+        """Settings that change what is generated (not the batch size — draws are per request — nor the device)."""
+        d = asdict(self)
+        d.pop("batch_size")
+        d.pop("device")
+        d.pop("noise")
+        sigma = Degradation.parse(d.pop("degrade")).sigma
+        d.update({"noise": sigma} if sigma is not None else {"degrade": self.degrade})  # older runs kept "noise"
+        if self.decoding != "vcd":
+            for k in ("vcd_alpha", "vcd_beta", "vcd_step"):
+                d.pop(k)
+        return d
+
 
 THRONE_PROMPT = "Describe this image in detail."
 CAPTION_PROMPT = "Describe this image."

@@ -8,15 +8,17 @@ Decodings (`DecodingConfig.decoding`):
 * ``vcd`` — Visual Contrastive Decoding (`hero.decoding.vcd`): per step (1+α)·ℓ(y|v,x) − α·ℓ(y|v',x), restricted to
   tokens with p(y|v,x) ≥ β·max p; v' = the preprocessed pixels after diffusion noise at step t, ε seeded per
   request. Temperature 0 = greedy VCD; > 0 = sampled VCD (the official VCD scripts sample at T = 1).
-Images may be degraded on the fly (`noise` σ on 0–255 pixels, `hero.degrade`, seeded by (seed, image name, σ) —
-the same noisy image `hero trap` sees). Image loading, degradation and the chat prompt ([image, text], generation
+Images may be degraded on the fly (`degrade`: one hero.degrade spec such as 'noise:30', 'blur:1' or
+'noise:30+blur:1'; a number means noise σ; seeded by (seed, image name, op, level) — the same degraded image
+`hero trap` sees). One spec per run: the spec is part of the run's identity (for noise-only specs stored as
+"noise": σ, as before specs existed, so older run folders resume); evaluate several degradations with one run
+folder each. Image loading, degradation and the chat prompt ([image, text], generation
 prompt added) are `hero.scoring.Scorer`'s. Generation uses a fresh `GenerationConfig` (no model-default penalties
 or warpers), left padding and `torch.inference_mode`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -24,86 +26,10 @@ from pathlib import Path
 
 import torch
 
+from hero.evaluation.config import DECODINGS, DTYPES, DecodingConfig  # noqa: F401 (re-export)
 from hero.io import InputError
-
-DECODINGS = ("greedy", "sample", "vcd")
-DTYPES = ("float32", "bfloat16", "float16")
-
-
-@dataclass
-class DecodingConfig:
-    """How `hero eval` generates."""
-
-    decoding: str = "greedy"
-    """greedy | sample | vcd."""
-    temperature: float | None = None
-    """Sampling temperature; None = the decoding's default (greedy 0, sample 1, vcd 1 as the official VCD code).
-    0 with vcd = greedy VCD."""
-    vcd_alpha: float = 1.0
-    """VCD contrast strength α (≥ 0; 0 = plain decoding inside the β cut-off)."""
-    vcd_beta: float = 0.1
-    """VCD plausibility cut-off β in (0, 1]: keep tokens with p(y|v,x) ≥ β·max p."""
-    vcd_step: int = 500
-    """VCD diffusion noise step t in 0..999 of the official 1000-step schedule."""
-    noise: float = 0.0
-    """Gaussian noise σ (0–255 pixel scale) applied to every image before the processor; 0 = clean."""
-    max_new_tokens: int = 128
-    """Longest generation in tokens."""
-    batch_size: int = 16
-    """Requests per `generate` call (outputs are flushed per batch)."""
-    seed: int = 0
-    """Seeds the image noise, the sampling draws and the VCD noise (each per request)."""
-    device: str = "auto"
-    """Where the model runs: auto (cuda if available, else cpu), cpu, cuda, cuda:1, ..."""
-    dtype: str = "auto"
-    """Model weights dtype: auto (bfloat16 on cuda, float32 on cpu), float32, bfloat16 or float16."""
-
-    def __post_init__(self) -> None:
-        self._resolve_device()
-        if self.decoding not in DECODINGS:
-            raise ValueError(f"--decoding {self.decoding!r}: choose one of {', '.join(DECODINGS)}")
-        if self.temperature is None:
-            self.temperature = 0.0 if self.decoding == "greedy" else 1.0
-        t = float(self.temperature)
-        if not math.isfinite(t) or t < 0:
-            raise ValueError(f"--temperature {t} must be a finite number ≥ 0")
-        if self.decoding == "greedy" and t != 0:
-            raise ValueError(f"--temperature {t} with greedy decoding: use --decoding sample (or vcd) to sample")
-        if self.decoding == "sample" and t == 0:
-            raise ValueError("--decoding sample needs --temperature > 0 (0 is greedy: use --decoding greedy)")
-        self.temperature = t
-        if self.vcd_alpha < 0 or not 0 < self.vcd_beta <= 1:
-            raise ValueError(f"VCD needs --vcd-alpha ≥ 0 and 0 < --vcd-beta ≤ 1, got {self.vcd_alpha}, "
-                             f"{self.vcd_beta}")
-        if not 0 <= self.vcd_step < 1000:
-            raise ValueError(f"--vcd-step {self.vcd_step} must be in 0..999 (1000-step diffusion schedule)")
-        if not (math.isfinite(self.noise) and 0 <= self.noise <= 255):
-            raise ValueError(f"--noise {self.noise}: give σ in 0..255 (0–255 pixel scale), e.g. 30")
-        if self.max_new_tokens < 1 or self.batch_size < 1:
-            raise ValueError("--max-new-tokens and --batch-size must be ≥ 1")
-
-    def _resolve_device(self) -> None:
-        if self.device == "auto":
-            self.device = "cuda" if torch.cuda.is_available() else "cpu"
-        if not (self.device == "cpu" or self.device.startswith("cuda")):
-            raise ValueError(f"--device {self.device!r}: use auto, cpu or cuda[:N]")
-        if self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"--device {self.device}: no CUDA device is available; use --device cpu")
-        if self.dtype == "auto":
-            self.dtype = "bfloat16" if self.device.startswith("cuda") else "float32"
-        if self.dtype not in DTYPES:
-            raise ValueError(f"--dtype {self.dtype!r}: choose auto or one of {', '.join(DTYPES)}")
-
-    def identity(self) -> dict:
-        """Settings that change what is generated (not the batch size — draws are per request — nor the device)."""
-        d = asdict(self)
-        d.pop("batch_size")
-        d.pop("device")
-        if self.decoding != "vcd":
-            for k in ("vcd_alpha", "vcd_beta", "vcd_step"):
-                d.pop(k)
-        return d
-
+from hero.mathutil import gumbel_perturb
+from hero.seeding import derive_seed
 
 @dataclass(frozen=True)
 class Request:
@@ -119,17 +45,7 @@ class Request:
 
 def request_seed(seed: int, image: str, prompt: str, stream: str) -> int:
     """63-bit seed from (seed, stream, image, prompt) via SHA-256; stable across processes."""
-    key = f"{int(seed)}|{stream}|{image}|{prompt}".encode()
-    return int.from_bytes(hashlib.sha256(key).digest()[:8], "little") & (2**63 - 1)
-
-
-def gumbel_perturb(logits: torch.Tensor, uniforms: torch.Tensor, temperature: float) -> torch.Tensor:
-    """logits / T − log(−log u): its argmax is a draw from softmax(logits / T). (B, V), (B, V) → (B, V).
-
-    Example: logits [ln 1, ln 3], T = 1, u = [e^{−1}, e^{−1}] → Gumbel noise −log(−log e^{−1}) = 0 →
-    [0, 1.0986]: argmax 1. −inf logits stay −inf.
-    """
-    return logits / temperature - torch.log(-torch.log(uniforms))
+    return derive_seed(int(seed), stream, image, prompt)
 
 
 class SeededGumbelSampler:
@@ -164,7 +80,7 @@ class Generator:
 
         self.model, self.cfg, self.images_dir = model.eval(), cfg, Path(images_dir)
         self.helper = Scorer(model, processor, ScoringConfig(
-            degrade=f"noise:{cfg.noise}" if cfg.noise else None, seed=cfg.seed, batch_size=cfg.batch_size))
+            degrade=cfg.degrade, seed=cfg.seed, batch_size=cfg.batch_size))
         self.tok = self.helper.tok
         self.eos_ids = self.helper.eos_ids
         self.pad_id = self.tok.pad_token_id if self.tok.pad_token_id is not None else self.eos_ids[0]

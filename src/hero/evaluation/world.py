@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hero.benchmarks.configs import AmberConfig, ChairConfig, ThroneConfig
-from hero.evaluation.config import AmberEvalConfig, ChairEvalConfig, PopeEvalConfig, ThroneEvalConfig
-from hero.evaluation.generate import DecodingConfig, load_generator
+from hero.evaluation.config import (
+    AmberEvalConfig, ChairEvalConfig, DecodingConfig, PopeEvalConfig, ThroneEvalConfig,
+)
 from hero.io import InputError, write_json_atomic
 
 SCHEMA = "hero.eval.world/1"
@@ -88,6 +89,8 @@ def run_world(cfg: WorldEvalConfig, progress: bool = False) -> dict:
     coco_files = export_coco(world, cfg.split, coco_dir)
     images = str(world / cfg.split / "images")
     common = {"model": cfg.model, "images": images, "out": cfg.out, "decoding": cfg.decoding, "limit": cfg.limit}
+    from hero.evaluation.generate import load_generator
+
     make = _once(lambda: load_generator(cfg.model, cfg.decoding, images))
     pope_files = [str(pope_path(world, cfg.split, s)) for s in STRATEGIES]
     results = {"schema": SCHEMA, "model": str(Path(cfg.model).resolve()), "world": str(world.resolve()),
@@ -112,7 +115,7 @@ def evaluate_world(model_dir, world_dir, out_dir, *, split: str = "test", limit:
     """POPE (3 splits), AMBER (d + g), CHAIR (and optionally THRONE) of a model on a world split → results.json.
 
     `decoding` holds `DecodingConfig` fields: decoding="greedy"|"sample"|"vcd", temperature, vcd_alpha, vcd_beta,
-    vcd_step, noise, max_new_tokens, batch_size, seed, device, dtype. Rerunning with the same out_dir resumes; another model or
+    vcd_step, degrade, max_new_tokens, batch_size, seed, device, dtype. Rerunning with the same out_dir resumes; another model or
     other settings in the same out_dir are refused.
     """
     try:

@@ -17,6 +17,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from hero.mathutil import binary_entropy  # noqa: F401  (re-exported: one definition, hero.mathutil)
+
 
 def group_mean_std(rewards: torch.Tensor, num_generations: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-group mean and std of `rewards` (N,), each repeated back to (N,), ignoring NaN rewards.
@@ -62,12 +64,6 @@ def group_keep_mask(
         top[order[:k]] = True
         keep = keep & top
     return keep
-
-
-def binary_entropy(p: torch.Tensor) -> torch.Tensor:
-    """H(p) = −p ln p − (1−p) ln(1−p) in nats, elementwise; H(0) = H(1) = 0, H(0.5) = ln 2."""
-    p = p.clamp(0.0, 1.0)
-    return -(torch.xlogy(p, p) + torch.xlogy(1 - p, 1 - p))
 
 
 def binary_entropy_from_logits(pos_logit: torch.Tensor, neg_logit: torch.Tensor) -> torch.Tensor:

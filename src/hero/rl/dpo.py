@@ -15,7 +15,6 @@ the same pairs without sampling again.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 
 from hero.io import InputError, read_jsonl, write_jsonl_atomic
 from hero.rl.settings import RLRunConfig
+from hero.seeding import derive_seed
 
 PAIRS_FILE = "dpo_pairs.jsonl"
 
@@ -49,13 +49,13 @@ def build_pairs(completions: Sequence[Sequence[str]], labels: Sequence[str], max
 
 
 def _seed(seed: int, key: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"{seed}|dpo|{key}".encode()).digest()[:8], "little") & (2**63 - 1)
+    return derive_seed(seed, "dpo", key)
 
 
 def sample_completions(model, processor, rows: Sequence[dict], run: RLRunConfig, deadline: float,
                        batch_size: int = 64) -> list[list[str]]:
     """`run.dpo_samples` sampled completions (decoded text) per row, in row order; rows not reached before
-    `deadline` (time.perf_counter()) are left out. Noisy image as in RL, seeded by (seed, image id, σ)."""
+    `deadline` (time.perf_counter()) are left out. Degraded image as in RL (the row's spec)."""
     from hero.rl.world_data import load_image
     from hero.model.load import model_style
     from hero.scoring import Scorer, ScoringConfig
@@ -70,7 +70,7 @@ def sample_completions(model, processor, rows: Sequence[dict], run: RLRunConfig,
         if time.perf_counter() >= deadline:
             break
         chunk = rows[s: s + per_batch]
-        images = [load_image(r["image_path"], r["image_id"], r["sigma"], run.seed) for r in chunk]
+        images = [load_image(r["image_path"], r["image_id"], r.get("degrade", r["sigma"]), run.seed) for r in chunk]
         enc = scorer.encode([r["question"] for r in chunk for _ in range(k)], [im for im in images for _ in range(k)])
         ids = generate(model, enc, scorer.cfg, scorer.eos_ids, scorer.tok.pad_token_id, _seed(run.seed, str(s)))
         texts = [scorer.tok.decode(g, skip_special_tokens=True) for g in ids]
@@ -115,7 +115,8 @@ def pair_dataset(records: list[dict], seed: int):
     return Dataset.from_list([{"prompt": user_message(r["question"]),
                                "chosen": [{"role": "assistant", "content": r["chosen"]}],
                                "rejected": [{"role": "assistant", "content": r["rejected"]}],
-                               "image": load_image(r["image_path"], r["image_id"], r["sigma"], seed)}
+                               "image": load_image(r["image_path"], r["image_id"], r.get("degrade", r["sigma"]),
+                                                   seed)}
                               for r in records])
 
 

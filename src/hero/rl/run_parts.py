@@ -69,7 +69,8 @@ def lora_config(run: RLRunConfig):
 def prompt_rows(run: RLRunConfig) -> list[dict]:
     from hero.rl.world_data import question_rows
 
-    return question_rows(run.world, run.split, run.sigmas, run.seed, run.questions_per_image, limit=run.max_images)
+    return question_rows(run.world, run.split, run.sigmas, run.seed, run.questions_per_image, limit=run.max_images,
+                         degrade=run.degrade)
 
 
 def make_callbacks(run: RLRunConfig, used_s: float, tensorboard: bool, extra=None) -> tuple[list, object]:

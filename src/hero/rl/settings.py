@@ -15,6 +15,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hero.degrade import canonical, merge_specs
 from hero.io import InputError
 
 METHODS = ("grpo", "hero", "dpo")
@@ -36,8 +37,11 @@ class RLRunConfig:
     """Output folder: the trained model + processor, checkpoints/, tensorboard/, log_history.json, rl_summary.json."""
     split: str = "train"
     """World split whose images the prompts are about."""
-    sigmas: list[float] = field(default_factory=lambda: [0.0, 30.0, 50.0])
-    """Gaussian-noise levels (0-255 scale) drawn per prompt; RL must see noisy images to change anything there."""
+    sigmas: list[float] = field(default_factory=list)
+    """Noise shorthand: Gaussian σ (0-255 scale) as noise specs; RL must see degraded images to change anything
+    there. The per-prompt grid is hero.degrade.merge_specs(sigmas, degrade): both empty → noise 0, 30, 50."""
+    degrade: list[str] = field(default_factory=list)
+    """hero.degrade specs drawn per prompt besides the sigmas ('blur:1', 'noise:30+blur:1'); stored canonical."""
     questions_per_image: int = 2
     """Questions per image, alternating positive / negative (negatives of every SFT kind)."""
     max_images: int = 0
@@ -99,8 +103,11 @@ class RLRunConfig:
         need(self.max_steps >= 0 and self.max_images >= 0 and self.threads >= 0,
              "max_steps, max_images and threads must be ≥ 0 (0 = no limit / default)")
         need(self.questions_per_image >= 1, f"questions_per_image={self.questions_per_image} must be ≥ 1")
-        need(bool(self.sigmas) and all(s >= 0 for s in self.sigmas),
-             f"sigmas={self.sigmas}: give noise levels ≥ 0, e.g. [0, 30, 50]")
+        try:
+            self.degrade = [canonical(d) for d in ([self.degrade] if isinstance(self.degrade, str) else self.degrade)]
+            merge_specs(self.sigmas, self.degrade)
+        except ValueError as e:
+            need(False, f"sigmas={self.sigmas} / degrade={self.degrade}: {e}")
         need(self.lora_r >= 1 and self.lora_alpha > 0, "lora_r must be ≥ 1 and lora_alpha > 0")
         need(self.dpo_prompts >= 1 and self.dpo_samples >= 2 and self.dpo_pairs_per_prompt >= 1,
              "dpo_prompts ≥ 1, dpo_samples ≥ 2 (a pair needs two completions) and dpo_pairs_per_prompt ≥ 1")

@@ -1,10 +1,12 @@
 """The RL prompt set from a world split: yes/no existence questions (positives and the SFT negative kinds) about
-the split's images, each seen at a Gaussian-noise level σ drawn per prompt.
+the split's images, each seen under a degradation spec drawn per prompt from hero.degrade.merge_specs(sigmas,
+degrade) (default noise 0, 30, 50; every level validated by hero.degrade).
 
 Rows are plain dicts (`question_rows`): id, image_id, image_path, question, answer ("yes"/"no"), kind ("positive"
-or a negative kind of `hero.sft.data.NEGATIVE_KINDS`), sigma and reference (the ground-truth caption, the premise
+or a negative kind of `hero.sft.data.NEGATIVE_KINDS`), degrade (canonical spec), sigma (its noise σ, None if it
+is not noise-only) and reference (the ground-truth caption, the premise
 of the NLI reward). `rl_dataset` wraps them in a `datasets.Dataset` whose rows are rendered on access: the image is
-read and degraded on the fly with `hero.degrade` (seeded by (seed, image id, σ), so a prompt's noisy image never
+read and degraded on the fly with `hero.degrade` (seeded by (seed, image id, op, level), so a prompt's image never
 depends on batch order, rank or resume), and the prompt is the SFT prompt in TRL's conversational multimodal form
 (`hero.sft.collate.user_message`: [{"type": "image"}, {"type": "text", "text": question}]), so RL starts from the
 distribution the model was fine-tuned on.
@@ -17,11 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from hero.degrade import Degradation, merge_specs, noise_specs
 from hero.io import InputError
 
 POSITIVE = "positive"
 QUESTION_STREAM = 7
-"""Second element of the seed sequence (seed, QUESTION_STREAM) that draws the questions and σ of a split."""
+"""Second element of the seed sequence (seed, QUESTION_STREAM) that draws the questions and specs of a split."""
 
 
 def split_stats(annotations: Sequence[dict], categories: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -40,23 +43,25 @@ def split_stats(annotations: Sequence[dict], categories: Sequence[str]) -> tuple
 
 
 def check_sigmas(sigmas: Sequence[float]) -> list[float]:
-    """σ list as floats; ValueError naming the fix for an empty list or a negative σ."""
-    out = [float(s) for s in sigmas]
-    if not out or any(s < 0 for s in out):
-        raise ValueError(f"sigmas={list(sigmas)}: give noise levels ≥ 0 on the 0-255 scale, e.g. [0, 30, 50]")
-    return out
+    """σ list as floats, validated by hero.degrade (0 ≤ σ ≤ 255); ValueError naming the fix for an empty list."""
+    if not list(sigmas):
+        raise ValueError("sigmas=[]: give noise levels on the 0-255 scale, e.g. [0, 30, 50]")
+    noise_specs(sigmas)
+    return [float(s) for s in sigmas]
 
 
-def question_rows(world_dir, split: str = "train", sigmas: Sequence[float] = (0.0, 30.0, 50.0), seed: int = 0,
-                  questions_per_image: int = 2, kinds: Sequence[str] | None = None, limit: int = 0) -> list[dict]:
+def question_rows(world_dir, split: str = "train", sigmas: Sequence[float] = (), seed: int = 0,
+                  questions_per_image: int = 2, kinds: Sequence[str] | None = None, limit: int = 0,
+                  degrade: Sequence[str] = ()) -> list[dict]:
     """Questions about every image of `split` (first `limit` images if > 0): per image, `questions_per_image`
     questions alternating positive / negative (so the set is balanced), the negative's kind drawn from `kinds`
-    (default: all SFT kinds), each with σ drawn from `sigmas`. Deterministic in (world, split, seed, arguments)."""
+    (default: all SFT kinds), each with a spec drawn from merge_specs(sigmas, degrade) (both empty → noise 0, 30,
+    50; a noise-only grid draws exactly as the σ lists did). Deterministic in (world, split, seed, arguments)."""
     from hero.sft.data import NEGATIVE_KINDS, pick_negative
     from hero.world import load_annotations, load_world
     from hero.world.text import caption, question
 
-    sigmas = check_sigmas(sigmas)
+    grid = merge_specs(sigmas, degrade)
     kinds = list(kinds or NEGATIVE_KINDS)
     bad = [k for k in kinds if k not in NEGATIVE_KINDS]
     if bad or questions_per_image < 1:
@@ -79,35 +84,40 @@ def question_rows(world_dir, split: str = "train", sigmas: Sequence[float] = (0.
             rows.append({"id": f"{ann['id']}#{j}", "image_id": ann["id"],
                          "image_path": str(Path(world_dir) / split / ann["file"]), "question": question(asked),
                          "answer": "yes" if asked in present else "no", "kind": kind,
-                         "sigma": sigmas[int(rng.integers(len(sigmas)))], "reference": caption(present)})
+                         **_spec_fields(grid[int(rng.integers(len(grid)))]), "reference": caption(present)})
     if not rows:
         raise InputError(f"{Path(world_dir) / split}: no images in this split; build the world with more images")
     return rows
 
 
-def load_image(path: str, image_id: str, sigma: float, seed: int):
-    """The RGB PIL image at `path` with Gaussian noise σ, seeded by (seed, image_id, σ) through hero.degrade."""
+def _spec_fields(spec: str) -> dict:
+    return {"degrade": spec, "sigma": Degradation.parse(spec).sigma}
+
+
+def load_image(path: str, image_id: str, degrade, seed: int):
+    """The RGB PIL image at `path` degraded by `degrade` (a spec, or a number = noise σ as in older rows), seeded
+    by (seed, image_id, op, level) through hero.degrade."""
     from PIL import Image
 
-    from hero import degrade
+    from hero.degrade import apply
 
     try:
         with Image.open(path) as im:
             img = im.convert("RGB")
     except OSError as e:
         raise InputError(f"{path}: cannot read image of prompt {image_id!r} ({e})") from None
-    return degrade.apply(img, degrade.DegradeSpec("noise", float(sigma)), seed=seed, image_id=image_id)
+    return apply(img, degrade, seed=seed, image_id=image_id)
 
 
 def render_batch(batch: dict, seed: int) -> dict:
     """Columns of stored rows → the columns TRL sees: prompt (conversational, with an image placeholder), image
-    (degraded PIL), answer, kind, sigma, id, reference."""
+    (degraded PIL), answer, kind, degrade, sigma, id, reference."""
     from hero.sft.collate import user_message
 
-    out = {k: list(batch[k]) for k in ("id", "answer", "kind", "sigma", "reference")}
+    out = {k: list(batch[k]) for k in ("id", "answer", "kind", "degrade", "sigma", "reference")}
     out["prompt"] = [user_message(q) for q in batch["question"]]
     out["image"] = [load_image(p, i, s, seed)
-                    for p, i, s in zip(batch["image_path"], batch["image_id"], batch["sigma"], strict=True)]
+                    for p, i, s in zip(batch["image_path"], batch["image_id"], batch["degrade"], strict=True)]
     return out
 
 

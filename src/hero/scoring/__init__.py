@@ -24,20 +24,20 @@ def load_scorer(path, mode: str | None = None, **cfg) -> Scorer:
 
 def make_trap_scorer(model_path, seed: int = 0, batch_size: int = 64, mode: str | None = None,
                      max_new_tokens: int = 64):
-    """`score_fn(batch, sigma, temperature) -> list[dict]` for `hero trap` (contract in hero.trap.run).
+    """`score_fn(batch, degrade, temperature) -> list[dict]` for `hero trap` (contract in hero.trap.run).
 
-    Each question dict has id, image (file name), image_path and text. Noise σ is applied in memory, seeded by
-    (seed, image file name), so every question about one image sees the same noisy image. An unreadable image
+    Each question dict has id, image (file name), image_path and text. The degradation spec (a hero.degrade string,
+    e.g. 'noise:30') is applied in memory, seeded by (seed, image file name), so every question about one image
+    sees the same degraded image; the temperature is the answer distribution's (and CoT sampling's). Both are
+    passed per call: the scorer's config is never mutated. An unreadable image
     raises an error naming the file and the question id (the trap runner checks files before scoring).
     """
     scorer = load_scorer(model_path, mode=mode, seed=seed, batch_size=batch_size, max_new_tokens=max_new_tokens)
 
-    def score_fn(batch: list[dict], sigma: float, temperature: float) -> list[dict]:
-        scorer.cfg.degrade = f"noise:{sigma}" if sigma else None
-        scorer.cfg.temperature = float(temperature)
+    def score_fn(batch: list[dict], degrade: str, temperature: float) -> list[dict]:
         reqs = [ScoreRequest(id=str(q["id"]), image=q.get("image_path") or q["image"], question=q["text"],
                              image_id=str(q.get("image") or q["id"])) for q in batch]
-        run = scorer.score(reqs)
+        run = scorer.score(reqs, degrade=degrade, temperature=float(temperature))
         if run.errors:
             raise ValueError("unreadable image(s): " + "; ".join(
                 f"{e['file']} (question {e['id']}): {e['error']}" for e in run.errors))

@@ -6,6 +6,8 @@ Conventions (nats throughout):
   real VLM vocabularies hold several such variants and a model may put its mass on any of them.
 - entropy_binary: entropy of the renormalised pair (q, 1 − q) with q = p_yes / (p_yes + p_no).
 - entropy_full: entropy of the full next-token distribution at the answer position.
+All four are read from softmax(logits / T) at the answer position (`answer_distribution`); T = 1 is the model's
+own distribution, T ≤ 0 (greedy decoding) reads it at T = 1.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 
 import torch
+
+from hero import mathutil
 
 WORD_BOUNDARY_MARKERS = ("▁", "Ġ", " ", "Ċ")
 ANSWER_MARKER = "Answer:"
@@ -46,14 +50,22 @@ def yes_no_mass(log_probs: torch.Tensor, yes_ids: list[int], no_ids: list[int]) 
 def binary_entropy(p_yes: torch.Tensor, p_no: torch.Tensor) -> torch.Tensor:
     """Entropy (nats) of (q, 1 − q), q = p_yes / (p_yes + p_no); 0·log 0 = 0. Shapes (B,) → (B,)."""
     total = (p_yes + p_no).clamp_min(torch.finfo(p_yes.dtype).tiny)
-    q = p_yes / total
-    return -(torch.xlogy(q, q) + torch.xlogy(1 - q, 1 - q))
+    return mathutil.binary_entropy(p_yes / total)
 
 
 def full_entropy(logits: torch.Tensor) -> torch.Tensor:
     """Entropy (nats) of softmax(logits) over the last dim: −Σ p log p. (B, V) → (B,)."""
     log_p = torch.log_softmax(logits.float(), dim=-1)  # (B, V)
     return -(log_p.exp() * log_p).sum(-1)
+
+
+def answer_distribution(logits: torch.Tensor, yes_ids: list[int], no_ids: list[int], temperature: float = 1.0):
+    """p_yes, p_no, entropy_binary, entropy_full (each (B,)) of softmax(logits / T) at the answer position, (B, V).
+    T ≤ 0 (greedy) → T = 1. Logits [2, 0] with yes = 0, no = 1 at T = 2 → softmax([1, 0]): p_yes = e/(e+1)."""
+    t = float(temperature) if temperature and temperature > 0 else 1.0
+    scaled = logits.float() / t if t != 1.0 else logits.float()  # (B, V); T = 1 is bit-identical to no scaling
+    p_yes, p_no = yes_no_mass(torch.log_softmax(scaled, dim=-1), yes_ids, no_ids)  # (B,), (B,)
+    return p_yes, p_no, binary_entropy(p_yes, p_no), full_entropy(scaled)
 
 
 def parse_answer(text: str | None) -> str:

@@ -3,19 +3,23 @@
 Answer-style models: one forward pass per batch; the answer position is the first generated position, which with
 left padding is the last column for every row. CoT models: batched generation (greedy or sampled), then the
 position right after the last "Answer:" in each reasoning is located and the whole batch is scored teacher-forced
-in one more forward pass. Probabilities are the model's own (temperature 1) at that position; the temperature
-only changes what is generated. Per-sample Python is limited to text parsing of CoT outputs.
-"""
+in one more forward pass. Per-sample Python is limited to text parsing of CoT outputs.
+
+Temperature T sets the answer distribution: p_yes, p_no, entropy_binary and entropy_full are computed from
+softmax(logits / T) at the answer position (T = 1: the model's own probabilities; T = 0, greedy, also reads them at
+T = 1), and sampled answers / CoT reasoning are drawn at the same T. Degradation and temperature are per call
+(`Scorer.score(requests, degrade, temperature)`); None takes the config's default, and the config is never mutated."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 
+from hero import mathutil
 from hero.scoring import core
+from hero.seeding import derive_seed
 
 
 @dataclass
@@ -42,7 +46,8 @@ class ScoringConfig:
     batch_size: int = 64
     """Questions per forward pass."""
     degrade: str | None = None
-    """A hero.degrade spec applied on the fly ('noise:30', 'blur:1.5', ...); None or 'noise:0' = clean."""
+    """Default hero.degrade spec applied on the fly ('noise:30', 'noise:30+blur:1', ...); None or 'none' = clean.
+    Stored canonical (validated by hero.degrade); a number means noise σ."""
     seed: int = 0
     """Seeds the degradation (with each image id) and the sampling."""
 
@@ -53,6 +58,18 @@ class ScoringConfig:
             raise ValueError(f"temperature={self.temperature} must be ≥ 0 (0 = greedy)")
         if self.batch_size < 1 or self.max_new_tokens < 1:
             raise ValueError("batch_size and max_new_tokens must be ≥ 1")
+        if self.degrade is not None:
+            from hero.degrade import Degradation
+
+            spec = Degradation.parse(self.degrade)
+            self.degrade = None if spec.is_identity else str(spec)
+
+    def at(self, degrade=None, temperature: float | None = None) -> "ScoringConfig":
+        """A validated copy with this call's degradation / temperature (None keeps the default); self unchanged."""
+        from dataclasses import replace
+
+        return replace(self, degrade=self.degrade if degrade is None else degrade,
+                       temperature=self.temperature if temperature is None else float(temperature))
 
 
 @dataclass
@@ -66,10 +83,6 @@ class ScoringRun:
     @property
     def n_unparseable(self) -> int:
         return sum(s["parse_status"] == "unparseable" for s in self.samples)
-
-
-def _derived_seed(seed: int, key: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"{seed}|{key}".encode()).digest()[:8], "little") & (2**63 - 1)
 
 
 class Scorer:
@@ -97,12 +110,14 @@ class Scorer:
             self._prompts[question] = self.processor.apply_chat_template(msg, add_generation_prompt=True)
         return self._prompts[question]
 
-    def load_images(self, requests: Sequence[ScoreRequest]):
-        """(good requests, their PIL images after degradation, errors for the unreadable ones)."""
+    def load_images(self, requests: Sequence[ScoreRequest], degrade=None):
+        """(good requests, their PIL images after degradation, errors for the unreadable ones). `degrade`: a spec
+        for this call (None = the config's default)."""
         from PIL import Image
 
-        from hero import degrade
+        from hero.degrade import apply
 
+        spec = self.cfg.at(degrade=degrade).degrade
         good, images, errors = [], [], []
         for r in requests:
             try:
@@ -111,9 +126,9 @@ class Scorer:
                 errors.append({"id": r.id, "file": str(r.image), "error": f"{type(e).__name__}: {e}"})
                 continue
             img = img.convert("RGB")
-            if self.cfg.degrade:
+            if spec:
                 key = r.image_id or (str(r.image) if not isinstance(r.image, Image.Image) else r.id)
-                img = degrade.apply(img, self.cfg.degrade, seed=self.cfg.seed, image_id=key)
+                img = apply(img, spec, seed=self.cfg.seed, image_id=key)
             good.append(r)
             images.append(img)
         return good, images, errors
@@ -123,30 +138,31 @@ class Scorer:
                               return_tensors="pt")
 
     # -- scoring ------------------------------------------------------------------------------------------------
-    def score(self, requests: Sequence[ScoreRequest]) -> ScoringRun:
-        """Score all requests in batches of cfg.batch_size; unreadable images are collected, not fatal."""
+    def score(self, requests: Sequence[ScoreRequest], degrade=None, temperature: float | None = None) -> ScoringRun:
+        """Score all requests in batches of cfg.batch_size under this call's degradation spec and temperature
+        (None = the config's); unreadable images are collected, not fatal."""
         run = ScoringRun()
-        for s in range(0, len(requests), self.cfg.batch_size):
-            good, images, errors = self.load_images(requests[s: s + self.cfg.batch_size])
+        cfg = self.cfg.at(degrade, temperature)
+        for s in range(0, len(requests), cfg.batch_size):
+            good, images, errors = self.load_images(requests[s: s + cfg.batch_size], cfg.degrade or "none")
             run.errors += errors
             if good:
-                run.samples += self.score_batch(good, images)
+                run.samples += self.score_batch(good, images, temperature=cfg.temperature)
         return run
 
     @torch.inference_mode()
-    def score_batch(self, requests: Sequence[ScoreRequest], images) -> list[dict]:
+    def score_batch(self, requests: Sequence[ScoreRequest], images, temperature: float | None = None) -> list[dict]:
+        """Score already loaded (and degraded, see `load_images`) images at `temperature` (None = config's)."""
+        cfg = self.cfg.at(temperature=temperature)
         enc = self.encode([r.question for r in requests], images)
-        seed = _derived_seed(self.cfg.seed, "|".join(r.id for r in requests))
-        if self.cfg.mode == "answer":
+        seed = derive_seed(cfg.seed, "|".join(r.id for r in requests))
+        if cfg.mode == "answer":
             logits = self._last_logits(enc["input_ids"], enc["attention_mask"], enc["pixel_values"])  # (B, V)
-            answers = self._first_token_answers(logits, [r.id for r in requests])
+            answers = self._first_token_answers(logits, [r.id for r in requests], cfg)
             reasoning, status = [None] * len(requests), ["ok" if a else "unparseable" for a in answers]
         else:
-            logits, answers, reasoning, status = self._cot(enc, seed)
-        log_p = torch.log_softmax(logits.float(), dim=-1)  # (B, V)
-        p_yes, p_no = core.yes_no_mass(log_p, self.yes_ids, self.no_ids)  # (B,), (B,)
-        h_bin = core.binary_entropy(p_yes, p_no)  # (B,)
-        h_full = core.full_entropy(logits)  # (B,)
+            logits, answers, reasoning, status = self._cot(enc, seed, cfg)
+        p_yes, p_no, h_bin, h_full = core.answer_distribution(logits, self.yes_ids, self.no_ids, cfg.temperature)
         return [{"id": r.id, "answer": a, "p_yes": float(py), "p_no": float(pn), "entropy_binary": float(hb),
                  "entropy_full": float(hf), "reasoning": rs, "parse_status": st}
                 for r, a, py, pn, hb, hf, rs, st in zip(requests, answers, p_yes.tolist(), p_no.tolist(),
@@ -159,27 +175,27 @@ class Scorer:
                          position_ids=position_ids, logits_to_keep=1)
         return out.logits[:, -1].float()
 
-    def _first_token_answers(self, logits: torch.Tensor, ids: Sequence[str]) -> list[str]:
+    def _first_token_answers(self, logits: torch.Tensor, ids: Sequence[str], cfg: ScoringConfig) -> list[str]:
         """Greedy (argmax over the full vocabulary) or sampled first token, mapped to yes/no/''.
 
         Sampling uses the Gumbel-max trick with noise seeded per sample by (seed, id), so a sample's draw does not
         depend on the batch it is in (a resumed run equals an uninterrupted one)."""
-        if self.cfg.temperature > 0:
+        if cfg.temperature > 0:
             V = logits.shape[-1]
-            u = torch.stack([torch.rand(V, generator=torch.Generator().manual_seed(_derived_seed(self.cfg.seed, i)))
+            u = torch.stack([torch.rand(V, generator=torch.Generator().manual_seed(derive_seed(cfg.seed, i)))
                              for i in ids]).clamp(1e-12, 1 - 1e-12)  # (B, V)
-            tokens = (logits / self.cfg.temperature - torch.log(-torch.log(u))).argmax(-1)  # (B,)
+            tokens = mathutil.gumbel_argmax(logits, u, cfg.temperature)  # (B,)
         else:
             tokens = logits.argmax(-1)  # (B,)
         yes, no = set(self.yes_ids), set(self.no_ids)
         return ["yes" if t in yes else "no" if t in no else "" for t in tokens.tolist()]
 
-    def _cot(self, enc: dict, seed: int):
+    def _cot(self, enc: dict, seed: int, cfg: ScoringConfig):
         """Generate reasoning, locate the answer position, score it teacher-forced. → logits (B, V), answers,
         reasoning texts, parse statuses."""
         from hero.scoring.cot import answer_prefixes, generate
 
-        gen_ids = generate(self.model, enc, self.cfg, self.eos_ids, self.tok.pad_token_id, seed)  # list of lists
+        gen_ids = generate(self.model, enc, cfg, self.eos_ids, self.tok.pad_token_id, seed)  # list of lists
         prefixes, answers, reasoning, status = answer_prefixes(gen_ids, self.tok, self.marker_ids)
         prompt_rows = [row[m.bool()].tolist() for row, m in zip(enc["input_ids"], enc["attention_mask"])]
         rows = [p + g for p, g in zip(prompt_rows, prefixes)]

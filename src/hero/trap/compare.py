@@ -9,35 +9,56 @@ Writes report.html, report.md, plots/ and compare.json ({"schema": "hero.trap.co
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hero.io import write_json_atomic
 from hero.trap import plots
 from hero.trap.report import (
     FIGURE_HEADINGS, HEADLINE, TREND_HEAD, Section, _rc_series, bins_table, entropy_upper, headline_row,
-    notes_sections, sigma_label, trend_row, write_sections,
+    notes_sections, spec_label, trend_row, write_sections,
 )
-from hero.trap.summary import split_groups, summarize
+from hero.trap.summary import SummarySettings, spec_order, split_groups, summarize
 
 COMPARE_SCHEMA = "hero.trap.compare/1"
+
+
+@dataclass
+class CompareConfig:
+    """`hero trap compare`."""
+
+    runs: list[str] = field(metadata={"argument": True})
+    """Run folders written by `hero trap`."""
+    out: str
+    """Folder for report.html, report.md, plots/ and compare.json."""
+    names: list[str] = field(default_factory=list)
+    """Run names (default: the folder names)."""
+    summary: SummarySettings = field(default_factory=SummarySettings)
+    """One summary setting for all runs."""
+    seed: int = 0
+    """Bootstrap seed."""
+
+    def __post_init__(self) -> None:
+        if not self.runs:
+            raise ValueError("give the run folders to compare, e.g. `hero trap compare runs/sft runs/hero --out cmp`")
 Run = tuple[str, dict, list[dict]]  # (name, summary, samples)
 
 
-def _groups_at(summary: dict, t: float) -> dict[float, dict]:
-    return {float(g["sigma"]): g for g in summary["groups"] if g["temperature"] == t}
+def _groups_at(summary: dict, t: float) -> dict[str, dict]:
+    return {g["degrade"]: g for g in summary["groups"] if g["temperature"] == t}
 
 
-def _axes(runs: Sequence[Run]) -> tuple[list[float], list[float]]:
-    """Sorted union of temperatures and σ values over all runs."""
+def _axes(runs: Sequence[Run]) -> tuple[list[float], list[str]]:
+    """Sorted union of temperatures and of degradation specs (summary.spec_order) over all runs."""
     ts = sorted({g["temperature"] for _, s, _ in runs for g in s["groups"]})
-    sigmas = sorted({float(g["sigma"]) for _, s, _ in runs for g in s["groups"]})
-    return ts, sigmas
+    specs = sorted({g["degrade"] for _, s, _ in runs for g in s["groups"]}, key=spec_order)
+    return ts, specs
 
 
 def compare_figures(runs: Sequence[Run]) -> dict[str, list[Section]]:
-    """Per T: panels per σ with one series per run (reliability: one row per run)."""
+    """Per T: panels per degradation spec with one series per run (reliability: one row per run)."""
     figs: dict[str, list[Section]] = {k: [] for k in FIGURE_HEADINGS}
-    ts, sigmas = _axes(runs)
+    ts, specs = _axes(runs)
     thr = runs[0][1]["trap_threshold"]
     upper = max(entropy_upper(s, smp) for _, s, smp in runs)
     split = [split_groups(smp) for _, _, smp in runs]
@@ -47,34 +68,34 @@ def compare_figures(runs: Sequence[Run]) -> dict[str, list[Section]]:
         tag, tt = f"T{t:g}", f"T={t:g}"
 
         def panels(value):
-            return [(f"{sigma_label(sg)}, {tt}", {name: value(i, at[i][sg]) for i, (name, _, _) in enumerate(runs)
-                                                  if sg in at[i]}) for sg in sigmas]
+            return [(f"{spec_label(sg)}, {tt}", {name: value(i, at[i][sg]) for i, (name, _, _) in enumerate(runs)
+                                                  if sg in at[i]}) for sg in specs]
 
         figs["accuracy_per_bin"].append((
             "img", f"accuracy_per_bin_{tag}.png",
             plots.accuracy_per_bin(panels(lambda i, g: g["entropy_bins"]), thr, False),
-            f"Accuracy per entropy bin with bootstrap 95 % CIs, one panel per σ, one line per run ({tt})."))
+            f"Accuracy per entropy bin with bootstrap 95 % CIs, one panel per degradation, one line per run ({tt})."))
         figs["entropy_hist"].append((
             "img", f"entropy_hist_{tag}.png",
-            plots.entropy_histograms(panels(lambda i, g: [s[field] for s in split[i][(float(g["sigma"]), t)]]),
+            plots.entropy_histograms(panels(lambda i, g: [s[field] for s in split[i][(g["degrade"], t)]]),
                                      upper, False),
-            f"Distribution of answer entropy, one panel per σ, one line per run ({tt})."))
-        rows = [(f"{name} — {tt}", [(sigma_label(sg), at[i][sg]["calibration"]["reliability"],
-                                     at[i][sg]["calibration"]["ece"]) for sg in sigmas if sg in at[i]])
+            f"Distribution of answer entropy, one panel per degradation, one line per run ({tt})."))
+        rows = [(f"{name} — {tt}", [(spec_label(sg), at[i][sg]["calibration"]["reliability"],
+                                     at[i][sg]["calibration"]["ece"]) for sg in specs if sg in at[i]])
                 for i, (name, _, _) in enumerate(runs) if at[i]]
         figs["reliability"].append(("img", f"reliability_{tag}.png", plots.reliability(rows),
-                                    f"Reliability diagrams: one row per run, one column per σ ({tt})."))
+                                    f"Reliability diagrams: one row per run, one column per degradation ({tt})."))
         figs["risk_coverage"].append((
             "img", f"risk_coverage_{tag}.png",
-            plots.risk_coverage(panels(lambda i, g: _rc_series(split[i][(float(g["sigma"]), t)], g)), False),
-            f"Risk–coverage curves, one panel per σ, one line per run ({tt}); lower is better."))
+            plots.risk_coverage(panels(lambda i, g: _rc_series(split[i][(g["degrade"], t)], g)), False),
+            f"Risk–coverage curves, one panel per degradation, one line per run ({tt}); lower is better."))
     return figs
 
 
 def compare_sections(runs: Sequence[Run]) -> list[Section]:
     """All sections of the comparison report."""
     names = [n for n, _, _ in runs]
-    ts, sigmas = _axes(runs)
+    ts, specs = _axes(runs)
     secs: list[Section] = [("h1", "Confidence Trap comparison — " + " vs ".join(names))]
     info = [[n, str(s.get("run", {}).get("model", "?")), str(s.get("run", {}).get("questions", "?")),
              str(s["n_samples"]), str(s.get("missing_images", {}).get("count", 0))] for n, s, _ in runs]
@@ -83,20 +104,23 @@ def compare_sections(runs: Sequence[Run]) -> list[Section]:
     if len(hashes) > 1:
         secs.append(("p", "Warning: the runs were scored on different question files (their hashes differ); "
                           "differences between runs mix model and data."))
-    rows = [[n] + headline_row(g) for t in ts for sg in sigmas for n, s, _ in runs
+    rows = [[n] + headline_row(g) for t in ts for sg in specs for n, s, _ in runs
             for g in [_groups_at(s, t).get(sg)] if g is not None]
-    secs += [("h2", "Per σ and temperature"), ("table", ["run"] + HEADLINE, rows)]
-    secs += [("h2", "Trap trend across σ"),
+    secs += [("h2", "Per degradation and temperature"), ("table", ["run"] + HEADLINE, rows)]
+    secs += [("h2", "Trap trend across degradation levels"),
              ("table", ["run"] + TREND_HEAD, [[n] + trend_row(tr) for n, s, _ in runs for tr in s["trend"]])]
     for t in ts:
-        series = {n: tr for n, s, _ in runs for tr in s["trend"] if tr["temperature"] == t}
-        secs.append(("img", f"trend_T{t:g}.png", plots.trend(series, False),
-                     f"Mean answer entropy and accuracy against σ, one line per run (T={t:g})."))
+        for op in dict.fromkeys(tr["op"] for _, s, _ in runs for tr in s["trend"]):
+            series = {n: tr for n, s, _ in runs for tr in s["trend"] if tr["temperature"] == t and tr["op"] == op}
+            if series:
+                name = f"trend_T{t:g}.png" if op == "noise" else f"trend_{op}_T{t:g}.png"
+                secs.append(("img", name, plots.trend(series, False),
+                             f"Mean answer entropy and accuracy against the {op} level, one line per run (T={t:g})."))
     tables: list[Section] = []
     for t in ts:
-        for sg in sigmas:
+        for sg in specs:
             present = [(n, _groups_at(s, t)[sg]) for n, s, _ in runs if sg in _groups_at(s, t)]
-            tables += [("p", f"{sigma_label(sg)}, T={t:g}"),
+            tables += [("p", f"{spec_label(sg)}, T={t:g}"),
                        bins_table([g for _, g in present], [n for n, _ in present])]
     figs = compare_figures(runs)
     for i, (kind, heading) in enumerate(FIGURE_HEADINGS.items()):

@@ -36,10 +36,11 @@ def binary_entropy(p: np.ndarray | float) -> np.ndarray:
     p = np.asarray(p, dtype=float)
     if np.any((p < 0) | (p > 1)) or np.any(np.isnan(p)):
         raise ValueError("binary_entropy: probabilities must lie in [0, 1]")
-    q = 1.0 - p
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = -np.where(p > 0, p * np.log(p), 0.0) - np.where(q > 0, q * np.log(q), 0.0)
-    return h
+    import torch
+
+    from hero.mathutil import binary_entropy as h
+
+    return h(torch.from_numpy(p)).numpy()
 
 
 def _as_bool(correct: Sequence | np.ndarray) -> np.ndarray:

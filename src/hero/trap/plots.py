@@ -159,30 +159,34 @@ def risk_coverage(panels: Sequence[Panel], sequential: bool) -> bytes:
 
 
 def trend(series: Series, sequential: bool) -> bytes:
-    """Mean entropy and accuracy against σ; series label → trend record (sigmas, mean_entropy, accuracy, slopes)."""
+    """Mean entropy and accuracy against the level of one op family; series label → trend record (op, levels,
+    mean_entropy, accuracy, entropy_slope, accuracy_slope)."""
     fig, axes = _grid(1, 2)
     cols = colours(len(series), sequential)
-    for ax, key, slope_key, ylab in ((axes[0, 0], "mean_entropy", "entropy_slope_per_sigma", "mean " + ENTROPY_LABEL),
-                                      (axes[0, 1], "accuracy", "accuracy_slope_per_sigma", ACC_LABEL)):
+    ops = {tr["op"] for tr in series.values()}
+    xlab = SIGMA_LABEL if ops == {"noise"} else f"{' / '.join(sorted(ops))} level (clean = 0)"
+    unit = "σ" if ops == {"noise"} else "level"
+    for ax, key, slope_key, ylab in ((axes[0, 0], "mean_entropy", "entropy_slope", "mean " + ENTROPY_LABEL),
+                                      (axes[0, 1], "accuracy", "accuracy_slope", ACC_LABEL)):
         for c, (label, tr) in zip(cols, series.items()):
             y = [math.nan if v is None else v for v in tr[key]]
             slope = tr[slope_key]
-            slope_txt = "—" if slope is None else f"{slope:+.2e}/σ"
-            ax.plot(tr["sigmas"], y, "o-", color=c, lw=2, label=f"{label} (slope {slope_txt})")
-        _finish(ax, ylab.split(" (")[0] + " vs noise", SIGMA_LABEL, ylab)
+            slope_txt = "—" if slope is None else f"{slope:+.2e}/{unit}"
+            ax.plot(tr["levels"], y, "o-", color=c, lw=2, label=f"{label} (slope {slope_txt})")
+        _finish(ax, ylab.split(" (")[0] + " vs degradation", xlab, ylab)
     return to_png(fig)
 
 
 def temperature_sweep(groups: Sequence[dict], ece_bins: int) -> bytes:
-    """Accuracy, mean entropy and ECE against temperature, one line per σ (single run with several T)."""
+    """Accuracy, mean entropy and ECE against temperature, one line per degradation spec (single run, several T)."""
     fig, axes = _grid(1, 3)
-    sigmas = sorted({g["sigma"] for g in groups})
+    specs = list(dict.fromkeys(g["degrade"] for g in groups))
     for ax, (key, ylab) in zip(axes[0], (("accuracy", ACC_LABEL), ("mean_entropy", "mean " + ENTROPY_LABEL),
                                           ("ece", f"ECE ({ece_bins} bins, fraction)"))):
-        for c, s in zip(colours(len(sigmas), True), sigmas):
-            gs = sorted((g for g in groups if g["sigma"] == s), key=lambda g: g["temperature"])
+        for c, s in zip(colours(len(specs), True), specs):
+            gs = sorted((g for g in groups if g["degrade"] == s), key=lambda g: g["temperature"])
             vals = [g["calibration"]["ece"] if key == "ece" else g[key] for g in gs]
             ax.plot([g["temperature"] for g in gs], [math.nan if v is None else v for v in vals], "o-",
-                    color=c, lw=2, label=f"σ={s:g}")
+                    color=c, lw=2, label=s)
         _finish(ax, ylab.split(" (")[0] + " vs temperature", "sampling temperature T", ylab)
     return to_png(fig)

@@ -13,10 +13,13 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
+from hero.degrade import Degradation
 from hero.io import write_text_atomic
 from hero.trap import metrics as M
 from hero.trap import plots
-from hero.trap.summary import split_groups
+from hero.trap.summary import confidence, split_groups
 
 Section = tuple
 
@@ -54,15 +57,21 @@ def sigma_label(sigma: float) -> str:
     return f"σ={float(sigma):g}"
 
 
-HEADLINE = ["σ", "T", "n", "accuracy [95 % CI]", "mean H", "median H", "yes-ratio",
+def spec_label(spec: str) -> str:
+    """Legend label of a degradation spec: 'σ=30' for noise-only specs ('σ=0' for none), else the spec."""
+    sigma = Degradation.parse(spec).sigma
+    return spec if sigma is None else sigma_label(sigma)
+
+
+HEADLINE = ["degradation", "T", "n", "accuracy [95 % CI]", "mean H", "median H", "yes-ratio",
             "trap acc (H ≤ t) [CI]", "trap share", "ECE", "adaptive ECE", "MCE", "Brier", "AUROC", "AURC",
             "unparseable"]
 
 
 def headline_row(g: dict) -> list[str]:
-    """One row of the headline table for a (σ, T) group record."""
+    """One row of the headline table for a (spec, T) group record."""
     cal, trap = g["calibration"], g["trap"]
-    return [f"{g['sigma']:g}", f"{g['temperature']:g}", str(g["n"]), fmt_ci(g["accuracy"], g["accuracy_ci"]),
+    return [g["degrade"], f"{g['temperature']:g}", str(g["n"]), fmt_ci(g["accuracy"], g["accuracy_ci"]),
             fmt(g["mean_entropy"]), fmt(g["median_entropy"]), fmt(g["yes_ratio"]),
             fmt_ci(trap["accuracy"], trap["ci"]), fmt(trap["share"]), fmt(cal["ece"]), fmt(cal["adaptive_ece"]),
             fmt(cal["mce"]), fmt(cal["brier"]), fmt(cal["auroc"]), fmt(cal["aurc"]), str(g["n_unparseable"])]
@@ -74,11 +83,12 @@ def bin_cell(row: dict) -> str:
 
 
 def trend_row(tr: dict) -> list[str]:
-    return [f"{tr['temperature']:g}", ", ".join(f"{s:g}" for s in tr["sigmas"]),
-            fmt(tr["entropy_slope_per_sigma"], 5), fmt(tr["accuracy_slope_per_sigma"], 5)]
+    return [f"{tr['temperature']:g}", tr["op"], ", ".join(f"{s:g}" for s in tr["levels"]),
+            fmt(tr["entropy_slope"], 5), fmt(tr["accuracy_slope"], 5)]
 
 
-TREND_HEAD = ["T", "σ values", "mean-entropy slope (nats per σ)", "accuracy slope (per σ)"]
+TREND_HEAD = ["T", "family", "levels (clean = 0)", "mean-entropy slope (nats per unit level)",
+              "accuracy slope (per unit level)"]
 
 
 # -- rendering --------------------------------------------------------------------------------------------------
@@ -165,22 +175,22 @@ def run_figures(summary: dict, samples: Sequence[dict], name: str) -> dict[str, 
     for t in _temperatures(summary):
         gs = [g for g in summary["groups"] if g["temperature"] == t]
         tag, tt = f"T{t:g}", f"T={t:g}"
-        bins = {sigma_label(g["sigma"]): g["entropy_bins"] for g in gs}
+        bins = {spec_label(g["degrade"]): g["entropy_bins"] for g in gs}
         figs["accuracy_per_bin"].append((
             "img", f"accuracy_per_bin_{tag}.png", plots.accuracy_per_bin([(tt, bins)], thr, True),
-            f"Accuracy per entropy bin with bootstrap 95 % CIs, one line per σ ({tt})."))
-        hist = {sigma_label(g["sigma"]): [s[field] for s in by_group[(float(g["sigma"]), t)]] for g in gs}
+            f"Accuracy per entropy bin with bootstrap 95 % CIs, one line per degradation ({tt})."))
+        hist = {spec_label(g["degrade"]): [s[field] for s in by_group[(g["degrade"], t)]] for g in gs}
         figs["entropy_hist"].append((
             "img", f"entropy_hist_{tag}.png", plots.entropy_histograms([(tt, hist)], upper, True),
-            f"Distribution of answer entropy per σ ({tt}); mass moving left = more confident."))
-        rel = [(sigma_label(g["sigma"]), g["calibration"]["reliability"], g["calibration"]["ece"]) for g in gs]
+            f"Distribution of answer entropy per degradation ({tt}); mass moving left = more confident."))
+        rel = [(spec_label(g["degrade"]), g["calibration"]["reliability"], g["calibration"]["ece"]) for g in gs]
         figs["reliability"].append((
             "img", f"reliability_{tag}.png", plots.reliability([(f"{name} — {tt}", rel)]),
             f"Reliability diagrams per σ with the share of samples per confidence bin ({tt})."))
-        rc = {sigma_label(g["sigma"]): _rc_series(by_group[(float(g["sigma"]), t)], g) for g in gs}
+        rc = {spec_label(g["degrade"]): _rc_series(by_group[(g["degrade"], t)], g) for g in gs}
         figs["risk_coverage"].append((
             "img", f"risk_coverage_{tag}.png", plots.risk_coverage([(tt, rc)], True),
-            f"Risk–coverage curves per σ ({tt}); lower is better."))
+            f"Risk–coverage curves per degradation ({tt}); lower is better."))
     return figs
 
 
@@ -196,7 +206,8 @@ def figure_sections(figs: dict[str, list[Section]], first: list[Section] | None 
 
 
 def _rc_series(rows: Sequence[dict], group: dict) -> tuple[list, list, float | None]:
-    conf = [max(s["p_yes"], s["p_no"]) for s in rows]
+    conf = confidence(np.array([s["p_yes"] for s in rows], dtype=float), np.array([s["p_no"] for s in rows],
+                      dtype=float), [s.get("answer") or "" for s in rows])  # (N,) as in the summary
     rc = M.risk_coverage(conf, [bool(s["correct"]) for s in rows])
     return rc["coverage"], rc["risk"], group["calibration"]["aurc"]
 
@@ -239,12 +250,14 @@ def run_sections(summary: dict, samples: Sequence[dict], name: str = "run") -> l
                       f"missing images: {summary.get('missing_images', {}).get('count', 0)}"))
     if not groups:
         return secs + [("p", "No samples to summarise.")] + notes_sections(summary)
-    secs += [("h2", "Per σ and temperature"), ("table", HEADLINE, [headline_row(g) for g in groups])]
-    secs += [("h2", "Trap trend across σ"), ("table", TREND_HEAD, [trend_row(t) for t in summary["trend"]])]
-    series = {f"T={tr['temperature']:g}": tr for tr in summary["trend"]}
-    secs.append(("img", "trend.png", plots.trend(series, True),
-                 "Mean answer entropy and accuracy against image noise σ. In the Confidence Trap entropy falls "
-                 "as σ rises while accuracy falls too."))
+    secs += [("h2", "Per degradation and temperature"), ("table", HEADLINE, [headline_row(g) for g in groups])]
+    secs += [("h2", "Trap trend across degradation levels"),
+             ("table", TREND_HEAD, [trend_row(t) for t in summary["trend"]])]
+    for op in dict.fromkeys(tr["op"] for tr in summary["trend"]):
+        series = {f"T={tr['temperature']:g}": tr for tr in summary["trend"] if tr["op"] == op}
+        secs.append(("img", "trend.png" if op == "noise" else f"trend_{op}.png", plots.trend(series, True),
+                     f"Mean answer entropy and accuracy against the {op} level (clean = 0). In the Confidence Trap "
+                     "entropy falls as the image degrades while accuracy falls too."))
     secs += figure_sections(run_figures(summary, samples, name), [bins_table(groups, [g["key"] for g in groups])])
     if len(_temperatures(summary)) > 1:
         secs += [("h2", "Temperature sweep"), ("img", "temperature_sweep.png", plots.temperature_sweep(groups, summary["ece_bins"]),

@@ -1,20 +1,29 @@
-"""The resumable `hero trap` runner: questions × σ × T → samples.jsonl (appended per batch) → summary.json → report.
+"""The resumable `hero trap` runner: questions × degradation spec × T → samples.jsonl → summary.json → report.
+
+The degradation grid is `TrapConfig.specs()`: the --noise shorthand (σ list) as noise specs, then the explicit
+--degrade specs (hero.degrade: 'blur:1', 'noise:30+blur:1', ...), canonical and de-duplicated; both empty →
+noise 0,30,50.
 
 Run folder (RUN = --out):
 * ``manifest.json`` — identity of the run: model path + fingerprint, question-file SHA-256, image folder, seed and
   the scorer's settings. A rerun whose identity differs is refused (two runs never mix in one samples.jsonl);
-  summary settings (entropy kind, edges, threshold, bins, bootstrap) may change freely, and new σ / T values
-  extend the run.
-* ``samples.jsonl`` — one line per (question, σ, T), see SAMPLE_FIELDS; appended, flushed and fsync'ed after
-  every batch. A rerun skips the finished (id, σ, T) keys; a line cut by kill -9 is dropped and redone.
+  summary settings (entropy kind, edges, threshold, bins, bootstrap) may change freely, and new specs / T values
+  extend the run. It stores the grid: "degrade" (canonical specs) and, for older readers, "noise" (the σ of the
+  noise-only specs).
+* ``samples.jsonl`` — one line per (question, spec, T), see SAMPLE_FIELDS: ``degrade`` is the canonical spec and
+  ``sigma`` its noise σ (0 for "none", null for specs that are not noise-only); appended, flushed and fsync'ed
+  after every batch. A rerun skips the finished (id, degrade, T) keys (rows of older runs without ``degrade`` read
+  as noise:<sigma>); a line cut by kill -9 is dropped and redone.
 * ``summary.json``, ``report.html``, ``report.md``, ``plots/`` — rewritten at the end of each run over the
-  samples of the requested σ × T grid.
+  samples of the requested spec × T grid.
 
-Scorer contract: ``score_fn(batch, sigma, temperature) -> list[dict]`` where batch is a list of question dicts
+Scorer contract: ``score_fn(batch, degrade, temperature) -> list[dict]`` where degrade is a canonical hero.degrade
+spec string ('none', 'noise:30', 'noise:30+blur:1') and batch is a list of question dicts
 {id, image, image_path, text, [category]} (never the label) and the result holds, per question and in the same
 order, {id, answer ("yes"|"no"|""), p_yes, p_no, entropy_binary, entropy_full (nats), reasoning (str|None),
-parse_status ("ok"|"unparseable")}. It must degrade image_path with Gaussian noise σ in memory (never write
-degraded images), deterministically in (seed, id, σ), so a resumed run equals an uninterrupted one. An optional
+parse_status ("ok"|"unparseable")}. It must degrade image_path by the spec in memory (`hero.degrade.apply`; never
+write degraded images), deterministically in (seed, image, spec), so a resumed run equals an uninterrupted one, and
+read p_yes, p_no and the entropies from the answer distribution at temperature T. An optional
 attribute ``score_fn.settings`` (JSON-able dict: prompt, max tokens, ...) is stored in and checked by the manifest.
 """
 
@@ -26,17 +35,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hero.degrade import DEFAULT_NOISE, Degradation, canonical, merge_specs, noise_specs
 from hero.io import RunLock, write_json_atomic
-from hero.trap.metrics import DEFAULT_ENTROPY_EDGES
 from hero.trap.questions import file_sha256, load_questions
 from hero.trap.runfolder import (
     MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, read_samples, sample_key,
 )
-from hero.trap.summary import ENTROPY_KINDS, summarize
+from hero.trap.summary import SummarySettings, summarize
 
-ScoreFn = Callable[[list[dict], float, float], list[dict]]
-SAMPLE_FIELDS = ("id", "sigma", "temperature", "image", "category", "answer", "label", "correct", "p_yes", "p_no",
-                 "entropy_binary", "entropy_full", "reasoning", "parse_status")
+ScoreFn = Callable[[list[dict], str, float], list[dict]]
+SAMPLE_FIELDS = ("id", "degrade", "sigma", "temperature", "image", "category", "answer", "label", "correct",
+                 "p_yes", "p_no", "entropy_binary", "entropy_full", "reasoning", "parse_status")
 
 
 def parse_number_list(text: str | Sequence[float], what: str) -> list[float]:
@@ -63,22 +72,17 @@ class TrapConfig:
     """Folder holding the images named by the questions' "image" field."""
     out: str
     """Run folder (RUN): samples.jsonl, manifest.json, summary.json, report.html/.md, plots/."""
-    noise: list[float] = field(default_factory=lambda: [0.0, 30.0, 50.0])
-    """Gaussian noise levels σ on the 0–255 pixel scale (0 = clean image)."""
+    noise: list[float] = field(default_factory=list)
+    """Noise shorthand: Gaussian σ on the 0–255 pixel scale (0 = clean), each becoming a noise spec. When both
+    `noise` and `degrade` are empty it is set to 0, 30, 50."""
+    degrade: list[str] = field(default_factory=list)
+    """Explicit hero.degrade specs ('blur:1', 'down:4', 'noise:30+blur:1'; a comma string is split); stored as
+    canonical strings after validation. The grid is `specs()`: noise specs first, then these, de-duplicated."""
     temperatures: list[float] = field(default_factory=lambda: [1.0])
-    """Softmax temperatures of the answer distribution (and of CoT sampling); one sweep point each."""
-    entropy: str = "binary"
-    """Entropy the bins, trap score and trend use: "binary" (renormalised yes/no) or "full" (whole vocabulary)."""
-    entropy_edges: list[float] | None = None
-    """Entropy-bin edges in nats; None = 0, 0.1, ..., 0.6, ln 2. Values above the last edge get an overflow row."""
-    trap_threshold: float = 0.3
-    """Trap score = accuracy of samples with entropy ≤ this (nats)."""
-    ece_bins: int = 15
-    """Equal-width (ECE, MCE) and equal-mass (adaptive ECE) confidence bins."""
-    n_boot: int = 1000
-    """Bootstrap resamples for the 95 % CIs."""
-    ci_level: float = 0.95
-    """Confidence level of the bootstrap intervals."""
+    """Softmax temperatures T of the answer distribution: p_yes, p_no and the entropies are read from
+    softmax(logits / T) at the answer position, and answers (and CoT reasoning) are sampled at T."""
+    summary: SummarySettings = field(default_factory=SummarySettings)
+    """How the samples are summarised (entropy kind, bins, trap threshold, calibration bins, bootstrap)."""
     seed: int = 0
     """Seed of the image noise (handed to the scorer) and of the bootstrap."""
     batch_size: int = 64
@@ -88,9 +92,12 @@ class TrapConfig:
 
     def __post_init__(self) -> None:
         self.noise = parse_number_list(self.noise, "--noise")
+        if isinstance(self.degrade, str):
+            self.degrade = [d for d in self.degrade.split(",") if d.strip()]
+        self.degrade = [str(d) for d in self.degrade]
+        if not self.noise and not self.degrade:
+            self.noise = list(DEFAULT_NOISE)
         self.temperatures = parse_number_list(self.temperatures, "--temperatures")
-        if self.entropy_edges is not None:
-            self.entropy_edges = parse_number_list(self.entropy_edges, "--entropy-edges")
         self._validate()
 
     def _validate(self) -> None:
@@ -100,29 +107,27 @@ class TrapConfig:
         for name in ("model", "questions", "images", "out"):
             if not str(getattr(self, name) or "").strip():
                 bad(f"--{name} is required")
-        if self.entropy not in ENTROPY_KINDS:
-            bad(f"unknown --entropy kind {self.entropy!r}; use one of {', '.join(ENTROPY_KINDS)}")
-        if not self.noise or any(not math.isfinite(s) or not 0 <= s <= 255 for s in self.noise):
-            bad(f"bad --noise {self.noise}: give σ values between 0 and 255 (0–255 pixel scale), e.g. 0,30,50")
+        try:
+            self.degrade = [canonical(d) for d in self.degrade]
+            noise_specs(self.noise)
+        except ValueError as e:
+            bad(f"bad --noise / --degrade: {e}")
         if not self.temperatures or any(not math.isfinite(t) or t <= 0 for t in self.temperatures):
             bad(f"bad --temperatures {self.temperatures}: give positive numbers, e.g. 1.0 or 0.7,1.0,1.5")
-        for name, vals in (("--noise", self.noise), ("--temperatures", self.temperatures)):
+        for name, vals in (("--noise", self.noise), ("--degrade", self.degrade),
+                           ("--temperatures", self.temperatures)):
             if len(set(vals)) != len(vals):
                 bad(f"{name} lists a value twice: {vals}")
-        edges = self.entropy_edges or list(DEFAULT_ENTROPY_EDGES)
-        if len(edges) < 2 or edges[0] < 0 or any(b <= a for a, b in zip(edges, edges[1:])):
-            bad(f"bad --entropy-edges {edges}: need ≥ 2 strictly increasing values ≥ 0, e.g. 0,0.1,0.3,0.6931")
-        if not self.trap_threshold >= 0:
-            bad(f"--trap-threshold must be ≥ 0 nats, got {self.trap_threshold}")
-        if self.ece_bins < 1 or self.n_boot < 1 or self.batch_size < 1:
-            bad("--ece-bins, --n-boot and --batch-size must be ≥ 1")
-        if not 0 < self.ci_level < 1:
-            bad(f"--ci-level must lie in (0, 1), got {self.ci_level}")
+        if self.batch_size < 1:
+            bad("--batch-size must be ≥ 1")
+
+    def specs(self) -> list[str]:
+        """The degradation grid: canonical specs, noise shorthand first, de-duplicated (hero.degrade.merge_specs)."""
+        return merge_specs(self.noise, self.degrade)
 
     def summary_settings(self) -> dict:
         """Keyword arguments of summary.summarize for this run."""
-        return {"entropy_kind": self.entropy, "edges": self.entropy_edges, "threshold": self.trap_threshold,
-                "ece_bins": self.ece_bins, "n_boot": self.n_boot, "level": self.ci_level, "seed": self.seed}
+        return self.summary.kwargs(self.seed)
 
 
 # -- manifest ---------------------------------------------------------------------------------------------------
@@ -131,19 +136,20 @@ def make_manifest(cfg: TrapConfig, scorer_settings: dict) -> dict:
     return json.loads(json.dumps({"schema": MANIFEST_SCHEMA, "model": str(Path(cfg.model).resolve()),
             "model_fingerprint": model_fingerprint(cfg.model), "questions": str(Path(cfg.questions).resolve()),
             "questions_sha256": file_sha256(cfg.questions), "images": str(Path(cfg.images).resolve()),
-            "seed": cfg.seed, "scorer": scorer_settings, "noise": sorted(cfg.noise),
+            "seed": cfg.seed, "scorer": scorer_settings, "degrade": cfg.specs(),
+            "noise": sorted({Degradation.parse(d).sigma for d in cfg.specs()} - {None}),
             "temperatures": sorted(cfg.temperatures)}))
 
 
 # -- scoring loop -----------------------------------------------------------------------------------------------
-def check_scored(batch: Sequence[dict], results: Sequence[dict], sigma: float, temperature: float) -> None:
+def check_scored(batch: Sequence[dict], results: Sequence[dict], spec: str, temperature: float) -> None:
     """Enforce the scorer contract (module docstring); a breach raises ValueError naming the sample and field."""
     if not isinstance(results, (list, tuple)) or len(results) != len(batch):
         n = len(results) if isinstance(results, (list, tuple)) else type(results).__name__
-        raise ValueError(f"scorer returned {n} results for {len(batch)} questions (σ={sigma:g}, T={temperature:g}); "
+        raise ValueError(f"scorer returned {n} results for {len(batch)} questions ({spec}, T={temperature:g}); "
                          f"it must return one dict per question, in order")
     for q, r in zip(batch, results):
-        where = f"scorer result for question {q['id']!r} (σ={sigma:g}, T={temperature:g})"
+        where = f"scorer result for question {q['id']!r} ({spec}, T={temperature:g})"
         if not isinstance(r, dict) or str(r.get("id")) != str(q["id"]):
             raise ValueError(f"{where}: expected a dict with id {q['id']!r} in batch order, got {r!r:.120}")
         if r.get("answer") not in ("yes", "no", "") or r.get("parse_status") not in ("ok", "unparseable"):
@@ -160,9 +166,11 @@ def check_scored(batch: Sequence[dict], results: Sequence[dict], sigma: float, t
             raise ValueError(f"{where}: reasoning must be a string or null")
 
 
-def make_row(q: dict, r: dict, sigma: float, temperature: float) -> dict:
-    """One samples.jsonl line (SAMPLE_FIELDS) from a question and its scorer result."""
-    return {"id": q["id"], "sigma": int(sigma) if float(sigma).is_integer() else sigma,
+def make_row(q: dict, r: dict, spec: str, temperature: float) -> dict:
+    """One samples.jsonl line (SAMPLE_FIELDS) from a question and its scorer result under canonical `spec`."""
+    sigma = Degradation.parse(spec).sigma
+    return {"id": q["id"], "degrade": spec,
+            "sigma": None if sigma is None else int(sigma) if float(sigma).is_integer() else sigma,
             "temperature": float(temperature), "image": q["image"], "category": q.get("category"),
             "answer": r["answer"], "label": q["label"], "correct": r["answer"] == q["label"],
             "p_yes": float(r["p_yes"]), "p_no": float(r["p_no"]), "entropy_binary": float(r["entropy_binary"]),
@@ -170,29 +178,29 @@ def make_row(q: dict, r: dict, sigma: float, temperature: float) -> dict:
             "parse_status": r["parse_status"]}
 
 
-def pending_batches(questions: Sequence[dict], noise: Sequence[float], temperatures: Sequence[float],
-                    done: set, batch_size: int) -> list[tuple[float, float, list[dict]]]:
-    """(σ, T, batch) still to score, T-major then σ then question-file order; finished keys skipped."""
+def pending_batches(questions: Sequence[dict], specs: Sequence[str], temperatures: Sequence[float],
+                    done: set, batch_size: int) -> list[tuple[str, float, list[dict]]]:
+    """(spec, T, batch) still to score, T-major then grid order then question-file order; finished keys skipped."""
     todo = []
     for t in temperatures:
-        for s in noise:
-            left = [q for q in questions if (str(q["id"]), float(s), float(t)) not in done]
+        for s in specs:
+            left = [q for q in questions if (str(q["id"]), s, float(t)) not in done]
             todo += [(s, t, left[i:i + batch_size]) for i in range(0, len(left), batch_size)]
     return todo
 
 
-def score_all(todo: Sequence[tuple[float, float, list[dict]]], score_fn: ScoreFn, path: Path,
+def score_all(todo: Sequence[tuple[str, float, list[dict]]], score_fn: ScoreFn, path: Path,
               progress: bool) -> int:
     """Score every pending batch, appending its rows to `path` as soon as it is done; return the count."""
     scorer_view = [{k: v for k, v in q.items() if k != "label"} for _, _, b in todo for q in b]  # never the label
     n, pos = 0, 0
     with _progress(progress, len(scorer_view)) as advance:
-        for sigma, t, batch in todo:
+        for spec, t, batch in todo:
             view = scorer_view[pos:pos + len(batch)]
             pos += len(batch)
-            results = score_fn(view, sigma, t)
-            check_scored(batch, results, sigma, t)
-            append_samples(path, [make_row(q, r, sigma, t) for q, r in zip(batch, results)])
+            results = score_fn(view, spec, t)
+            check_scored(batch, results, spec, t)
+            append_samples(path, [make_row(q, r, spec, t) for q, r in zip(batch, results)])
             n += len(batch)
             advance(len(batch))
     return n
@@ -233,9 +241,9 @@ class RunResult:
 
 def finalize(cfg: TrapConfig, out: Path, manifest: dict, questions: Sequence[dict], missing: Sequence[dict],
              report: bool = True) -> tuple[dict, dict]:
-    """Summarise the samples of the requested σ × T grid and valid questions; write summary.json (+ report)."""
+    """Summarise the samples of the requested spec × T grid and valid questions; write summary.json (+ report)."""
     ids = {str(q["id"]) for q in questions}
-    grid = {(float(s), float(t)) for s in cfg.noise for t in cfg.temperatures}
+    grid = {(s, float(t)) for s in cfg.specs() for t in cfg.temperatures}
     rows, seen = [], set()
     for r in read_samples(out / "samples.jsonl"):
         key = sample_key(r)
@@ -277,8 +285,8 @@ def run_trap(cfg: TrapConfig, score_fn: ScoreFn, progress: bool = False, report:
         write_json_atomic(out / "manifest.json", manifest)
         samples_path = out / "samples.jsonl"
         done = {sample_key(r) for r in read_samples(samples_path, repair=True)}
-        todo = pending_batches(questions, cfg.noise, cfg.temperatures, done, cfg.batch_size)
+        todo = pending_batches(questions, cfg.specs(), cfg.temperatures, done, cfg.batch_size)
         n_new = score_all(todo, score_fn, samples_path, progress)
-        n_total = len(questions) * len(cfg.noise) * len(cfg.temperatures)
+        n_total = len(questions) * len(cfg.specs()) * len(cfg.temperatures)
         summary, files = finalize(cfg, out, manifest, questions, missing, report)
     return RunResult(summary, n_new, n_total - n_new, list(missing), files)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hero.io import InputError
+from hero.trap.summary import row_degrade
 
 MANIFEST_SCHEMA = "hero.trap.run/1"
 IDENTITY = ("model", "model_fingerprint", "questions_sha256", "images", "seed", "scorer")
@@ -53,14 +54,17 @@ def check_manifest(out: Path, new: dict, skip: Sequence[str] = ()) -> dict:
             raise InputError(f"{out} belongs to a run with {WHY[key]} ({key}: {old.get(key)!r}, now {new[key]!r}); "
                              f"refusing to mix two runs in one samples.jsonl — use a new --out folder")
     merged = dict(old)
+    old_specs = old.get("degrade") or [row_degrade({"sigma": s}) for s in old.get("noise", [])]
+    merged["degrade"] = list(dict.fromkeys(list(old_specs) + list(new.get("degrade", []))))
     merged["noise"] = sorted(set(old.get("noise", [])) | set(new["noise"]))
     merged["temperatures"] = sorted(set(old.get("temperatures", [])) | set(new["temperatures"]))
     return merged
 
 
-def sample_key(row: dict) -> tuple[str, float, float]:
-    """Resume key of a sample: (str(id), σ, T)."""
-    return str(row["id"]), float(row["sigma"]), float(row["temperature"])
+def sample_key(row: dict) -> tuple[str, str, float]:
+    """Resume key of a sample: (str(id), canonical degradation spec, T); a row of an older run without `degrade`
+    reads as noise:<sigma>."""
+    return str(row["id"]), row_degrade(row), float(row["temperature"])
 
 
 def read_samples(path: str | Path, repair: bool = False) -> list[dict]:

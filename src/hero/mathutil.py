@@ -1,0 +1,30 @@
+"""Small pure functions shared by scoring, evaluation, RL and the trap metrics (one definition each).
+
+* `binary_entropy(p)`   — H(p) = −p ln p − (1−p) ln(1−p) in nats, 0 · ln 0 = 0 (torch, elementwise);
+* `gumbel_perturb(logits, u, T)` — logits / T − log(−log u): its argmax is a draw from softmax(logits / T)
+  (the Gumbel-max trick); `gumbel_argmax` takes that argmax.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def binary_entropy(p: torch.Tensor) -> torch.Tensor:
+    """H(p) = −p ln p − (1−p) ln(1−p) in nats, elementwise; H(0) = H(1) = 0, H(0.5) = ln 2. (...) → (...)."""
+    p = p.clamp(0.0, 1.0)
+    return -(torch.xlogy(p, p) + torch.xlogy(1 - p, 1 - p))
+
+
+def gumbel_perturb(logits: torch.Tensor, uniforms: torch.Tensor, temperature: float) -> torch.Tensor:
+    """logits / T − log(−log u): its argmax is a draw from softmax(logits / T). (B, V), (B, V) → (B, V).
+
+    Example: logits [ln 1, ln 3], T = 1, u = [e^{−1}, e^{−1}] → Gumbel noise −log(−log e^{−1}) = 0 →
+    [0, 1.0986]: argmax 1. −inf logits stay −inf.
+    """
+    return logits / temperature - torch.log(-torch.log(uniforms))
+
+
+def gumbel_argmax(logits: torch.Tensor, uniforms: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Index drawn from softmax(logits / T) with the given uniforms (Gumbel-max). (B, V), (B, V) → (B,)."""
+    return gumbel_perturb(logits, uniforms, temperature).argmax(-1)
