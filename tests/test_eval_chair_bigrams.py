@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hero.benchmarks.chair import DOUBLE_WORDS, Synonyms, caption_to_words, evaluate_chair, synonym_bigram_table
+from hero.official.chair import DOUBLE_WORDS, Synonyms, caption_to_words, evaluate_chair, synonym_bigram_table
 
 WORLD = "red circle, red circles\nblue square, blue squares\ngreen triangle, green triangles\n"
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from eval_helpers import one_thread, scrambled_model, tiny_world
-from hero.benchmarks.throne import evaluate_throne
+from hero.official.throne import evaluate_throne
 from hero.cli.main import app
 from hero.evaluation.throne import (
     RuleJudge, Seq2SeqJudge, default_thresholds, judge_prompt, mentioned, throne_questions,

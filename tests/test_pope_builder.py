@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from hero.benchmarks.pope import build_pope, build_pope_from_file, build_split, co_occurrence, ground_truth_objects
+from hero.official.pope import build_pope, build_pope_from_file, build_split, co_occurrence, ground_truth_objects
 from hero.io import InputError
 
 A = {"image": "a.jpg", "objects": ["cat", "dog", "bird"]}

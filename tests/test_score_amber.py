@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hero.benchmarks.amber import (
+from hero.official.amber import (
     AmberData,
     evaluate_amber,
     f1_from_rounded,
@@ -175,7 +175,7 @@ def amber_official():
 
 
 def test_noun_extraction_and_similarity_with_spacy(amber_official):
-    from hero.benchmarks.amber_nlp import extract_nouns_batch, make_similarity, wordnet_lemmatizer
+    from hero.official.amber_nlp import extract_nouns_batch, make_similarity, wordnet_lemmatizer
 
     nouns = extract_nouns_batch(["Trees surround a lake, and two dogs sit near the geese on the grass.", ""])
     # sentence-initial "Trees" keeps its capital (the WordNet lemmatizer is case-sensitive), plurals are lemmatised

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hero.benchmarks.chair import (
+from hero.official.chair import (
     DOUBLE_WORDS,
     Synonyms,
     caption_to_words,

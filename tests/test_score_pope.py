@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hero.benchmarks.pope_metrics import (
+from hero.official.pope_metrics import (
     confusion,
     evaluate_pope,
     label_to_int,

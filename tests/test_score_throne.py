@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hero.benchmarks.throne import category_names, count_votes, evaluate_throne, score_throne
+from hero.official.throne import category_names, count_votes, evaluate_throne, score_throne
 
 COCO = {
     "categories": [{"id": 5, "name": "bus"}, {"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],  # id order: cat dog bus

@@ -1,9 +1,9 @@
 """`hero score` — score existing model outputs on POPE, AMBER, CHAIR and THRONE with the official metrics.
 
-One subcommand per benchmark registered in `hero.benchmarks.registry.BENCHMARKS`; its options are the fields of the
-benchmark's score config (`hero.benchmarks.configs`, shared with `hero eval`). Each prints one JSON object to
+One subcommand per benchmark registered in `hero.official.registry.BENCHMARKS`; its options are the fields of the
+benchmark's score config (`hero.official.configs`, shared with `hero eval`). Each prints one JSON object to
 stdout, writes it to `--out FILE` if given and per-item details (JSONL) to `--details FILE`. The metric code lives
-in `hero.benchmarks.{pope_metrics,amber,chair,throne}`; every deviation from the official scripts is listed in
+in `hero.official.{pope_metrics,amber,chair,throne}`; every deviation from the official scripts is listed in
 docs/benchmarks.md.
 """
 
@@ -14,7 +14,7 @@ import json
 import typer
 
 from hero import options
-from hero.benchmarks.registry import BENCHMARKS
+from hero.official.registry import BENCHMARKS
 
 app = options.group(
     help=(

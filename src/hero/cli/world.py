@@ -45,7 +45,7 @@ def _build(settings: options.Settings) -> None:
 
 
 def _pope(settings: options.Settings) -> None:
-    from hero.benchmarks.pope import build_pope_from_file
+    from hero.official.pope import build_pope_from_file
 
     c = options.build(WorldPopeConfig, settings, command="world pope")
     for p in build_pope_from_file(c.annotations, c.out, c.dataset, c.num_images, c.sample_num, c.seed):

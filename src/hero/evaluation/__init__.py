@@ -1,5 +1,5 @@
 """`hero eval`: generate answers / captions with any Hugging Face VLM, then score them with the official-exact
-scorers of `hero.benchmarks`.
+scorers of `hero.official`.
 
 Public API:
 * `evaluate_world(model_dir, world_dir, out_dir, *, split="test", limit=None, throne=False, progress=False,

@@ -1,6 +1,6 @@
 """One validated config per `hero eval` command: what every evaluation needs (`EvalConfig`: model, images, run
 folder, decoding) + the benchmark's inputs + the benchmark's own config, shared with `hero score`
-(`hero.benchmarks.configs`). The CLI generates its options from these classes; errors say which flag to fix."""
+(`hero.official.configs`). The CLI generates its options from these classes; errors say which flag to fix."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from hero.benchmarks.configs import AmberConfig, ChairConfig, PopeConfig, ThroneConfig
-from hero.benchmarks.configs import need_dir as _need_dir
-from hero.benchmarks.configs import need_file as _need_file
+from hero.official.configs import AmberConfig, ChairConfig, PopeConfig, ThroneConfig
+from hero.official.configs import need_dir as _need_dir
+from hero.official.configs import need_file as _need_file
 from hero.degrade import Degradation
 from hero.io import InputError
 

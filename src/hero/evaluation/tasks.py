@@ -37,7 +37,7 @@ def generate_for(cfg: EvalConfig, requests: Sequence[Request], progress: bool = 
 # -- POPE ---------------------------------------------------------------------------------------------------------
 def load_pope_splits(paths: Sequence[str], images: str, limit: int | None) -> dict[str, list[dict]]:
     """{split name: validated questions (first `limit`)}; a missing image or a repeated split name → InputError."""
-    from hero.benchmarks.pope_metrics import split_name_from_path
+    from hero.official.pope_metrics import split_name_from_path
     from hero.trap.questions import load_questions
 
     splits: dict[str, list[dict]] = {}
@@ -67,7 +67,7 @@ def pope_answer_rows(questions: Sequence[dict], gens: dict, split: str, style: s
 
 def score_pope_splits(splits: dict[str, list[dict]], answers: dict[str, list[dict]], parse: str) -> dict:
     """POPE metrics: one split → its metrics; several → {"splits", "mean", ...} (split_field 'category')."""
-    from hero.benchmarks.pope_metrics import evaluate_pope
+    from hero.official.pope_metrics import evaluate_pope
 
     labels = {s: [{"question_id": q["id"], "label": q["label"]} for q in qs] for s, qs in splits.items()}
     if len(splits) == 1:
@@ -141,7 +141,7 @@ def limit_per_type(queries: list[dict], annotations: list[dict], limit: int | No
 
 def run_amber(cfg: AmberEvalConfig, progress: bool = False, make_generator=None) -> dict:
     """Answer the AMBER queries of the evaluation type, write responses.json and scores.json; return the scores."""
-    from hero.benchmarks.amber import evaluate_amber, load_amber_data
+    from hero.official.amber import evaluate_amber, load_amber_data
 
     a = cfg.amber
     data = load_amber_data(a.annotations, a.relation, a.safe_words, a.metrics)
@@ -179,7 +179,7 @@ def coco_images(instances: Sequence[dict], images: str, where: str) -> tuple[lis
 
 def run_chair(cfg: ChairEvalConfig, progress: bool = False, make_generator=None) -> dict:
     """Caption the COCO images found under --images, write captions.json and scores.json; return the scores."""
-    from hero.benchmarks.chair import Synonyms, evaluate_chair_files, load_coco_dir
+    from hero.official.chair import Synonyms, evaluate_chair_files, load_coco_dir
 
     instances, coco_caps = load_coco_dir(cfg.chair.coco)
     images, n_missing = coco_images(instances, cfg.images, f"{cfg.chair.coco}/instances_*.json")

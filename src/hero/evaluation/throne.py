@@ -11,7 +11,7 @@
      when the response names it (its words in order, the last one optionally plural: "red circle(s)") and the word
      before the name (skipping a/an/the/any) is not a negation (no, not, without, nor, never); the same answer for
      every format.
-3. Scoring: `hero.benchmarks.throne.evaluate_throne`, micro and class-wise → RUN/throne/scores.json.
+3. Scoring: `hero.official.throne.evaluate_throne`, micro and class-wise → RUN/throne/scores.json.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from hero.benchmarks.throne import default_thresholds
+from hero.official.throne import default_thresholds
 from hero.evaluation.config import ThroneEvalConfig
 from hero.io import InputError, read_json, write_json_atomic
 
@@ -159,7 +159,7 @@ def _evaluations(cfg: ThroneEvalConfig, ids: list, texts: list[str], cats: list[
 
 def run_throne(cfg: ThroneEvalConfig, progress: bool = False, make_generator=None) -> dict:
     """Describe every image, judge the descriptions, score THRONE (micro and class); return the scores."""
-    from hero.benchmarks.throne import STRATEGIES, category_names, evaluate_throne
+    from hero.official.throne import STRATEGIES, category_names, evaluate_throne
     from hero.evaluation.generate import Request
     from hero.evaluation.tasks import coco_images, generate_for
     from hero.io import guard_malformed

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hero.benchmarks.configs import AmberConfig, ChairConfig, ThroneConfig
+from hero.official.configs import AmberConfig, ChairConfig, ThroneConfig
 from hero.evaluation.config import (
     AmberEvalConfig, ChairEvalConfig, DecodingConfig, PopeEvalConfig, ThroneEvalConfig,
 )
@@ -77,7 +77,7 @@ def _once(factory):
 
 def run_world(cfg: WorldEvalConfig, progress: bool = False) -> dict:
     """Run every benchmark on the world split; write and return results.json's content."""
-    from hero.benchmarks.pope import STRATEGIES
+    from hero.official.pope import STRATEGIES
     from hero.world.export import export_amber, export_coco
     from hero.evaluation.tasks import run_amber, run_chair, run_pope
     from hero.evaluation.throne import run_throne

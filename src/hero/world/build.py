@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from hero.benchmarks.pope import build_pope, write_pope
+from hero.official.pope import build_pope, write_pope
 from hero.io import InputError, read_json, read_jsonl, write_json_atomic
 from hero.world.config import WorldConfig
 from hero.world.scene import image_rng, render, sample_scene

@@ -3,7 +3,7 @@ for nouns, spaCy ``en_core_web_lg`` for word similarity).
 
 Deviations from the official ``inference.py`` (all also listed in docs/benchmarks.md):
 
-1. Tokens: `hero.benchmarks.text.word_tokenize` (NLTK's Treebank word rules; sentences split by an untrained
+1. Tokens: `hero.official.text.word_tokenize` (NLTK's Treebank word rules; sentences split by an untrained
    punkt, so "Mr." becomes "Mr" + ".").
 2. POS tags: spaCy ``en_core_web_md``'s tagger run on those tokens, in place of NLTK's averaged-perceptron
    tagger (not on PyPI). Both emit Penn Treebank tags; nouns are tokens whose tag starts with ``NN``, as in the
@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 
-from hero.benchmarks.text import DEFAULT_SPACY_MODEL, load_spacy, word_tokenize
+from hero.official.text import DEFAULT_SPACY_MODEL, load_spacy, word_tokenize
 
 
 class WordNetNounLemmatizer:

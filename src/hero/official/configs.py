@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hero.benchmarks.amber import EVAL_TYPES
-from hero.benchmarks.pope_metrics import ANSWER_FORMATS, PAIRINGS, PARSERS
-from hero.benchmarks.throne import STRATEGIES
+from hero.official.amber import EVAL_TYPES
+from hero.official.pope_metrics import ANSWER_FORMATS, PAIRINGS, PARSERS
+from hero.official.throne import STRATEGIES
 from hero.io import InputError
 
 

@@ -1,4 +1,4 @@
-"""The benchmarks `hero score` knows, by name: each entry scores a config of `hero.benchmarks.configs` and returns
+"""The benchmarks `hero score` knows, by name: each entry scores a config of `hero.official.configs` and returns
 (metrics, per-item details). `hero score <name>` is generated for every registered benchmark; a new benchmark is a
 config class and a function registered here.
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hero.benchmarks.configs import AmberScoreConfig, ChairScoreConfig, PopeScoreConfig, ThroneScoreConfig
+from hero.official.configs import AmberScoreConfig, ChairScoreConfig, PopeScoreConfig, ThroneScoreConfig
 from hero.io import InputError, guard_malformed, read_json, read_jsonl
 from hero.registry import Registry
 
@@ -21,7 +21,7 @@ BENCHMARKS = Registry("benchmark")
                      doc="POPE accuracy, precision, recall, F1 and yes-ratio exactly as RUCAIBox/POPE evaluate.py "
                          "prints them.")
 def score_pope(cfg: PopeScoreConfig) -> tuple[dict, list[dict]]:
-    from hero.benchmarks.pope_metrics import evaluate_pope, read_label_sets
+    from hero.official.pope_metrics import evaluate_pope, read_label_sets
 
     labels = read_label_sets(cfg.labels, cfg.split_field)
     return guard_malformed(evaluate_pope, labels, read_jsonl(cfg.answers), cfg.pope.parse, cfg.fmt, cfg.pairing,
@@ -32,7 +32,7 @@ def score_pope(cfg: PopeScoreConfig) -> tuple[dict, list[dict]]:
                      doc="AMBER CHAIR/Cover/Hal/Cog and discriminative Accuracy/Precision/Recall/F1, rounded as "
                          "inference.py.")
 def score_amber(cfg: AmberScoreConfig) -> tuple[dict, list[dict]]:
-    from hero.benchmarks.amber import evaluate_amber, load_amber_data
+    from hero.official.amber import evaluate_amber, load_amber_data
 
     a = cfg.amber
     data = load_amber_data(a.annotations, a.relation, a.safe_words, a.metrics)
@@ -43,7 +43,7 @@ def score_amber(cfg: AmberScoreConfig) -> tuple[dict, list[dict]]:
 @BENCHMARKS.register("chair", config=ChairScoreConfig,
                      doc="CHAIR_s and CHAIR_i as LisaAnne/Hallucination utils/chair.py computes them.")
 def score_chair(cfg: ChairScoreConfig) -> tuple[dict, list[dict]]:
-    from hero.benchmarks.chair import Synonyms, evaluate_chair_files, load_coco_dir
+    from hero.official.chair import Synonyms, evaluate_chair_files, load_coco_dir
 
     c = cfg.chair
     instances, coco_caps = load_coco_dir(c.coco)
@@ -54,7 +54,7 @@ def score_chair(cfg: ChairScoreConfig) -> tuple[dict, list[dict]]:
 @BENCHMARKS.register("throne", config=ThroneScoreConfig,
                      doc="THRONE P, R, F1, F0.5 per threshold (float32, as throne_score_aqa.py).")
 def score_throne(cfg: ThroneScoreConfig) -> tuple[dict, list[dict]]:
-    from hero.benchmarks.throne import evaluate_throne
+    from hero.official.throne import evaluate_throne
 
     files = sorted(Path(cfg.evaluations).glob("*.json"))
     if not files:

@@ -6,7 +6,7 @@ carry its ε's: 2/3 prints as 66.6 (2/3.001), 1/1 as 99.9, 0/0 as 0.0. Every pri
 ``round(x * 100, 1)``; F1 is computed from the *rounded* P and R with ε = 0.0001 (0.001 for Existence).
 
 Discriminative answers are compared to ``"Yes"``/``"No"`` exactly (no strip, no lower-casing). The generative
-part (CHAIR, Cover, Hal, Cog) needs noun extraction and word similarity: see `hero.benchmarks.amber_nlp` for the
+part (CHAIR, Cover, Hal, Cog) needs noun extraction and word similarity: see `hero.official.amber_nlp` for the
 offline stand-ins and every deviation they bring. ``AMBER_score = (100 - CHAIR + F1) / 2`` (the paper's score,
 not printed by ``inference.py``) uses the printed CHAIR and overall discriminative F1.
 """
@@ -273,8 +273,8 @@ def _check_responses(responses: Sequence[dict], n_annotations: int) -> None:
 def _analyse_nouns(texts: list[str], model: str | None, threshold: float, extract_nouns, similar):
     """(nouns per text, similar) with the spaCy stand-ins (`amber_nlp`) where no callable is injected."""
     if extract_nouns is None or similar is None:
-        from hero.benchmarks import amber_nlp
-        from hero.benchmarks.text import DEFAULT_SPACY_MODEL
+        from hero.official import amber_nlp
+        from hero.official.text import DEFAULT_SPACY_MODEL
 
         similar = similar or amber_nlp.make_similarity(model or DEFAULT_SPACY_MODEL, threshold)
         extract_nouns = extract_nouns or amber_nlp.extract_nouns_batch

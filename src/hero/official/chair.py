@@ -12,7 +12,7 @@ unrounded.
 
 Deviations (also in docs/benchmarks.md):
 
-1. Tokens: `hero.benchmarks.text.word_tokenize` (NLTK's Treebank word rules, untrained punkt sentences).
+1. Tokens: `hero.official.text.word_tokenize` (NLTK's Treebank word rules, untrained punkt sentences).
 2. Singularisation: ``inflect.singular_noun`` (the word itself where inflect says it is already singular) in
    place of ``pattern.en.singularize`` (pattern 3.6 does not install on current Python), with the forms where
    the two disagree on COCO words pinned to pattern's output (`PATTERN_OVERRIDES`). inflect already reproduces
@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 
-from hero.benchmarks.text import word_tokenize
+from hero.official.text import word_tokenize
 
 # pattern 3.6 singularize output where inflect.singular_noun differs, over the COCO synonym vocabulary's
 # singular and plural forms (the spec's 'glass' -> 'glas', 'ties' -> 'ty', 'canoes' -> 'cano', ...).
