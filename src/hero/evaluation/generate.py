@@ -19,9 +19,8 @@ or warpers), left padding and `torch.inference_mode`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import types
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hero.degrade import canonical, merge_specs
-from hero.io import InputError
+from hero.options import coerce, parse_set, read_yaml  # noqa: F401 (one implementation; re-exported)
 
 METHODS = ("grpo", "hero", "dpo")
 RESERVED = {"output_dir": "it is OUT/checkpoints; set --out", "logging_dir": "TensorBoard logs go to OUT/tensorboard"}
@@ -181,116 +179,6 @@ def field_types(cls) -> dict[str, object]:
     """{field name: resolved type} of a dataclass (init fields only)."""
     hints = typing.get_type_hints(cls)
     return {f.name: hints.get(f.name, object) for f in dataclasses.fields(cls) if f.init}
-
-
-# ---------------------------------------------------------------------------------------------------- coercion
-def _scalar(value, tp):
-    """value as the scalar type tp, or raise TypeError."""
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
-            return value.lower() in ("true", "yes", "1")
-    elif tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-            return int(value)
-    elif tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)  # YAML reads "1e-4" (no dot) as a string
-            except ValueError:
-                pass
-    elif tp is str:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)
-    raise TypeError(f"expected {tp.__name__}, got {value!r}")
-
-
-def coerce(value, tp):
-    """`value` (from YAML / --set) converted to the field type `tp` (bool/int/float/str, Optional, unions, lists of
-    those, dicts; other types pass through). TypeError saying what was expected otherwise.
-    coerce("1e-4", float) = 0.0001; coerce("0,30,50", list[float]) = [0.0, 30.0, 50.0];
-    coerce(None, int | None) = None."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        if type(None) in args and (value is None or (isinstance(value, str) and value.lower() in ("none", "null"))):
-            return None
-        members = sorted((a for a in args if a is not type(None)), key=lambda a: a is str)  # str last
-        for member in members:
-            try:
-                return coerce(value, member)
-            except TypeError:
-                continue
-        raise TypeError(f"expected {' or '.join(getattr(a, '__name__', str(a)) for a in args)}, got {value!r}")
-    if origin is list or tp is list:
-        if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        elif not isinstance(value, (list, tuple)):
-            value = [value]
-        return [coerce(v, args[0]) for v in value] if args else list(value)
-    if origin is dict or tp is dict:
-        if not isinstance(value, dict):
-            raise TypeError(f"expected a mapping, got {value!r}")
-        return value
-    if origin is typing.Literal:
-        if value in args:
-            return value
-        raise TypeError(f"expected one of {args}, got {value!r}")
-    if tp in (bool, int, float, str):
-        return _scalar(value, tp)
-    if isinstance(tp, type) and value is None:
-        raise TypeError(f"expected {tp.__name__}, got None")
-    return value  # enums, accelerate configs, ...: the config class validates them
-
-
-# ---------------------------------------------------------------------------------------------------- sources
-def read_yaml(path) -> dict[str, tuple[object, str]]:
-    """{key: (value, "file:line")} from a flat YAML mapping; InputError naming the file (and line) otherwise."""
-    import yaml
-
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: config file not found")
-    text = path.read_text(encoding="utf-8")
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise InputError(f"{where}: malformed YAML ({getattr(e, 'problem', e)})") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
-        raise InputError(f"{path}: the config must be a mapping of field: value (e.g. 'learning_rate: 1.0e-4')")
-    lines = {k.value: k.start_mark.line + 1 for k, _ in node.value}
-    return {str(k): (v, f"{path}:{lines.get(str(k), '?')}") for k, v in data.items()}
-
-
-def parse_set(items: list[str]) -> dict[str, tuple[object, str]]:
-    """['beta=0.1', 'sigmas=[0, 50]'] → {key: (YAML-parsed value, "--set key=...")}; ValueError for a bad item."""
-    import yaml
-
-    out = {}
-    for item in items:
-        key, eq, raw = item.partition("=")
-        key = key.strip()
-        if not eq or not key:
-            raise ValueError(f"--set {item!r}: write key=value, e.g. --set beta=0.1")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
-        out[key] = (value, f"--set {item}")
-    return out
 
 
 def resolve(method: str, settings: dict[str, tuple[object, str]]) -> tuple[dict, dict]:
