@@ -37,3 +37,14 @@ def test_bad_input_is_one_clear_line(tmp_path):
     assert r.exit_code == 2 and "not a built world" in r.output
     r = runner.invoke(app, ["world", "show", "--world", str(tmp_path / "nowhere")])
     assert r.exit_code == 2 and "run `hero world build" in r.output
+
+
+def test_build_from_an_earlier_world_json_keeps_its_config(tmp_path):
+    assert runner.invoke(app, ["world", "build", "--out", str(tmp_path / "a"), "--images", "4", "--eval-images",
+                               "4", "--seed", "3", "--set", "max_objects=3"]).exit_code == 0
+    r = runner.invoke(app, ["world", "build", "--out", str(tmp_path / "b"), "--config", str(tmp_path / "a/world.json"),
+                            "--images", "5"])
+    assert r.exit_code == 0, r.output
+    a, b = (json.loads((tmp_path / d / "world.json").read_text())["config"] for d in "ab")
+    # the file's config is taken whole (seed 3, max_objects 3); the flag overrides train_images only
+    assert {k for k in a if a[k] != b[k]} == {"train_images"} and b["seed"] == 3 and b["max_objects"] == 3

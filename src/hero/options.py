@@ -87,7 +87,7 @@ def is_config(tp: Any) -> bool:
     return isinstance(tp, type) and dataclasses.is_dataclass(tp)
 
 
-def options_of(cls: type, exclude: Sequence[str] = (), flags: dict[str, str] | None = None) -> list[Opt]:
+def options_of(cls: type, exclude: Sequence[str] = ()) -> list[Opt]:
     """The CLI options of a config dataclass: one per init field, nested config fields flattened in place."""
     hints, docs, out = typing.get_type_hints(cls), field_docs(cls), []
     for f in dataclasses.fields(cls):
@@ -95,9 +95,9 @@ def options_of(cls: type, exclude: Sequence[str] = (), flags: dict[str, str] | N
             continue
         tp = hints.get(f.name, str)
         if is_config(tp):
-            out += options_of(tp, exclude, flags)
+            out += options_of(tp, exclude)
             continue
-        flag = (flags or {}).get(f.name) or f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+        flag = f.metadata.get("flag") or "--" + f.name.replace("_", "-")
         out.append(Opt(f.name, flag, tp, _default(f), docs.get(f.name, f.metadata.get("help", "")),
                        bool(f.metadata.get("argument")), bool(f.metadata.get("greedy"))))
     return out
@@ -341,24 +341,22 @@ def coerce(value, tp):
 
 
 # ---------------------------------------------------------------------------------------------- building
-def _required_flag(cls: type, key: str, flags: dict[str, str] | None) -> str:
-    for o in options_of(cls, flags=flags):
-        if o.key == key:
-            return o.key if o.argument else o.flag
-    return "--" + key.replace("_", "-")
+def _flag_of(cls: type, key: str) -> str:
+    """How the user sets `key` of `cls` on the command line (its flag, or its name for a positional argument)."""
+    o = next((o for o in options_of(cls) if o.key == key), None)
+    return "--" + key.replace("_", "-") if o is None else o.key if o.argument else o.flag
 
 
-def build(cls: type, settings: Settings, *, command: str = "", fixed: dict | None = None,
-          flags: dict[str, str] | None = None):
+def build(cls: type, settings: Settings, *, command: str = ""):
     """`cls(**values)` from settings (nested config fields built from their own keys). Unknown keys, bad types and
-    missing required fields are ValueErrors naming the source and the fix. `fixed` values are set by the command."""
-    keys = {o.key for o in options_of(cls)} | _all_keys(cls)
+    missing required fields are ValueErrors naming the source and the fix."""
+    keys = _all_keys(cls)
     for key, (_, source) in settings.items():
         if key not in keys:
             close = difflib.get_close_matches(key, sorted(keys), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ValueError(f"{source}: unknown field {key!r} for `hero {command}`{hint}; see `hero {command} --help`")
-    return _build(cls, settings, command, fixed or {}, flags)
+    return _build(cls, settings, command)
 
 
 def _all_keys(cls: type) -> set[str]:
@@ -369,16 +367,14 @@ def _all_keys(cls: type) -> set[str]:
     return out
 
 
-def _build(cls: type, settings: Settings, command: str, fixed: dict, flags: dict[str, str] | None):
+def _build(cls: type, settings: Settings, command: str):
     hints, kw = typing.get_type_hints(cls), {}
     for f in dataclasses.fields(cls):
         if not f.init:
             continue
         tp = hints.get(f.name, str)
-        if f.name in fixed:
-            kw[f.name] = fixed[f.name]
-        elif is_config(tp):
-            kw[f.name] = _build(tp, settings, command, fixed, flags)
+        if is_config(tp):
+            kw[f.name] = _build(tp, settings, command)
         elif f.name in settings:
             value, source = settings[f.name]
             try:
@@ -386,6 +382,5 @@ def _build(cls: type, settings: Settings, command: str, fixed: dict, flags: dict
             except TypeError as e:
                 raise ValueError(f"{source}: field {f.name!r}: {e}") from None
         elif _default(f) is dataclasses.MISSING:
-            flag = _required_flag(cls, f.name, flags)
-            raise ValueError(f"`hero {command}` needs {flag} (or `{f.name}:` in the --config file)")
+            raise ValueError(f"`hero {command}` needs {_flag_of(cls, f.name)} (or `{f.name}:` in the --config file)")
     return cls(**kw)

@@ -40,7 +40,7 @@ def _fmt(x) -> str:
 def _evaluate(name: str, settings: options.Settings) -> None:
     from hero.evaluation.registry import runner
 
-    cfg = options.build(EVALUATIONS.meta(name)["config"], settings, command=f"eval {name}")
+    cfg = options.build(EVALUATIONS.get(name), settings, command=f"eval {name}")
     typer.echo(json.dumps(runner(name)(cfg, cfg.progress), indent=2))
 
 
@@ -64,7 +64,7 @@ def _world(settings: options.Settings) -> None:
 
 
 for _name in EVALUATIONS.names():
-    options.command(app, _name, options.options_of(EVALUATIONS.meta(_name)["config"]),
+    options.command(app, _name, options.options_of(EVALUATIONS.get(_name)),
                     lambda settings, n=_name: _evaluate(n, settings), EVALUATIONS.meta(_name)["doc"])
 options.command(app, "world", options.options_of(WorldEvalConfig), _world,
                 "POPE (3 splits), AMBER (d + g), CHAIR (+ THRONE) on the embedded world; one results.json.")

@@ -25,13 +25,14 @@ app = options.group(
 
 
 def _unwrap_world_json(settings: options.Settings) -> options.Settings:
-    """`--config world.json` of an earlier build: its "config" mapping holds the fields (the rest is metadata)."""
-    if isinstance(settings.get("config", (None,))[0], dict):
-        inner, source = settings.pop("config")
-        for meta in ("schema", "splits", "version", "categories", "files", "hero_version"):
-            settings.pop(meta, None)
-        settings = {**{k: (v, source) for k, v in inner.items()}, **settings}
-    return settings
+    """`--config world.json` of an earlier build: its "config" mapping holds the fields; the file's other keys are
+    the build's metadata (split sizes, ...) and are dropped. Flags and --set still override."""
+    if not isinstance(settings.get("config", (None,))[0], dict):
+        return settings
+    inner, source = settings.pop("config")
+    file = source.rpartition(":")[0]
+    kept = {k: v for k, v in settings.items() if v[1].rpartition(":")[0] != file}
+    return {**{k: (v, source) for k, v in inner.items()}, **kept}
 
 
 def _build(settings: options.Settings) -> None:

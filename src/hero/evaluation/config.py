@@ -37,7 +37,7 @@ class DecodingConfig:
     """hero.degrade spec applied to every image before the processor ('noise:30', 'blur:1', 'noise:30+blur:1';
     a number = noise σ on the 0–255 scale); None / 'none' / 0 = clean. One per run folder (one --out per spec).
     Stored canonical, None for clean."""
-    noise: float | None = field(default=None, compare=False)
+    noise: float | None = None
     """Shorthand for --degrade noise:σ (Gaussian noise σ on 0–255 pixels; 0 = clean)."""
     max_new_tokens: int = 128
     """Longest generation in tokens."""

@@ -10,18 +10,19 @@ from hero.evaluation.config import AmberEvalConfig, ChairEvalConfig, PopeEvalCon
 from hero.registry import Registry
 
 EVALUATIONS = Registry("evaluation")
-EVALUATIONS.register("pope", config=PopeEvalConfig, runner="hero.evaluation.tasks:run_pope",
-                     doc="POPE: answer every question, write LLaVA-format answers per split, score (accuracy, "
-                         "precision, recall, F1).")(PopeEvalConfig)
-EVALUATIONS.register("amber", config=AmberEvalConfig, runner="hero.evaluation.tasks:run_amber",
-                     doc='AMBER: captions for generative queries, "Yes"/"No" for discriminative ones, scored as '
-                         "inference.py.")(AmberEvalConfig)
-EVALUATIONS.register("chair", config=ChairEvalConfig, runner="hero.evaluation.tasks:run_chair",
-                     doc="CHAIR: caption every COCO image found under --images, score CHAIR_s / CHAIR_i as "
-                         "utils/chair.py.")(ChairEvalConfig)
-EVALUATIONS.register("throne", config=ThroneEvalConfig, runner="hero.evaluation.throne:run_throne",
-                     doc="THRONE: detailed descriptions, judged per category by the evaluator(s), scored micro and "
-                         "class-wise.")(ThroneEvalConfig)
+"""name → the command's config class; metadata: runner ("module:function"), doc."""
+
+for _name, _config, _runner, _doc in (
+    ("pope", PopeEvalConfig, "tasks:run_pope",
+     "POPE: answer every question, write LLaVA-format answers per split, score (accuracy, precision, recall, F1)."),
+    ("amber", AmberEvalConfig, "tasks:run_amber",
+     'AMBER: captions for generative queries, "Yes"/"No" for discriminative ones, scored as inference.py.'),
+    ("chair", ChairEvalConfig, "tasks:run_chair",
+     "CHAIR: caption every COCO image found under --images, score CHAIR_s / CHAIR_i as utils/chair.py."),
+    ("throne", ThroneEvalConfig, "throne:run_throne",
+     "THRONE: detailed descriptions, judged per category by the evaluator(s), scored micro and class-wise."),
+):
+    EVALUATIONS.register(_name, runner="hero.evaluation." + _runner, doc=_doc)(_config)
 
 
 def runner(name: str):

@@ -141,10 +141,10 @@ def limit_per_type(queries: list[dict], annotations: list[dict], limit: int | No
 
 def run_amber(cfg: AmberEvalConfig, progress: bool = False, make_generator=None) -> dict:
     """Answer the AMBER queries of the evaluation type, write responses.json and scores.json; return the scores."""
-    from hero.official.amber import evaluate_amber, load_amber_data
+    from hero.official.amber import evaluate_amber
 
     a = cfg.amber
-    data = load_amber_data(a.annotations, a.relation, a.safe_words, a.metrics)
+    data = a.load_data()
     queries = amber_selected(read_json(cfg.queries), data.annotations, a.eval_type, cfg.queries)
     queries = limit_per_type(queries, data.annotations, cfg.limit)
     gens = generate_for(cfg, [Request(q["image"], q["query"]) for q in queries], progress, "AMBER", make_generator)
@@ -179,7 +179,7 @@ def coco_images(instances: Sequence[dict], images: str, where: str) -> tuple[lis
 
 def run_chair(cfg: ChairEvalConfig, progress: bool = False, make_generator=None) -> dict:
     """Caption the COCO images found under --images, write captions.json and scores.json; return the scores."""
-    from hero.official.chair import Synonyms, evaluate_chair_files, load_coco_dir
+    from hero.official.chair import evaluate_chair_files, load_coco_dir
 
     instances, coco_caps = load_coco_dir(cfg.chair.coco)
     images, n_missing = coco_images(instances, cfg.images, f"{cfg.chair.coco}/instances_*.json")
@@ -190,7 +190,7 @@ def run_chair(cfg: ChairEvalConfig, progress: bool = False, make_generator=None)
                                                          "caption": gens[(im["file_name"], cfg.prompt)]["text"]}
                                          for im in images}}
     write_json_atomic(out / "captions.json", caps)
-    syn = Synonyms.from_text(Path(cfg.chair.synonyms).read_text(encoding="utf-8"), synonym_bigrams=cfg.chair.synonym_bigrams)
+    syn = cfg.chair.load_synonyms()
     metrics = guard_malformed(evaluate_chair_files, caps, instances, coco_caps, syn)[0]
     scores = {"benchmark": "chair", **metrics, "synonym_bigrams": cfg.chair.synonym_bigrams, "prompt": cfg.prompt,
               "n_images_not_found": n_missing, "decoding": cfg.decoding.identity(),

@@ -86,6 +86,12 @@ class AmberConfig:
             flag = "--" + name.replace("_", "-") if given else "--amber-data"
             setattr(self, name, str(need_file(given or d / file, flag)))
 
+    def load_data(self):
+        """The four official data files, read (`hero.official.amber.AmberData`)."""
+        from hero.official.amber import load_amber_data
+
+        return load_amber_data(self.annotations, self.relation, self.safe_words, self.metrics)
+
 
 @dataclass
 class ChairConfig:
@@ -103,6 +109,13 @@ class ChairConfig:
     def __post_init__(self) -> None:
         need_dir(self.coco, "--coco")
         self.synonyms = str(self.synonyms_path())
+
+    def load_synonyms(self):
+        """The synonym table, read with this config's bigram setting (`hero.official.chair.Synonyms`)."""
+        from hero.official.chair import Synonyms
+
+        return Synonyms.from_text(Path(self.synonyms).read_text(encoding="utf-8"),
+                                  synonym_bigrams=self.synonym_bigrams)
 
     def synonyms_path(self) -> Path:
         """The synonyms file to read; raises with the fix when none exists."""

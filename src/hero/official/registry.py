@@ -32,23 +32,21 @@ def score_pope(cfg: PopeScoreConfig) -> tuple[dict, list[dict]]:
                      doc="AMBER CHAIR/Cover/Hal/Cog and discriminative Accuracy/Precision/Recall/F1, rounded as "
                          "inference.py.")
 def score_amber(cfg: AmberScoreConfig) -> tuple[dict, list[dict]]:
-    from hero.official.amber import evaluate_amber, load_amber_data
+    from hero.official.amber import evaluate_amber
 
     a = cfg.amber
-    data = load_amber_data(a.annotations, a.relation, a.safe_words, a.metrics)
-    return guard_malformed(evaluate_amber, read_json(cfg.responses), data, a.eval_type, a.similarity_model,
+    return guard_malformed(evaluate_amber, read_json(cfg.responses), a.load_data(), a.eval_type, a.similarity_model,
                            a.similarity_threshold)
 
 
 @BENCHMARKS.register("chair", config=ChairScoreConfig,
                      doc="CHAIR_s and CHAIR_i as LisaAnne/Hallucination utils/chair.py computes them.")
 def score_chair(cfg: ChairScoreConfig) -> tuple[dict, list[dict]]:
-    from hero.official.chair import Synonyms, evaluate_chair_files, load_coco_dir
+    from hero.official.chair import evaluate_chair_files, load_coco_dir
 
-    c = cfg.chair
-    instances, coco_caps = load_coco_dir(c.coco)
-    syn = Synonyms.from_text(Path(c.synonyms).read_text(encoding="utf-8"), synonym_bigrams=c.synonym_bigrams)
-    return guard_malformed(evaluate_chair_files, read_json(cfg.captions), instances, coco_caps, syn)
+    instances, coco_caps = load_coco_dir(cfg.chair.coco)
+    return guard_malformed(evaluate_chair_files, read_json(cfg.captions), instances, coco_caps,
+                           cfg.chair.load_synonyms())
 
 
 @BENCHMARKS.register("throne", config=ThroneScoreConfig,
