@@ -65,18 +65,69 @@ def write_jsonl_atomic(path: str | os.PathLike, rows: list[dict]) -> None:
     write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in rows))
 
 
+@contextlib.contextmanager
+def staged_folder(out: str | os.PathLike, last: str | None = None) -> Iterator[Path]:
+    """Yield a hidden temporary folder beside `out`; when the block succeeds its entries move into `out` (created if
+    needed; same-named entries replaced, other files in `out` kept; `last` — a completion marker such as world.json
+    — moves last). When the block fails the temporary folder is removed and `out` is untouched. `out` being a file
+    → InputError before anything is written."""
+    import shutil
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: is a file, but --out must be a folder; pass a new folder path")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        yield tmp
+        out.mkdir(exist_ok=True)
+        if last and (out / last).is_file():
+            (out / last).unlink()  # `out` reads as unfinished until the new marker lands
+        names = sorted(p.name for p in tmp.iterdir() if p.name != last) + ([last] if last else [])
+        for name in names:
+            src, dst = tmp / name, out / name
+            if dst.is_dir() and not dst.is_symlink():
+                shutil.rmtree(dst)
+            os.replace(src, dst)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_text(path: str | os.PathLike, what: str = "file") -> str:
+    """The UTF-8 text of a user's file, or an InputError naming the path and the fix: missing, a folder, unreadable,
+    not UTF-8. `what` names the file's role in the message ("questions file", "config file", ...)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, but a {what} is expected; pass the file inside it")
+    if not path.exists():
+        raise InputError(f"{path}: {what} not found")
+    try:
+        return path.read_text(encoding="utf-8")
+    except PermissionError:
+        raise InputError(f"{path}: permission denied reading the {what}; check its permissions") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+                         f"save the {what} as UTF-8") from None
+
+
+def parse_json(text: str, where: str):
+    """json.loads with located errors: malformed JSON → 'where:line: ...', nesting deeper than Python's recursion
+    limit → a one-line InputError instead of a RecursionError traceback."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{where}:{e.lineno}: malformed JSON ({e.msg})") from None
+    except RecursionError:
+        raise InputError(f"{where}: JSON nested too deeply to read; flatten the structure") from None
+
+
 def read_jsonl_located(path: str | os.PathLike) -> list[tuple[str, dict]]:
     """(location, row) pairs of a JSONL file: location 'file:line' (1-based; blank lines skipped), or
     'file: item i' for a file holding one JSON list (some tools write that). Malformed input → InputError there."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     if text.lstrip().startswith("["):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise InputError(f"{path}:{e.lineno}: malformed JSON list ({e.msg})") from None
+        data = parse_json(text, str(path))
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InputError(f"{path}: expected a list of JSON objects")
         return [(f"{path}: item {i}", r) for i, r in enumerate(data, start=1)]
@@ -87,7 +138,9 @@ def read_jsonl_located(path: str | os.PathLike) -> list[tuple[str, dict]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as e:
-            raise InputError(f"{path}:{lineno}: malformed JSON line ({e.msg}): {line[:80]!r}") from None
+            raise InputError(f"{path}:{lineno}: malformed JSON line ({e.msg}, column {e.colno})") from None
+        except RecursionError:
+            raise InputError(f"{path}:{lineno}: JSON nested too deeply to read; flatten the structure") from None
         if not isinstance(row, dict):
             raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
         rows.append((f"{path}:{lineno}", row))
@@ -101,13 +154,7 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
 
 def read_json(path: str | os.PathLike) -> Any:
     """Read a JSON file; errors name the file and line."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise InputError(f"{path}:{e.lineno}: malformed JSON ({e.msg})") from None
+    return parse_json(read_text(path), str(path))
 
 
 def latest_checkpoint(ckpt_dir: str | os.PathLike) -> Path | None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import sys
 import difflib
 import functools
 import inspect
@@ -28,7 +27,7 @@ from typing import Any, List, Optional
 
 import typer
 
-from hero.io import InputError
+from hero.io import InputError, read_text
 
 Settings = dict[str, tuple[object, str]]
 """{field name: (value, where it came from)}."""
@@ -159,15 +158,13 @@ def _metavar(tp: Any) -> str:
 
 
 def fail_on_input_errors(fn: Callable) -> Callable:
-    """The CLI edge: ValueError / InputError / FileNotFoundError → one `error: ...` line on stderr, exit code 2."""
+    """The CLI edge (`hero.errors.at_cli_edge`): bad input → one `error: ...` line, exit 2; a bug → one line + the
+    path of a log with the traceback, exit 1."""
+    from hero.errors import at_cli_edge
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (ValueError, FileNotFoundError) as e:
-            typer.echo(f"error: {e}", err=True)
-            sys.exit(2)
+        return at_cli_edge(fn, *args, **kwargs)
 
     return wrapper
 
@@ -235,12 +232,12 @@ def read_yaml(path) -> Settings:
     import yaml
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: config file not found" + (" (it is a folder)" if path.is_dir() else ""))
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, "config file")
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise InputError(f"{path}: YAML nested too deeply to read; a config is a flat field: value mapping") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hero.io import InputError
+from hero.io import InputError, read_json
 
 
 def _check_folder(path: Path) -> dict:
@@ -15,10 +15,7 @@ def _check_folder(path: Path) -> dict:
     cfg_file = path / "config.json"
     if not cfg_file.exists():
         raise InputError(f"{path}: no config.json — not a Hugging Face model folder")
-    try:
-        return json.loads(cfg_file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise InputError(f"{cfg_file}:{e.lineno}: malformed JSON ({e.msg})") from None
+    return read_json(cfg_file)
 
 
 def load_processor(path) -> object:
@@ -54,14 +51,25 @@ def load_model(path, dtype=None):
     config = _check_folder(path)
     try:
         model = AutoModelForImageTextToText.from_pretrained(path, dtype=dtype)
-    except ValueError as e:
-        if "Unrecognized configuration class" in str(e) or "image-text-to-text" in str(e).lower():
+    except Exception as e:  # noqa: BLE001 - transformers / safetensors raise many types for a bad folder
+        if isinstance(e, ValueError) and ("Unrecognized configuration class" in str(e)
+                                          or "image-text-to-text" in str(e).lower()):
             raise InputError(f"{path}: model type {config.get('model_type')!r} "
                              f"({', '.join(config.get('architectures') or ['?'])}) is not an image-text-to-text "
                              "model; HERO needs a vision-language model loadable with "
                              "AutoModelForImageTextToText") from None
-        raise InputError(f"{path}: could not load the model ({e})") from None
+        raise load_error(path, e) from None
     return model.eval()
+
+
+def load_error(path, e: Exception, what: str = "model") -> InputError:
+    """The one-line error for a model folder that from_pretrained could not load (missing / truncated / corrupt
+    files): names the folder, the exception and the fix."""
+    if isinstance(e, InputError):
+        return e
+    first = (str(e).splitlines() or [""])[0][:200]
+    return InputError(f"{path}: could not load the {what} ({type(e).__name__}: {first}); if a weight file is "
+                      "truncated or corrupt (an interrupted copy or save), copy or save it again")
 
 
 def load_vlm(path, dtype=None):

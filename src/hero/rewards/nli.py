@@ -65,8 +65,13 @@ class NLIReward:
     def from_pretrained(cls, path: str, **kwargs) -> "NLIReward":
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        return cls(AutoModelForSequenceClassification.from_pretrained(path), AutoTokenizer.from_pretrained(path),
-                   **kwargs)
+        from hero.model.load import load_error
+
+        try:
+            model, tok = AutoModelForSequenceClassification.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+        except Exception as e:  # noqa: BLE001 - transformers / safetensors raise many types for a bad folder
+            raise load_error(path, e, "NLI model") from None
+        return cls(model, tok, **kwargs)
 
     @torch.no_grad()
     def probabilities(self, premises: list[str], claims: list[str]) -> torch.Tensor:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hero.official.pope import build_pope, write_pope
-from hero.io import InputError, read_json, read_jsonl, write_json_atomic
+from hero.io import InputError, read_json, read_jsonl, staged_folder, write_json_atomic
 from hero.world.config import WorldConfig
 from hero.world.scene import image_rng, render, sample_scene
 
@@ -74,12 +74,14 @@ def write_split(cfg: WorldConfig, split: str, out_dir: Path, tick: Callable[[int
 
 
 def build_world(cfg: WorldConfig, out_dir: str | os.PathLike, progress: bool = True) -> dict:
-    """Build every split of the world into `out_dir`; returns the world.json content."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Build every split of the world into `out_dir`; returns the world.json content. The world is rendered in a
+    temporary folder and moved into place when complete: a failed build leaves `out_dir` as it was."""
+    with staged_folder(out_dir, last="world.json") as tmp:
+        return _render(cfg, tmp, progress)
+
+
+def _render(cfg: WorldConfig, out_dir: Path, progress: bool) -> dict:
     marker = out_dir / "world.json"
-    if marker.exists():
-        marker.unlink()  # the folder is incomplete until the new world.json lands
     total = sum(split_size(cfg, s) for s in SPLITS)
     counts = {}
     if progress:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 
 SHAPES_KNOWN = ("circle", "square", "triangle", "star", "diamond", "cross")
@@ -71,6 +70,8 @@ class WorldConfig:
         def bad(msg: str) -> None:
             raise ValueError(f"WorldConfig: {msg}")
 
+        if self.seed < 0:
+            bad(f"seed={self.seed} must be ≥ 0 (numpy seed sequences take non-negative integers)")
         if self.image_size < 16:
             bad(f"image_size={self.image_size} is too small; use at least 16 pixels")
         for c in self.colours:
@@ -156,6 +157,9 @@ class WorldConfig:
 
     @classmethod
     def from_json(cls, path) -> "WorldConfig":
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
+        from hero.io import InputError, read_json
+
+        d = read_json(path)
+        if not isinstance(d, dict):
+            raise InputError(f"{path}: expected a JSON object of world settings (as world.json holds)")
         return cls.from_dict(d.get("config", d))
