@@ -105,7 +105,7 @@ def test_failed_world_build_leaves_nothing_and_a_rebuild_keeps_foreign_files(tmp
     assert list(tmp_path.iterdir()) == []
     (tmp_path / "f").write_text("x")
     r = runner.invoke(app, ["world", "build", "--out", str(tmp_path / "f"), "--images", "2", "--eval-images", "2"])
-    assert r.exit_code == 2 and "f: is a file, but --out must be a folder" in r.output
+    assert r.exit_code == 2 and "f: is a file, but a folder is expected" in r.output
     w = tmp_path / "w"
     assert runner.invoke(app, ["world", "build", "--out", str(w), "--images", "2", "--eval-images", "2"]).exit_code == 0
     (w / "notes.txt").write_text("mine")

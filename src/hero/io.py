@@ -65,6 +65,16 @@ def write_jsonl_atomic(path: str | os.PathLike, rows: list[dict]) -> None:
     write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in rows))
 
 
+def check_out_folder(path: str | os.PathLike, flag: str = "--out") -> Path:
+    """`path` as a Path if it can be a run folder (missing or a folder); a file there → InputError naming the flag."""
+    path = Path(path)
+    if not str(path).strip():
+        raise InputError(f"{flag} is required: pass a folder path")
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{flag} {path}: is a file, but a folder is expected; pass a new folder path")
+    return path
+
+
 @contextlib.contextmanager
 def staged_folder(out: str | os.PathLike, last: str | None = None) -> Iterator[Path]:
     """Yield a hidden temporary folder beside `out`; when the block succeeds its entries move into `out` (created if
@@ -73,9 +83,7 @@ def staged_folder(out: str | os.PathLike, last: str | None = None) -> Iterator[P
     → InputError before anything is written."""
     import shutil
 
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: is a file, but --out must be a folder; pass a new folder path")
+    out = check_out_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hero.io import check_out_folder
+
 METHODS = ("grpo", "hero", "dpo")
 ABLATIONS = {  # name → overrides of the HERO config (each switches one mechanism off)
     "hero_no_weight": {"weight_mode": "none"},
@@ -39,8 +41,7 @@ class DemoConfig:
             raise ValueError(f"--budget-min {self.budget_min}: must be > 0 minutes")
         if self.threads < 1:
             raise ValueError(f"--threads {self.threads}: must be ≥ 1")
-        if not str(self.out).strip():
-            raise ValueError("--out is required")
+        check_out_folder(self.out)
 
     # Shares of the budget: SFT-CoT 24 %, SFT-answer 8 %, each RL method 9 %; the rest is evaluation.
     @property
