@@ -131,7 +131,8 @@ class RunLock:
                 owner = pid_in(self.path)
                 if owner is not None and pid_alive(owner):
                     raise InputError(f"{self.path.parent} is in use by another {self.tool} (pid {owner}); wait for "
-                                     "it or use another --out folder") from None
+                                     "it, use another --out folder, or — if no run is active (the pid was reused) — "
+                                     f"delete {self.path}") from None
                 self.path.unlink(missing_ok=True)
                 continue
             os.write(fd, str(os.getpid()).encode())
