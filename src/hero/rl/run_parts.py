@@ -10,7 +10,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from hero.budget import BudgetClock, read_state, write_state
-from hero.io import InputError, latest_checkpoint, write_json_atomic
+from hero.checkpoint import resume_checkpoint
+from hero.io import InputError, write_json_atomic
 from hero.model.load import checkpoints_in_model_format, undo_checkpoint_format
 from hero.rl.settings import RLRunConfig, config_class, field_types, trainer_defaults
 
@@ -135,10 +136,7 @@ def resume_point(run: RLRunConfig) -> tuple[Path | None, float]:
     """(checkpoint to resume from, training seconds already used) — (None, 0) for a fresh run."""
     if not run.resume:
         return None, 0.0
-    ckpt_dir = Path(run.out) / "checkpoints"
-    ckpt = latest_checkpoint(ckpt_dir)
-    if ckpt is None:
-        raise InputError(f"{ckpt_dir}: --resume given but no checkpoint-* folder there; drop --resume to start")
+    ckpt = resume_checkpoint(Path(run.out) / "checkpoints")  # the newest complete one (hero.checkpoint)
     return ckpt, float(read_state(ckpt).get("seconds", 0.0))
 
 

@@ -15,8 +15,18 @@ from dataclasses import asdict
 from pathlib import Path
 
 from hero.budget import read_state
-from hero.io import InputError, latest_checkpoint, write_json_atomic
+from hero.checkpoint import resume_checkpoint
+from hero.io import write_json_atomic
 from hero.sft.settings import SFTRunConfig, pick_threads
+
+
+def resume_state(cfg: SFTRunConfig) -> tuple[Path | None, dict]:
+    """(checkpoint to resume from, its hero_state.json) — (None, {}) for a fresh run; the newest complete
+    checkpoint with --resume (hero.checkpoint)."""
+    if not cfg.resume:
+        return None, {}
+    ckpt = resume_checkpoint(Path(cfg.out) / "checkpoints")
+    return ckpt, read_state(ckpt)
 
 
 def run_sft(cfg: SFTRunConfig) -> dict:
@@ -30,12 +40,9 @@ def run_sft(cfg: SFTRunConfig) -> dict:
     torch.set_num_threads(pick_threads(cfg.threads, os.cpu_count() or 1, os.getloadavg()[0]))
     torch.set_flush_denormal(True)  # tiny weights/moments drift into denormals and slow CPU math 10×
     out = Path(cfg.out)
-    ckpt_dir = out / "checkpoints"
-    resume_from = latest_checkpoint(ckpt_dir) if cfg.resume else None
-    if cfg.resume and resume_from is None:
-        raise InputError(f"{ckpt_dir}: --resume given but no checkpoint-* folder there; drop --resume to start")
+    resume_from, state = resume_state(cfg)
     world_cfg, _ = load_world(cfg.world)
-    trainer, ctx = build_trainer(cfg, world_cfg, read_state(resume_from))
+    trainer, ctx = build_trainer(cfg, world_cfg, state)
     ctx.clock.start()
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     ctx.clock.pause()
