@@ -112,3 +112,18 @@ def test_rl_and_sft_resume_skip_a_cut_save(tmp_path, capsys):
     cfg = SFTRunConfig(model="m", world="w", style="cot", out=str(tmp_path / "out"), resume=True)
     assert resume_state(cfg) == (ckpts / "checkpoint-10", {"seconds": 1.0, "step": 10})
     assert "skips" in capsys.readouterr().err
+
+
+def test_a_fresh_start_over_earlier_checkpoints_says_so(tmp_path, capsys):
+    from hero.rl.run_parts import resume_point
+    from hero.rl.settings import RLRunConfig
+
+    run = RLRunConfig(method="hero", model="m", world="w", out=str(tmp_path / "out"))
+    assert resume_point(run) == (None, 0.0) and capsys.readouterr().err == ""
+    _ckpt(tmp_path / "out" / "checkpoints", 4)
+    _ckpt(tmp_path / "out" / "checkpoints", 8)
+    assert resume_point(run) == (None, 0.0)
+    assert capsys.readouterr().err == (f"warning: starting over without --resume; {tmp_path / 'out' / 'checkpoints'} "
+                                       "still holds checkpoint-8, checkpoint-4 of an earlier session (the trainer "
+                                       "rotates them out; a later --resume takes the newest complete one)\n")
+

@@ -127,3 +127,13 @@ def resume_checkpoint(ckpt_dir: str | Path, warn: Callable[[str], None] = print_
         warn(f"--resume skips {ckpt}: incomplete ({problem}), a save was cut off")
     raise InputError(f"{ckpt_dir}: --resume given but no checkpoint there is complete ({found[0].name}: "
                      f"{checkpoint_problem(found[0])}); drop --resume to start over")
+
+
+def note_fresh_start(ckpt_dir: str | Path, warn: Callable[[str], None] = print_warning) -> None:
+    """A run without --resume starts over (its identity matched, hero.runid); say so when earlier checkpoints of
+    the same run are there, since a later --resume takes the newest of them."""
+    found = checkpoints(ckpt_dir)
+    if found:
+        warn(f"starting over without --resume; {ckpt_dir} still holds {', '.join(p.name for p in found)} of an "
+             "earlier session (the trainer rotates them out; a later --resume takes the newest complete one)")
+

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from hero.budget import BudgetClock, read_state, write_state
-from hero.checkpoint import resume_checkpoint
+from hero.checkpoint import note_fresh_start, resume_checkpoint
 from hero.io import InputError, write_json_atomic
 from hero.model.load import checkpoints_in_model_format, undo_checkpoint_format
 from hero.rl.settings import (DPO_ONLY_FIELDS, RUN_NOT_IDENTITY, TRAINER_NOT_IDENTITY, RLRunConfig, config_class,
@@ -182,6 +182,7 @@ def any_rank(flag: bool, device) -> bool:
 def resume_point(run: RLRunConfig) -> tuple[Path | None, float]:
     """(checkpoint to resume from, training seconds already used) — (None, 0) for a fresh run."""
     if not run.resume:
+        note_fresh_start(Path(run.out) / "checkpoints")
         return None, 0.0
     ckpt = resume_checkpoint(Path(run.out) / "checkpoints")  # the newest complete one (hero.checkpoint)
     return ckpt, float(read_state(ckpt).get("seconds", 0.0))

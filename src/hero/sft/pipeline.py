@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from hero.budget import read_state
-from hero.checkpoint import resume_checkpoint
+from hero.checkpoint import note_fresh_start, resume_checkpoint
 from hero.io import write_json_atomic
 from hero.sft.settings import SFT_NOT_IDENTITY, SFTRunConfig, pick_threads
 
@@ -24,6 +24,7 @@ def resume_state(cfg: SFTRunConfig) -> tuple[Path | None, dict]:
     """(checkpoint to resume from, its hero_state.json) — (None, {}) for a fresh run; the newest complete
     checkpoint with --resume (hero.checkpoint)."""
     if not cfg.resume:
+        note_fresh_start(Path(cfg.out) / "checkpoints")
         return None, {}
     ckpt = resume_checkpoint(Path(cfg.out) / "checkpoints")
     return ckpt, read_state(ckpt)
