@@ -133,12 +133,6 @@ def read_json(path: str | os.PathLike) -> Any:
         raise InputError(f"{path}:{e.lineno}: malformed JSON ({e.msg})") from None
 
 
-def latest_checkpoint(ckpt_dir: str | os.PathLike) -> Path | None:
-    """The trainer's checkpoint-N folder in ckpt_dir with the largest N, or None."""
-    cands = [p for p in Path(ckpt_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
-    return max(cands, key=lambda p: int(p.name.split("-")[-1])) if cands else None
-
-
 class RunLock:
     """`<folder>/.lock` holding the owner's pid: a live owner → InputError; a dead one (kill -9) is taken over."""
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hero.budget import BudgetClock, read_state, write_state
 from hero.checkpoint import note_fresh_start, resume_checkpoint
-from hero.io import InputError, write_json_atomic
+from hero.io import write_json_atomic
 from hero.model.load import checkpoints_in_model_format, undo_checkpoint_format
 from hero.rl.settings import (DPO_ONLY_FIELDS, RUN_NOT_IDENTITY, TRAINER_NOT_IDENTITY, RLRunConfig, config_class,
                               field_types, trainer_defaults)
