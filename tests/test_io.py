@@ -39,3 +39,15 @@ def test_guard_malformed_explains_a_broken_structure():
     with pytest.raises(ValueError, match=r"^malformed input \(KeyError: 'label'\); check the file formats in "
                                          r"docs/benchmarks.md$"):
         guard_malformed(lambda rows: rows[0]["label"], [{"answer": "yes"}])
+
+
+def test_live_lock_message_says_which_file_to_delete(tmp_path):
+    from hero.io import RunLock
+
+    (tmp_path / ".lock").write_text(str(os.getppid()))  # a live process that is not us
+    with pytest.raises(InputError) as e:
+        with RunLock(tmp_path, tool="hero train sft"):
+            pass
+    assert str(e.value) == (f"{tmp_path} is in use by another hero train sft (pid {os.getppid()}); wait for it, use "
+                            f"another --out folder, or — if no run is active (the pid was reused) — delete "
+                            f"{tmp_path / '.lock'}")

@@ -107,3 +107,51 @@ def test_model_style_from_a_model_or_its_folder(tmp_path):
     assert model_style(tmp_path) == "cot" and model_style(str(tmp_path)) == "cot"
     (tmp_path / "config.json").write_text(json.dumps({"hero_style": "verbose"}))
     assert model_style(tmp_path) == "answer"
+
+
+# ------------------------------------------------------------------------------------------------ hero model init
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    from rl_helpers import tiny_world
+
+    return tiny_world(tmp_path_factory.mktemp("initworld") / "world")
+
+
+def _cli(args):
+    from typer.testing import CliRunner
+
+    from hero.cli.main import app
+
+    return CliRunner().invoke(app, args)
+
+
+def test_model_init_writes_into_an_empty_folder_and_leaves_no_temporary(world, tmp_path):
+    out = tmp_path / "m"
+    out.mkdir()
+    res = _cli(["model", "init", "--world", str(world), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert [p.name for p in tmp_path.iterdir()] == ["m"] and (out / "model.safetensors").is_file()
+
+
+def test_model_init_bad_input(world, tmp_path):
+    out = tmp_path / "m"
+    res = _cli(["model", "init", "--world", str(world), "--out", str(out), "--preset", "huge"])
+    assert (res.exit_code, res.output) == (2, "error: --preset 'huge': choose from ['small', 'tiny']\n")
+    out.mkdir()
+    (out / "config.json").write_text("{}")
+    res = _cli(["model", "init", "--world", str(world), "--out", str(out)])
+    assert (res.exit_code, res.output) == (2, f"error: {out} is not empty; `hero model init` writes a new model "
+                                              f"folder — use a new --out folder, or delete {out}\n")
+
+
+def test_model_init_cut_short_leaves_no_folder(world, tmp_path, monkeypatch):
+    import hero.model.build
+
+    def half_save(model, processor, out_dir):
+        model.save_pretrained(out_dir)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(hero.model.build, "save", half_save)
+    res = _cli(["model", "init", "--world", str(world), "--out", str(tmp_path / "m")])
+    assert isinstance(res.exception, OSError)
+    assert list(tmp_path.iterdir()) == []  # neither m nor a temporary sibling

@@ -129,6 +129,13 @@ def test_cli_trains_and_reports_and_fails_cleanly(small_world, tmp_path):
                             "--max-steps", "2", "--no-progress"])
     assert r.exit_code == 0, r.output
     assert "held-out accuracy" in r.output and (tmp_path / "o" / "config.json").exists()
+    assert json.loads((tmp_path / "o" / "run.json").read_text())["method"] == "nli"
+    again = ["train", "nli", "--world", str(small_world), "--out", str(tmp_path / "o"), "--no-progress"]
+    assert runner.invoke(app, again + ["--max-steps", "1"]).exit_code == 0  # same run, new budget: trains again
+    r = runner.invoke(app, again + ["--seed", "1"])
+    assert (r.exit_code, r.output) == (2, f"error: {tmp_path / 'o'} belongs to another training run (config.seed "
+                                          f"was 0, now 1); refusing to mix runs in one folder — use a new --out "
+                                          f"folder, or delete {tmp_path / 'o'} to start over\n")
     r = runner.invoke(app, ["train", "nli", "--world", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o2")])
     assert r.exit_code == 2 and "error:" in r.output and "hero world build" in r.output
 

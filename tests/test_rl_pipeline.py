@@ -10,6 +10,7 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
+from hero.io import InputError
 from hero.rl.pipeline import run_rl
 from rl_helpers import FAST, parity_reward, world_and_model
 
@@ -47,6 +48,11 @@ def test_hero_two_steps_writes_model_logs_and_resumes_beta(setup, tmp_path):
     summary = json.loads((out / "rl_summary.json").read_text())
     assert summary["steps"] == 2 and json.loads((out / "rl_config.json").read_text())["run"]["method"] == "hero"
 
+    # the folder is this run's (run.json): another method, or another learning rate, is refused before loading
+    with pytest.raises(InputError, match="method was 'hero', now 'grpo'"):
+        run_rl("grpo", model, world, out, resume=True, **FAST)
+    with pytest.raises(InputError, match="trainer.learning_rate was 0.0001, now 0.0002"):
+        run_rl("hero", model, world, out, resume=True, learning_rate=2e-4, **FAST)
     snap = Snapshot()
     again = run_rl("hero", model, world, out, reward_funcs=[parity_reward], max_steps=3, resume=True,
                    callbacks=[snap], **FAST)

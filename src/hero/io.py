@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,13 +41,35 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp_path
         if tmp_path.exists():  # mkstemp creates 0600; give the file the mode a plain open() would
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp_path, 0o666 & ~umask)
+            os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder next to `path` (which must be absent or an empty folder); rename it onto `path`
+    only if the block succeeds, else remove it: a crash never leaves a half-written folder under its final name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700; give the folder the mode mkdir would
+        if path.is_dir():
+            path.rmdir()  # empty (OSError otherwise: never replace a folder's content)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
@@ -165,12 +188,6 @@ def read_json(path: str | os.PathLike) -> Any:
     return parse_json(read_text(path), str(path))
 
 
-def latest_checkpoint(ckpt_dir: str | os.PathLike) -> Path | None:
-    """The trainer's checkpoint-N folder in ckpt_dir with the largest N, or None."""
-    cands = [p for p in Path(ckpt_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
-    return max(cands, key=lambda p: int(p.name.split("-")[-1])) if cands else None
-
-
 class RunLock:
     """`<folder>/.lock` holding the owner's pid: a live owner → InputError; a dead one (kill -9) is taken over."""
 
@@ -186,7 +203,8 @@ class RunLock:
                 owner = pid_in(self.path)
                 if owner is not None and pid_alive(owner):
                     raise InputError(f"{self.path.parent} is in use by another {self.tool} (pid {owner}); wait for "
-                                     "it or use another --out folder") from None
+                                     "it, use another --out folder, or — if no run is active (the pid was reused) — "
+                                     f"delete {self.path}") from None
                 self.path.unlink(missing_ok=True)
                 continue
             os.write(fd, str(os.getpid()).encode())

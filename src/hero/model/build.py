@@ -155,10 +155,17 @@ class ModelInitConfig:
 
 
 def init_model(cfg: ModelInitConfig):
-    """Build and save the model of `cfg`; returns (model, processor)."""
+    """Build and save the model of `cfg` into a new folder (written beside it, renamed into place when complete);
+    returns (model, processor). A non-empty --out is refused before anything is built."""
+    from hero.io import InputError, atomic_dir
     from hero.world import load_world
 
+    out = Path(cfg.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out} is not empty; `hero model init` writes a new model folder — use a new --out "
+                         f"folder, or delete {out}")
     world, _ = load_world(Path(cfg.world))
     model, processor = build_model(cfg.preset, world.colours, world.shapes, world.image_size, seed=cfg.seed)
-    save(model, processor, cfg.out)
+    with atomic_dir(out) as tmp:
+        save(model, processor, tmp)
     return model, processor

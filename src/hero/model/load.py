@@ -18,6 +18,17 @@ def _check_folder(path: Path) -> dict:
     return read_json(cfg_file)
 
 
+def check_vlm_folder(path, image_size: int | None = None, world=None) -> dict:
+    """The config.json of a model folder, read without loading weights (InputError when the folder or the file is
+    missing); with image_size, the vision tower must take images of that size (the world's)."""
+    config = _check_folder(Path(path))
+    size = (config.get("vision_config") or {}).get("image_size")
+    if image_size is not None and size is not None and size != image_size:
+        raise InputError(f"{path}: the model takes {size}px images but the world {world} has {image_size}px; "
+                         f"train a model for this world (`hero model init --world {world}`)")
+    return config
+
+
 def load_processor(path) -> object:
     """AutoProcessor with an image processor, a tokenizer and a chat template, or an InputError saying which
     one is missing."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+NLI_NOT_IDENTITY = ("world", "out", "budget_min", "max_steps", "threads", "progress")
+"""NLITrainConfig fields left out of the run identity (hero.runid): stored apart (world, out) or budget-like."""
+
 
 @dataclass
 class NLITrainConfig:
@@ -44,9 +47,12 @@ class NLITrainConfig:
     def __post_init__(self) -> None:
         if not self.budget_min > 0:
             raise ValueError(f"--budget-min {self.budget_min}: must be > 0 minutes")
-        if self.max_steps < 1 or self.batch_size < 1 or self.warmup_steps < 0:
-            raise ValueError(f"max_steps={self.max_steps}, batch_size={self.batch_size}, warmup_steps="
-                             f"{self.warmup_steps}: need max_steps ≥ 1, batch_size ≥ 1, warmup_steps ≥ 0")
+        if self.max_steps < 1:
+            raise ValueError(f"--max-steps {self.max_steps}: must be ≥ 1 (the learning-rate schedule spans them)")
+        if self.batch_size < 1:
+            raise ValueError(f"--batch-size {self.batch_size}: must be ≥ 1")
+        if self.warmup_steps < 0:
+            raise ValueError(f"--warmup-steps {self.warmup_steps}: must be ≥ 0")
         if not self.lr > 0:
             raise ValueError(f"--lr {self.lr}: must be > 0")
         if self.hidden < 16 or self.hidden % 16 or self.layers < 1:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import torch
 
-from hero.rewards.nli_config import NLITrainConfig
+from hero.rewards.nli_config import NLI_NOT_IDENTITY, NLITrainConfig
 from hero.rewards.nli_data import LABELS, annotation_scenes, heldout_pairs, nli_words, pair_stream
 
 SUMMARY_FILE = "nli_train.json"
@@ -200,13 +200,23 @@ def _with_progress(enabled: bool, total: int, fn):
 
 
 def run_nli(cfg: NLITrainConfig) -> dict:
-    """Train, evaluate on held-out pairs, save model + tokenizer + summary to cfg.out; returns the summary."""
+    """Check the world and the folder's identity (hero.runid) before building anything, then train, evaluate on
+    held-out pairs, save model + tokenizer + summary to cfg.out; returns the summary."""
+    from hero.runid import identity, training_folder
+
+    splits = _load_splits(cfg.world)
+    config = {k: v for k, v in asdict(cfg).items() if k not in NLI_NOT_IDENTITY}
+    with training_folder(cfg.out, identity("nli", None, cfg.world, Path(cfg.world) / "world.json", config),
+                         tool="hero train nli"):
+        return _train_and_save(cfg, *splits)
+
+
+def _train_and_save(cfg: NLITrainConfig, wcfg, train_scenes, test_scenes) -> dict:
     from hero.io import write_json_atomic
 
     t_start = time.perf_counter()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    wcfg, train_scenes, test_scenes = _load_splits(cfg.world)
     world = wcfg.categories
     tokenizer = build_nli_tokenizer(nli_words(wcfg.colours, wcfg.shapes), world)
     model = build_nli_model(tokenizer, cfg.hidden, cfg.layers, cfg.init_std, cfg.seed)

@@ -120,36 +120,34 @@ def pair_dataset(records: list[dict], seed: int):
                               for r in records])
 
 
-def run_dpo(run: RLRunConfig, trainer_kw: dict, extra_callbacks=None) -> dict:
-    """Sample pairs from the start model (or reuse OUT/dpo_pairs.jsonl when resuming), then train with DPOTrainer."""
+def run_dpo(run: RLRunConfig, plan, extra_callbacks=None) -> dict:
+    """Sample pairs from the start model (or reuse OUT/dpo_pairs.jsonl when resuming), then train with DPOTrainer.
+    `plan`: the checked run (`hero.rl.run_parts.Plan`; trainer config with remove_unused_columns=False)."""
     from accelerate import PartialState
     from trl import DPOTrainer
 
-    from hero.rl.run_parts import (load_start_model, lora_config, make_callbacks, prompt_rows, quiet, resume_point,
-                                   save_final, summarize, trainer_args, write_config)
+    from hero.rl.run_parts import (load_start_model, lora_config, make_callbacks, quiet, save_final, summarize,
+                                   write_config)
 
-    args, tensorboard = trainer_args(run, {"remove_unused_columns": False, **trainer_kw})
-    resume_from, used_s = resume_point(run)
     model, processor, _ = load_start_model(run)
-    rows = prompt_rows(run)
     path = Path(run.out) / PAIRS_FILE
     state = PartialState()
-    if state.is_main_process and not (resume_from and path.exists()):
-        make_pairs(model, processor, run, rows, run.budget_min * 60.0)
+    if state.is_main_process and not (plan.resume_from and path.exists()):
+        make_pairs(model, processor, run, plan.rows, run.budget_min * 60.0)
     state.wait_for_everyone()
     meta, records = read_pairs(path)
     if not records:
         raise InputError(f"{path}: no prompt among the {meta['prompts_sampled']} sampled had both a right and a "
                          f"wrong completion in {meta['samples_per_prompt']} samples; raise dpo_samples / dpo_prompts "
                          "or dpo_temperature, or start from a model that is sometimes right")
-    callbacks, clock = make_callbacks(run, used_s or meta["seconds"], tensorboard, extra_callbacks)
-    trainer = DPOTrainer(model=model, args=args, train_dataset=pair_dataset(records, run.seed),
+    callbacks, clock = make_callbacks(run, plan.used_s or meta["seconds"], plan.tensorboard, extra_callbacks)
+    trainer = DPOTrainer(model=model, args=plan.args, train_dataset=pair_dataset(records, run.seed),
                          processing_class=processor, callbacks=callbacks, peft_config=lora_config(run))
     quiet(trainer, run)
-    write_config(run, args)
-    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    summary = summarize(run, trainer, clock, resume_from, len(rows), pairs=len(records),
+    write_config(run, plan.args)
+    trainer.train(resume_from_checkpoint=str(plan.resume_from) if plan.resume_from else None)
+    summary = summarize(run, trainer, clock, plan.resume_from, len(plan.rows), pairs=len(records),
                         prompts_sampled=meta["prompts_sampled"], sampling_seconds=round(meta["seconds"], 1))
-    summary["beta"] = args.beta
+    summary["beta"] = plan.args.beta
     save_final(trainer, processor, run, summary)
     return summary

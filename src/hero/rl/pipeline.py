@@ -12,8 +12,8 @@ runs the same call; only the main process writes files.
 
 from __future__ import annotations
 
-from hero.rl.run_parts import (load_start_model, lora_config, make_callbacks, prompt_rows, quiet, resume_point,
-                               save_final, summarize, trainer_args, write_config)
+from hero.rl.run_parts import (Plan, load_start_model, lora_config, make_callbacks, preflight, quiet, resume_point,
+                               run_identity, save_final, summarize, write_config)
 from hero.rl.settings import RLRunConfig, resolve
 
 
@@ -37,18 +37,25 @@ def run_rl(method: str, model_dir, world_dir, out_dir, *, reward_funcs=None, cal
 
 
 def run_resolved(run: RLRunConfig, trainer_kw: dict, reward_funcs=None, callbacks=None) -> dict:
-    """`run_rl` after settings are resolved (the CLI enters here)."""
+    """`run_rl` after settings are resolved (the CLI enters here). Every input check (`preflight`) and the folder's
+    identity check (`hero.runid`) run before a model loads; then the run trains in its locked folder."""
     import torch
 
+    from hero.runid import training_folder
+
+    if run.method == "dpo":
+        trainer_kw = {"remove_unused_columns": False, **trainer_kw}
+    plan = preflight(run, trainer_kw)
     if run.threads:
         torch.set_num_threads(run.threads)
     torch.set_flush_denormal(True)  # tiny weights drift into denormals and slow CPU math 10× (as in SFT)
-    if run.method == "dpo":
-        from hero.rl.dpo import run_dpo
+    with training_folder(run.out, run_identity(run, plan.args), tool=f"hero train {run.method}"):
+        plan.resume_from, plan.used_s = resume_point(run)
+        if run.method == "dpo":
+            from hero.rl.dpo import run_dpo
 
-        return run_dpo(run, trainer_kw, callbacks)
-    return run_grpo(run, trainer_kw, reward_funcs, callbacks)
-
+            return run_dpo(run, plan, callbacks)
+        return run_grpo(run, plan, reward_funcs, callbacks)
 
 
 # ---------------------------------------------------------------------------------------------------- GRPO / HERO
@@ -59,7 +66,7 @@ def make_rewards(run: RLRunConfig) -> list:
     return reward_functions(run.reward, nli_model=run.nli_model)
 
 
-def run_grpo(run: RLRunConfig, trainer_kw: dict, reward_funcs=None, extra_callbacks=None) -> dict:
+def run_grpo(run: RLRunConfig, plan: Plan, reward_funcs=None, extra_callbacks=None) -> dict:
     """GRPO ('grpo': TRL's GRPOTrainer) or HERO ('hero': HeroGRPOTrainer) on the world's prompts. Both guard their
     rewards alike (`guard_reward_funcs`): a NaN/inf or out-of-range reward is an error, never a silent signal."""
     from trl import GRPOTrainer
@@ -68,18 +75,15 @@ def run_grpo(run: RLRunConfig, trainer_kw: dict, reward_funcs=None, extra_callba
     from hero.rl.trainer import HeroGRPOTrainer
     from hero.rl.world_data import rl_dataset
 
-    args, tensorboard = trainer_args(run, trainer_kw)
-    resume_from, used_s = resume_point(run)
     model, processor, _ = load_start_model(run)
-    rows = prompt_rows(run)
-    callbacks, clock = make_callbacks(run, used_s, tensorboard, extra_callbacks)
+    callbacks, clock = make_callbacks(run, plan.used_s, plan.tensorboard, extra_callbacks)
     cls = HeroGRPOTrainer if run.method == "hero" else GRPOTrainer
-    trainer = cls(model=model, reward_funcs=guard_reward_funcs(reward_funcs or make_rewards(run)), args=args,
-                  train_dataset=rl_dataset(rows, run.seed), processing_class=processor, callbacks=callbacks,
+    trainer = cls(model=model, reward_funcs=guard_reward_funcs(reward_funcs or make_rewards(run)), args=plan.args,
+                  train_dataset=rl_dataset(plan.rows, run.seed), processing_class=processor, callbacks=callbacks,
                   peft_config=lora_config(run))
     quiet(trainer, run)
-    write_config(run, args)
-    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    summary = summarize(run, trainer, clock, resume_from, len(rows))
+    write_config(run, plan.args)
+    trainer.train(resume_from_checkpoint=str(plan.resume_from) if plan.resume_from else None)
+    summary = summarize(run, trainer, clock, plan.resume_from, len(plan.rows))
     save_final(trainer, processor, run, summary)
     return summary

@@ -6,13 +6,15 @@ log writer, TensorBoard), resume, the final save and the summary.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from hero.budget import BudgetClock, read_state, write_state
-from hero.io import InputError, latest_checkpoint, write_json_atomic
+from hero.checkpoint import note_fresh_start, resume_checkpoint
+from hero.io import write_json_atomic
 from hero.model.load import checkpoints_in_model_format, undo_checkpoint_format
-from hero.rl.settings import RLRunConfig, config_class, field_types, trainer_defaults
+from hero.rl.settings import (DPO_ONLY_FIELDS, RUN_NOT_IDENTITY, TRAINER_NOT_IDENTITY, RLRunConfig, config_class,
+                              field_types, trainer_defaults)
 
 
 def trainer_args(run: RLRunConfig, trainer_kw: dict):
@@ -40,18 +42,64 @@ def trainer_args(run: RLRunConfig, trainer_kw: dict):
     return config_class(run.method)(**kw), "tensorboard" in report
 
 
-def load_start_model(run: RLRunConfig):
-    """(model, processor, world config) with the model's image size checked against the world's."""
-    from hero.model.load import load_vlm
+@dataclass
+class Plan:
+    """A run whose inputs are checked: the trainer config, the prompt rows and where it resumes."""
+
+    args: object
+    """The method's trainer config (`trainer_args`)."""
+    tensorboard: bool
+    """Log to OUT/tensorboard."""
+    rows: list[dict]
+    """The world's prompt rows (`prompt_rows`)."""
+    resume_from: Path | None = None
+    """The checkpoint to resume from (None: a fresh run)."""
+    used_s: float = 0.0
+    """Training seconds the checkpoint had used."""
+
+
+def check_start_model(run: RLRunConfig):
+    """The world's config, after checking (without loading weights) the start model's folder and image size and
+    the NLI reward model's folder."""
+    from hero.model.load import check_vlm_folder
     from hero.world import load_world
 
     world_cfg, _ = load_world(run.world)
+    check_vlm_folder(run.model, world_cfg.image_size, run.world)
+    if run.nli_model:
+        check_vlm_folder(run.nli_model)
+    return world_cfg
+
+
+def preflight(run: RLRunConfig, trainer_kw: dict) -> Plan:
+    """Every input check that needs no model, before any model loads: the trainer config (built, so its own
+    checks run), the world, the start model's folder, the split's prompts."""
+    args, tensorboard = trainer_args(run, trainer_kw)
+    check_start_model(run)
+    return Plan(args, tensorboard, prompt_rows(run))
+
+
+def run_identity(run: RLRunConfig, args) -> dict:
+    """The run's identity (hero.runid): method, start model, world, the run fields that define it and the trainer
+    fields that differ from the trainer config's defaults, budget-like and operational ones left out
+    (RUN_NOT_IDENTITY, TRAINER_NOT_IDENTITY; DPO's fields for grpo / hero)."""
+    from hero.runid import identity
+
+    skip = RUN_NOT_IDENTITY + (() if run.method == "dpo" else DPO_ONLY_FIELDS)
+    config = {k: v for k, v in asdict(run).items() if k not in skip}
+    defaults = type(args)(output_dir=args.output_dir, use_cpu=args.use_cpu, bf16=args.bf16, fp16=args.fp16)
+    base, mine = json.loads(defaults.to_json_string()), json.loads(args.to_json_string())
+    trainer = {k: v for k, v in mine.items() if not k.startswith(TRAINER_NOT_IDENTITY) and base.get(k) != v}
+    return identity(run.method, run.model, run.world, Path(run.world) / "world.json", config, trainer)
+
+
+def load_start_model(run: RLRunConfig):
+    """(model, processor, world config); the folder checked first (`check_start_model`)."""
+    from hero.model.load import load_vlm
+
+    world_cfg = check_start_model(run)
     model, processor = load_vlm(run.model)
     checkpoints_in_model_format(model)
-    size = getattr(getattr(model.config, "vision_config", None), "image_size", None)
-    if size is not None and size != world_cfg.image_size:
-        raise InputError(f"{run.model}: the model takes {size}px images but the world {run.world} has "
-                         f"{world_cfg.image_size}px; train a model for this world")
     return model, processor, world_cfg
 
 
@@ -134,11 +182,9 @@ def any_rank(flag: bool, device) -> bool:
 def resume_point(run: RLRunConfig) -> tuple[Path | None, float]:
     """(checkpoint to resume from, training seconds already used) — (None, 0) for a fresh run."""
     if not run.resume:
+        note_fresh_start(Path(run.out) / "checkpoints")
         return None, 0.0
-    ckpt_dir = Path(run.out) / "checkpoints"
-    ckpt = latest_checkpoint(ckpt_dir)
-    if ckpt is None:
-        raise InputError(f"{ckpt_dir}: --resume given but no checkpoint-* folder there; drop --resume to start")
+    ckpt = resume_checkpoint(Path(run.out) / "checkpoints")  # the newest complete one (hero.checkpoint)
     return ckpt, float(read_state(ckpt).get("seconds", 0.0))
 
 

@@ -98,8 +98,9 @@ class RLRunConfig:
 
             check_spec(self.reward, nli_model=self.nli_model)
         need(self.budget_min > 0, f"budget_min={self.budget_min}: must be > 0 minutes")
-        need(self.max_steps >= 0 and self.max_images >= 0 and self.threads >= 0,
-             "max_steps, max_images and threads must be ≥ 0 (0 = no limit / default)")
+        for name in ("max_steps", "max_images", "threads"):
+            need(getattr(self, name) >= 0, f"{name}={getattr(self, name)}: must be ≥ 0 (0 = "
+                                           f"{'torch default' if name == 'threads' else 'no limit'})")
         need(self.questions_per_image >= 1, f"questions_per_image={self.questions_per_image} must be ≥ 1")
         try:
             self.degrade = [canonical(d) for d in ([self.degrade] if isinstance(self.degrade, str) else self.degrade)]
@@ -139,9 +140,40 @@ class TrainerFlags:
     balancer: str | None = None
     """HERO's KL balancer: adaptive, pid or fixed."""
 
+    def __post_init__(self) -> None:
+        for key, (ok, rule) in TRAINER_RULES.items():
+            value = getattr(self, key)
+            if value is not None and not ok(value):
+                raise ValueError(f"{key}={value!r} {rule}")
+
+
+TRAINER_RULES = {
+    "learning_rate": (lambda v: v > 0, "must be > 0 (e.g. 1e-4)"),  # NaN fails too
+    "per_device_train_batch_size": (lambda v: v >= 1, "must be ≥ 1"),
+    "beta": (lambda v: v >= 0, "must be ≥ 0 (0 = no KL term)"),
+    "num_generations": (lambda v: v >= 2, "must be ≥ 2 (GRPO compares the completions of a prompt)"),
+    "max_completion_length": (lambda v: v >= 1, "must be ≥ 1"),
+    "save_steps": (lambda v: v >= 1, "must be ≥ 1"),
+}
+"""Range checks of the trainer fields that have flags (TrainerFlags), run on flags, YAML and --set alike, before
+anything loads; the trainer configs check the rest when they are built."""
+
 
 HERO_ONLY_FLAGS = ("weight_mode", "gate", "balancer")
 GRPO_ONLY_FLAGS = ("num_generations", "max_completion_length")
+RUN_NOT_IDENTITY = ("method", "model", "world", "out", "budget_min", "max_steps", "resume", "threads", "progress",
+                    "dpo_sampling_share")
+"""RLRunConfig fields left out of the run identity (hero.runid): stored apart (method, model, world, out) or
+budget-like and free to change on --resume."""
+TRAINER_NOT_IDENTITY = (
+    "output_dir", "logging", "log_", "run_name", "project", "report_to", "disable_tqdm", "max_steps",
+    "num_train_epochs", "seed", "data_seed", "resume_from_checkpoint", "save_", "eval_", "per_device_eval", "do_",
+    "dataloader_", "use_cpu", "bf16", "fp16", "tf32", "ddp_", "local_rank", "fsdp", "deepspeed", "ds3_",
+    "accelerator_config", "parallelism_config", "activation_checkpointing", "gradient_checkpointing", "torch_",
+    "skip_memory_metrics", "include_num_input_tokens_seen", "push_to_hub", "hub_", "trackio_", "vllm_", "use_vllm",
+    "use_liger", "liger_", "use_transformers_", "num_completions_to_print")
+"""Name prefixes of trainer-config fields left out of the run identity: logging, saving, device, precision,
+memory and backend choices (and the seed and step limit, which the run sets) may change on --resume."""
 DPO_ONLY_FIELDS = ("dpo_prompts", "dpo_samples", "dpo_pairs_per_prompt", "dpo_temperature", "dpo_max_new_tokens",
                    "dpo_sampling_share")
 
@@ -208,6 +240,10 @@ def resolve(method: str, settings: dict[str, tuple[object, str]]) -> tuple[dict,
                              f"RLRunConfig and {cls.__name__}")
         try:
             target[key] = coerce(value, tp)
+            if key in TRAINER_RULES:
+                TrainerFlags(**{key: target[key]})
         except TypeError as e:
             raise ValueError(f"{source}: field {key!r}: {e}") from None
+        except ValueError as e:
+            raise ValueError(f"{source}: {e}") from None
     return run, trainer

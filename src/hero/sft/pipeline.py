@@ -15,27 +15,53 @@ from dataclasses import asdict
 from pathlib import Path
 
 from hero.budget import read_state
-from hero.io import InputError, latest_checkpoint, write_json_atomic
-from hero.sft.settings import SFTRunConfig, pick_threads
+from hero.checkpoint import note_fresh_start, resume_checkpoint
+from hero.io import write_json_atomic
+from hero.sft.settings import SFT_NOT_IDENTITY, SFTRunConfig, pick_threads
+
+
+def resume_state(cfg: SFTRunConfig) -> tuple[Path | None, dict]:
+    """(checkpoint to resume from, its hero_state.json) — (None, {}) for a fresh run; the newest complete
+    checkpoint with --resume (hero.checkpoint)."""
+    if not cfg.resume:
+        note_fresh_start(Path(cfg.out) / "checkpoints")
+        return None, {}
+    ckpt = resume_checkpoint(Path(cfg.out) / "checkpoints")
+    return ckpt, read_state(ckpt)
+
+
+def sft_identity(cfg: SFTRunConfig) -> dict:
+    """The run's identity (hero.runid): start model, world and the settings that define the run."""
+    from hero.runid import identity
+
+    config = {k: v for k, v in asdict(cfg).items() if k not in SFT_NOT_IDENTITY}
+    return identity("sft", cfg.model, cfg.world, Path(cfg.world) / "world.json", config)
 
 
 def run_sft(cfg: SFTRunConfig) -> dict:
-    """Train and save; returns a summary {steps, examples, seconds, stage, out}."""
+    """Check the inputs (world, model folder and image size, the folder's identity) before anything loads, then
+    train in the locked folder and save; returns a summary {steps, examples, seconds, stage, out}."""
+    from hero.model.load import check_vlm_folder
+    from hero.runid import training_folder
+    from hero.world import load_world
+
+    world_cfg, _ = load_world(cfg.world)
+    check_vlm_folder(cfg.model, world_cfg.image_size, cfg.world)
+    with training_folder(cfg.out, sft_identity(cfg), tool="hero train sft"):
+        resume_from, state = resume_state(cfg)
+        return _train(cfg, world_cfg, resume_from, state)
+
+
+def _train(cfg: SFTRunConfig, world_cfg, resume_from: Path | None, state: dict) -> dict:
     import torch
 
     from hero.model.load import undo_checkpoint_format
     from hero.sft.trainer import build_trainer, detach_aux_heads
-    from hero.world import load_world
 
     torch.set_num_threads(pick_threads(cfg.threads, os.cpu_count() or 1, os.getloadavg()[0]))
     torch.set_flush_denormal(True)  # tiny weights/moments drift into denormals and slow CPU math 10×
     out = Path(cfg.out)
-    ckpt_dir = out / "checkpoints"
-    resume_from = latest_checkpoint(ckpt_dir) if cfg.resume else None
-    if cfg.resume and resume_from is None:
-        raise InputError(f"{ckpt_dir}: --resume given but no checkpoint-* folder there; drop --resume to start")
-    world_cfg, _ = load_world(cfg.world)
-    trainer, ctx = build_trainer(cfg, world_cfg, read_state(resume_from))
+    trainer, ctx = build_trainer(cfg, world_cfg, state)
     ctx.clock.start()
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     ctx.clock.pause()

@@ -9,6 +9,11 @@ PRECISIONS = ("auto", "bf16", "fp32")
 CURRICULUM = ((2, 1), (3, 2), (4, 3), (None, None))
 """Stages as (colours, shapes) of the world's first colours/shapes; (None, None) is the full world."""
 
+SFT_NOT_IDENTITY = ("model", "world", "out", "budget_min", "max_steps", "resume", "threads", "progress", "save_steps",
+                    "precision")
+"""SFTRunConfig fields left out of the run identity (hero.runid): stored apart (model, world, out), budget-like or
+machine choices, free to change on --resume."""
+
 
 @dataclass
 class SFTRunConfig:
@@ -84,8 +89,14 @@ class SFTRunConfig:
             raise ValueError(f"--style {self.style!r}: use 'answer' or 'cot'")
         if self.budget_min <= 0:
             raise ValueError(f"--budget-min {self.budget_min}: must be > 0 minutes")
-        if self.max_steps < 0 or self.batch_size < 2 or self.batch_size % 2 or self.save_steps < 1:
-            raise ValueError("--max-steps must be ≥ 0, --batch-size even and ≥ 2, --save-steps ≥ 1")
+        if self.max_steps < 0:
+            raise ValueError(f"--max-steps {self.max_steps}: must be ≥ 0 (0 = no step limit)")
+        if self.batch_size < 2 or self.batch_size % 2:
+            raise ValueError(f"--batch-size {self.batch_size}: must be even and ≥ 2 (examples come in pairs)")
+        if self.save_steps < 1:
+            raise ValueError(f"--save-steps {self.save_steps}: must be ≥ 1")
+        if self.warmup_steps < 0 or self.threads < 0:
+            raise ValueError(f"--warmup-steps {self.warmup_steps} and --threads {self.threads}: must be ≥ 0")
         if not 0.0 <= self.cot_first < 1.0 or (self.cot_first and self.style != "answer"):
             raise ValueError(f"--cot-first {self.cot_first}: must be in [0, 1) and only with --style answer")
         if not 0.0 <= self.caption_frac < 0.5:

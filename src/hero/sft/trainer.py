@@ -280,9 +280,6 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     if precision == "bf16" and not cuda:
         model.set_attn_implementation("eager")  # CPU sdpa is slow in bf16 on short sequences (config unchanged)
     patch = model.config.vision_config.patch_size
-    if model.config.vision_config.image_size != world_cfg.image_size:
-        raise ValueError(f"model {cfg.model} takes {model.config.vision_config.image_size}px images but the world "
-                         f"has {world_cfg.image_size}px; init the model with --world pointing at this world")
     warm = cfg.cot_first > 0 and clock_frac(cfg, state) < cfg.cot_first
     stream = ExampleStream(world_cfg, "cot" if warm else cfg.style, caption_frac=cfg.caption_frac, seed=cfg.seed,
                            min_objects=cfg.min_objects, group=cfg.questions_per_image)
