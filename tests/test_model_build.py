@@ -149,9 +149,9 @@ def test_model_init_cut_short_leaves_no_folder(world, tmp_path, monkeypatch):
 
     def half_save(model, processor, out_dir):
         model.save_pretrained(out_dir)
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device", str(out_dir / "model.safetensors"))
 
     monkeypatch.setattr(hero.model.build, "save", half_save)
     res = _cli(["model", "init", "--world", str(world), "--out", str(tmp_path / "m")])
-    assert isinstance(res.exception, OSError)
+    assert res.exit_code == 2 and "model.safetensors: no space left on the device" in res.output
     assert list(tmp_path.iterdir()) == []  # neither m nor a temporary sibling

@@ -48,24 +48,6 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
-@contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary folder next to `path` (which must be absent or an empty folder); rename it onto `path`
-    only if the block succeeds, else remove it: a crash never leaves a half-written folder under its final name."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        yield tmp
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700; give the folder the mode mkdir would
-        if path.is_dir():
-            path.rmdir()  # empty (OSError otherwise: never replace a folder's content)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 def _umask() -> int:
     umask = os.umask(0)
     os.umask(umask)
@@ -100,12 +82,11 @@ def check_out_folder(path: str | os.PathLike, flag: str = "--out") -> Path:
 
 @contextlib.contextmanager
 def staged_folder(out: str | os.PathLike, last: str | None = None) -> Iterator[Path]:
-    """Yield a hidden temporary folder beside `out`; when the block succeeds its entries move into `out` (created if
+    """Yield a hidden temporary folder beside `out` (a crash never leaves a half-written folder under its final
+    name); when the block succeeds its entries move into `out` (created if
     needed; same-named entries replaced, other files in `out` kept; `last` — a completion marker such as world.json
     — moves last). When the block fails the temporary folder is removed and `out` is untouched. `out` being a file
     → InputError before anything is written."""
-    import shutil
-
     out = check_out_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))

@@ -157,7 +157,7 @@ class ModelInitConfig:
 def init_model(cfg: ModelInitConfig):
     """Build and save the model of `cfg` into a new folder (written beside it, renamed into place when complete);
     returns (model, processor). A non-empty --out is refused before anything is built."""
-    from hero.io import InputError, atomic_dir
+    from hero.io import InputError, staged_folder
     from hero.world import load_world
 
     out = Path(cfg.out)
@@ -166,6 +166,6 @@ def init_model(cfg: ModelInitConfig):
                          f"folder, or delete {out}")
     world, _ = load_world(Path(cfg.world))
     model, processor = build_model(cfg.preset, world.colours, world.shapes, world.image_size, seed=cfg.seed)
-    with atomic_dir(out) as tmp:
+    with staged_folder(out) as tmp:
         save(model, processor, tmp)
     return model, processor
