@@ -6,35 +6,22 @@ off the file before the run goes on (read_samples(repair=True)).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from hero.io import InputError
+from hero.trap.fingerprint import SCHEME_CHANGED, scheme_changed
+from hero.trap.fingerprint import model_fingerprint  # noqa: F401 (re-export: hero.evaluation.runner, older imports)
 from hero.trap.summary import row_degrade
 
 MANIFEST_SCHEMA = "hero.trap.run/1"
 IDENTITY = ("model", "model_fingerprint", "questions_sha256", "images", "seed", "scorer")
 
 
-def model_fingerprint(model: str | Path) -> str:
-    """SHA-256 over the model folder's top-level file names and sizes plus the bytes of its config.json (cheap:
-    weights are not read). A file path is fingerprinted by name and size."""
-    p = Path(model)
-    if not p.exists():
-        raise InputError(f"{p}: model not found (pass --model DIR)")
-    files = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
-    h = hashlib.sha256()
-    for f in files:
-        h.update(f"{f.name}\0{f.stat().st_size}\n".encode())
-    if (p / "config.json").is_file():
-        h.update((p / "config.json").read_bytes())
-    return h.hexdigest()
-
-
-WHY = {"model": "a different model", "model_fingerprint": "a model whose files changed since",
+WHY = {"model": "a different model",
+       "model_fingerprint": "a model whose files changed since (a file name, size or byte differs)",
        "questions_sha256": "a different question file", "images": "a different image folder",
        "seed": "a different --seed", "scorer": "different scorer settings"}
 
@@ -48,7 +35,12 @@ def check_manifest(out: Path, new: dict, skip: Sequence[str] = ()) -> dict:
             raise InputError(f"{out}: samples.jsonl without manifest.json was not written by hero trap; "
                              f"use a new --out folder")
         return new
-    old = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}:{e.lineno}: malformed JSON ({e.msg}); fix it or use a new --out folder") from None
+    if "model_fingerprint" not in skip and scheme_changed(old.get("model_fingerprint")):
+        raise InputError(f"{out}: this run folder {SCHEME_CHANGED}")
     for key in IDENTITY:
         if key not in skip and old.get(key) != new[key]:
             raise InputError(f"{out} belongs to a run with {WHY[key]} ({key}: {old.get(key)!r}, now {new[key]!r}); "
