@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hero.degrade import DEFAULT_NOISE, Degradation, canonical, merge_specs, noise_specs
-from hero.io import RunLock, write_json_atomic
+from hero.io import ImageFolder, RunLock, write_json_atomic
 from hero.trap.questions import file_sha256, load_questions
 from hero.trap.runfolder import (
     MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, read_samples, sample_key,
@@ -89,6 +89,9 @@ class TrapConfig:
     """Questions per scorer call; samples.jsonl is flushed after each batch."""
     progress: bool = True
     """Show a progress bar."""
+    allow_outside_images: bool = False
+    """Read images whose "image" field resolves outside --images (an absolute path, '..' or a symlink out);
+    refused by default."""
 
     def __post_init__(self) -> None:
         self.noise = parse_number_list(self.noise, "--noise")
@@ -124,6 +127,10 @@ class TrapConfig:
     def specs(self) -> list[str]:
         """The degradation grid: canonical specs, noise shorthand first, de-duplicated (hero.degrade.merge_specs)."""
         return merge_specs(self.noise, self.degrade)
+
+    def image_folder(self) -> ImageFolder:
+        """--images as an ImageFolder (containment rule, flags for messages)."""
+        return ImageFolder(self.images, allow_outside=self.allow_outside_images)
 
     def summary_settings(self) -> dict:
         """Keyword arguments of summary.summarize for this run."""
@@ -266,7 +273,7 @@ def finalize(cfg: TrapConfig, out: Path, manifest: dict, questions: Sequence[dic
 def preflight(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
     """Check the inputs and the run folder before the (slow) model load: questions, model path, manifest identity
     except the scorer settings. Returns load_questions' (questions, missing)."""
-    questions, missing = load_questions(cfg.questions, cfg.images)
+    questions, missing = load_questions(cfg.questions, cfg.image_folder())
     if Path(cfg.out).is_dir():
         check_manifest(Path(cfg.out), make_manifest(cfg, {}), skip=("scorer",))
     else:
@@ -276,7 +283,7 @@ def preflight(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
 
 def run_trap(cfg: TrapConfig, score_fn: ScoreFn, progress: bool = False, report: bool = True) -> RunResult:
     """Score what is missing in cfg.out, then write summary.json and the report. Safe to rerun after a crash."""
-    questions, missing = load_questions(cfg.questions, cfg.images)
+    questions, missing = load_questions(cfg.questions, cfg.image_folder())
     new_manifest = make_manifest(cfg, dict(getattr(score_fn, "settings", None) or {}))
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
