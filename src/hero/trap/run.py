@@ -36,10 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hero.degrade import DEFAULT_NOISE, Degradation, canonical, merge_specs, noise_specs
-from hero.io import ImageFolder, RunLock, write_json_atomic
+from hero.io import ImageFolder, InputError, RunLock, write_json_atomic
 from hero.trap.questions import file_sha256, load_questions
 from hero.trap.runfolder import (
-    MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, read_samples, sample_key,
+    MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, need_model_folder, need_out_folder,
+    read_samples, sample_key,
 )
 from hero.trap.summary import SummarySettings, summarize
 
@@ -270,10 +271,24 @@ def finalize(cfg: TrapConfig, out: Path, manifest: dict, questions: Sequence[dic
     return summary, files
 
 
-def preflight(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
-    """Check the inputs and the run folder before the (slow) model load: questions, model path, manifest identity
-    except the scorer settings. Returns load_questions' (questions, missing)."""
+def scoreable_questions(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
+    """load_questions' (questions with their image, questions whose image is missing); none with its image →
+    InputError saying how many are missing and where it looked (a run that would score nothing is an error)."""
     questions, missing = load_questions(cfg.questions, cfg.image_folder())
+    if not questions:
+        shown = ", ".join(q["image"] for q in missing[:3])
+        raise InputError(f"{cfg.questions}: the images of all {len(missing)} question(s) are missing under "
+                         f"{cfg.images} (--images), e.g. {shown}; nothing would be scored — point --images at the "
+                         "folder that holds them")
+    return questions, missing
+
+
+def preflight(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
+    """Check the inputs and the run folder before the (slow) model load: the model folder, questions with at least
+    one image, the --out path, the manifest identity except the scorer settings. Returns scoreable_questions'."""
+    need_model_folder(cfg.model)
+    questions, missing = scoreable_questions(cfg)
+    need_out_folder(cfg.out)
     if Path(cfg.out).is_dir():
         check_manifest(Path(cfg.out), make_manifest(cfg, {}), skip=("scorer",))
     else:
@@ -283,7 +298,7 @@ def preflight(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
 
 def run_trap(cfg: TrapConfig, score_fn: ScoreFn, progress: bool = False, report: bool = True) -> RunResult:
     """Score what is missing in cfg.out, then write summary.json and the report. Safe to rerun after a crash."""
-    questions, missing = load_questions(cfg.questions, cfg.image_folder())
+    questions, missing = scoreable_questions(cfg)
     new_manifest = make_manifest(cfg, dict(getattr(score_fn, "settings", None) or {}))
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)

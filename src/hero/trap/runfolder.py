@@ -20,6 +20,22 @@ MANIFEST_SCHEMA = "hero.trap.run/1"
 IDENTITY = ("model", "model_fingerprint", "questions_sha256", "images", "seed", "scorer")
 
 
+def need_model_folder(model: str | Path, flag: str = "--model") -> None:
+    """InputError unless `model` is a folder holding config.json (a Hugging Face model folder)."""
+    p = Path(model)
+    if not p.is_dir():
+        raise InputError(f"{p}: {'a file, expected a folder' if p.exists() else 'model not found'} ({flag}: a "
+                         "Hugging Face model folder)")
+    if not (p / "config.json").is_file():
+        raise InputError(f"{p}: no config.json — not a Hugging Face model folder ({flag})")
+
+
+def need_out_folder(out: str | Path, flag: str = "--out") -> None:
+    """InputError when `out` exists and is not a folder (the run folder is created later, after validation)."""
+    if Path(out).exists() and not Path(out).is_dir():
+        raise InputError(f"{out}: a file, expected a run folder ({flag}); give a new folder path")
+
+
 WHY = {"model": "a different model",
        "model_fingerprint": "a model whose files changed since (a file name, size or byte differs)",
        "questions_sha256": "a different question file", "images": "a different image folder",
