@@ -40,7 +40,7 @@ from hero.io import ImageFolder, InputError, RunLock, write_json_atomic
 from hero.trap.questions import file_sha256, load_questions
 from hero.trap.runfolder import (
     MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, need_model_folder, need_out_folder,
-    read_samples, sample_key,
+    read_samples, removed_on_failure, sample_key,
 )
 from hero.trap.summary import SummarySettings, summarize
 
@@ -297,18 +297,26 @@ def preflight(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
 
 
 def run_trap(cfg: TrapConfig, score_fn: ScoreFn, progress: bool = False, report: bool = True) -> RunResult:
-    """Score what is missing in cfg.out, then write summary.json and the report. Safe to rerun after a crash."""
+    """Score what is missing in cfg.out, then write summary.json and the report. Safe to rerun after a crash; a
+    failed run removes the --out folder it created unless samples were written (`removed_on_failure`)."""
     questions, missing = scoreable_questions(cfg)
     new_manifest = make_manifest(cfg, dict(getattr(score_fn, "settings", None) or {}))
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with RunLock(out, tool="hero trap"):
-        manifest = check_manifest(out, new_manifest)
-        write_json_atomic(out / "manifest.json", manifest)
-        samples_path = out / "samples.jsonl"
-        done = {sample_key(r) for r in read_samples(samples_path, repair=True)}
-        todo = pending_batches(questions, cfg.specs(), cfg.temperatures, done, cfg.batch_size)
-        n_new = score_all(todo, score_fn, samples_path, progress)
-        n_total = len(questions) * len(cfg.specs()) * len(cfg.temperatures)
-        summary, files = finalize(cfg, out, manifest, questions, missing, report)
+    need_out_folder(cfg.out)
+    with removed_on_failure(cfg.out) as out:
+        out.mkdir(parents=True, exist_ok=True)
+        with RunLock(out, tool="hero trap"):
+            return _score_and_finalize(cfg, out, new_manifest, questions, missing, score_fn, progress, report)
+
+
+def _score_and_finalize(cfg: TrapConfig, out: Path, new_manifest: dict, questions: list[dict],
+                        missing: list[dict], score_fn: ScoreFn, progress: bool, report: bool) -> RunResult:
+    """run_trap's body under the lock: check/merge the manifest, score what is left, summarise."""
+    manifest = check_manifest(out, new_manifest)
+    write_json_atomic(out / "manifest.json", manifest)
+    samples_path = out / "samples.jsonl"
+    done = {sample_key(r) for r in read_samples(samples_path, repair=True)}
+    todo = pending_batches(questions, cfg.specs(), cfg.temperatures, done, cfg.batch_size)
+    n_new = score_all(todo, score_fn, samples_path, progress)
+    n_total = len(questions) * len(cfg.specs()) * len(cfg.temperatures)
+    summary, files = finalize(cfg, out, manifest, questions, missing, report)
     return RunResult(summary, n_new, n_total - n_new, list(missing), files)

@@ -6,9 +6,11 @@ off the file before the run goes on (read_samples(repair=True)).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from hero.io import InputError
@@ -28,6 +30,26 @@ def need_model_folder(model: str | Path, flag: str = "--model") -> None:
                          "Hugging Face model folder)")
     if not (p / "config.json").is_file():
         raise InputError(f"{p}: no config.json — not a Hugging Face model folder ({flag})")
+
+
+RESULTS = ("samples.jsonl", "generations.jsonl")
+"""Files that hold finished, resumable work (`hero trap`, `hero eval`): a folder holding one is never removed."""
+
+
+@contextlib.contextmanager
+def removed_on_failure(out: str | Path, results: Sequence[str] = RESULTS) -> Iterator[Path]:
+    """Run the block; when it fails (any exception, Ctrl-C included) and it created `out`, remove `out` again —
+    unless a results file in it is non-empty (finished samples stay for the resume). A folder that existed before
+    the block is never touched."""
+    out = Path(out)
+    existed = out.exists() or out.is_symlink()
+    try:
+        yield out
+    except BaseException:
+        kept = any((out / r).is_file() and (out / r).stat().st_size > 0 for r in results)
+        if not existed and not kept and out.is_dir() and not out.is_symlink():
+            shutil.rmtree(out, ignore_errors=True)
+        raise
 
 
 def need_out_folder(out: str | Path, flag: str = "--out") -> None:
