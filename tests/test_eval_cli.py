@@ -110,6 +110,7 @@ def test_bad_files_are_one_line_errors(setup, tmp_path):
     res = runner.invoke(app, ["eval", "pope", "--model", str(model), "--images", str(images), "--out",
                               str(tmp_path / "run2"), "--questions", str(bad)] + FAST)
     assert res.exit_code == 2 and "unreadable image" in res.stderr and "broken.png" in res.stderr
+    assert not (tmp_path / "run2").exists()  # failed before any generation: the folder it created is gone
     res = runner.invoke(app, ["eval", "world", "--model", str(model), "--world", str(tmp_path), "--out",
                               str(tmp_path / "run")])
     assert res.exit_code == 2 and "not a built world" in res.stderr

@@ -40,8 +40,13 @@ def _fmt(x) -> str:
 def _evaluate(name: str, settings: options.Settings) -> None:
     from hero.evaluation.registry import runner
 
+    from hero.trap.runfolder import need_out_folder, removed_on_failure
+
     cfg = options.build(EVALUATIONS.get(name), settings, command=f"eval {name}")
-    typer.echo(json.dumps(runner(name)(cfg, cfg.progress), indent=2))
+    need_out_folder(cfg.out)
+    with removed_on_failure(cfg.out):  # a failed run leaves no folder it created (generations are kept)
+        scores = runner(name)(cfg, cfg.progress)
+    typer.echo(json.dumps(scores, indent=2))
 
 
 def _world(settings: options.Settings) -> None:

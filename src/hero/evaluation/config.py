@@ -227,5 +227,8 @@ class ThroneEvalConfig(EvalConfig):
         for j in self.judges:
             if j != "rule":
                 _need_dir(j, "--judge")
+                if not (Path(j) / "config.json").is_file():
+                    raise InputError(f"{j}: no config.json — not a seq2seq judge model folder (--judge); pass a "
+                                     "FLAN-T5 folder or 'rule'")
         if self.judge_batch_size < 1:
             raise ValueError("--judge-batch-size must be ≥ 1")

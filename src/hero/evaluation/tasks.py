@@ -51,7 +51,7 @@ def load_pope_splits(paths: Sequence[str], images: ImageFolder, limit: int | Non
         if missing:
             raise InputError(f"{p}: {len(missing)} question(s) name images missing under {images.path} "
                              f"({images.flag}), e.g. "
-                             f"{', '.join(q['image'] for q in missing[:5])}")
+                             f"{', '.join(sorted({q['image'] for q in missing})[:5])}")
         splits[name] = ok[:limit] if limit else ok
     return splits
 
@@ -154,6 +154,10 @@ def run_amber(cfg: AmberEvalConfig, progress: bool = False, make_generator=None)
     data = a.load_data()
     queries = amber_selected(read_json(cfg.queries), data.annotations, a.eval_type, cfg.queries, cfg.image_folder())
     queries = limit_per_type(queries, data.annotations, cfg.limit)
+    if a.eval_type in ("a", "g"):  # generative metrics need the spaCy model: fail before generating, not after
+        from hero.official.text import load_spacy
+
+        load_spacy(a.similarity_model)
     gens = generate_for(cfg, [Request(q["image"], q["query"]) for q in queries], progress, "AMBER", make_generator)
     style, out = model_style(cfg.model), Path(cfg.out) / "amber"
     responses = [{"id": q["id"], "response": amber_response(
@@ -194,13 +198,13 @@ def run_chair(cfg: ChairEvalConfig, progress: bool = False, make_generator=None)
     instances, coco_caps = load_coco_dir(cfg.chair.coco)
     images, n_missing = coco_images(instances, cfg.image_folder(), f"{cfg.chair.coco}/instances_*.json")
     images = images[:cfg.limit] if cfg.limit else images
+    syn = cfg.chair.load_synonyms()  # read before generating: a bad synonym file fails before the model loads
     gens = generate_for(cfg, [Request(im["file_name"], cfg.prompt) for im in images], progress, "CHAIR", make_generator)
     out = Path(cfg.out) / "chair"
     caps = {"overall": {}, "imgToEval": {str(im["id"]): {"image_id": im["id"],
                                                          "caption": gens[(im["file_name"], cfg.prompt)]["text"]}
                                          for im in images}}
     write_json_atomic(out / "captions.json", caps)
-    syn = cfg.chair.load_synonyms()
     metrics = guard_malformed(evaluate_chair_files, caps, instances, coco_caps, syn)[0]
     scores = {"benchmark": "chair", **metrics, "synonym_bigrams": cfg.chair.synonym_bigrams, "prompt": cfg.prompt,
               "n_images_not_found": n_missing, "decoding": cfg.decoding.identity(),
