@@ -101,3 +101,25 @@ def test_out_that_is_a_file_and_a_judge_without_config_are_refused_up_front(tmp_
                             "--coco-annotations", str(coco), "--judge", str(tmp_path / "judge"), "--out",
                             str(tmp_path / "run")])
     assert r.exit_code == 2 and "no config.json — not a seq2seq judge model folder (--judge)" in r.stderr, r.output
+
+
+def test_eval_threads_apply_for_the_run(tmp_path, monkeypatch):
+    import torch
+
+    seen: list = []
+
+    def fake_pope(cfg, progress, make_generator=None):
+        seen.append(torch.get_num_threads())
+        return {"benchmark": "pope", "accuracy": 0.7916666666666666}
+
+    monkeypatch.setattr("hero.evaluation.tasks.run_pope", fake_pope)
+    model, images = _model(tmp_path), tmp_path / "images"
+    images.mkdir()
+    (tmp_path / "q.json").write_text("")
+    before = torch.get_num_threads()
+    r = runner.invoke(app, ["eval", "pope", "--model", str(model), "--images", str(images), "--questions",
+                            str(tmp_path / "q.json"), "--out", str(tmp_path / "run"), "--threads", "3"])
+    assert r.exit_code == 0 and seen == [3] and torch.get_num_threads() == before, r.output
+    world = tiny_world(tmp_path / "w", n_test=4)
+    r = runner.invoke(app, _world_args(model, world, tmp_path / "r") + ["--threads", "-2"])
+    assert r.exit_code == 2 and r.stderr.startswith("error: --threads -2: give a number of CPU threads ≥ 1"), r.output

@@ -50,3 +50,26 @@ def test_model_folder_and_out_path_are_checked_before_the_model_loads(tmp_path, 
     r = runner.invoke(app, _args(p))
     assert r.output == f"error: {p['out']}: a file, expected a run folder (--out); give a new folder path\n"
     assert calls == []
+
+
+def test_threads_apply_for_the_run_and_auto_follows_the_load(tmp_path, monkeypatch):
+    import os
+    import sys
+
+    import torch
+
+    seen: list = []
+    _fake_scoring(monkeypatch, [])
+    sys.modules["hero.scoring"].make_trap_scorer = lambda *a, **k: lambda b, s, t: (
+        seen.append(torch.get_num_threads()) or fake_score(b, s, t))
+    before = torch.get_num_threads()
+    p = make_inputs(tmp_path)
+    assert runner.invoke(app, _args(p, "--threads", "3")).exit_code == 0
+    assert set(seen) == {3} and torch.get_num_threads() == before
+    seen.clear()
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 1.0, 1.0))  # loaded machine: auto = 1 thread
+    assert runner.invoke(app, _args(make_inputs(tmp_path / "b"), "--threads", "0")).exit_code == 0
+    assert set(seen) == {1}
+    r = runner.invoke(app, _args(p, "--threads", "-1"))
+    assert r.output == ("error: --threads -1: give a number of CPU threads ≥ 1, or 0 for auto (every core when the "
+                        "machine is idle, 1 when it is loaded)\n")

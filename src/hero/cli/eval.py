@@ -40,20 +40,23 @@ def _fmt(x) -> str:
 def _evaluate(name: str, settings: options.Settings) -> None:
     from hero.evaluation.registry import runner
 
+    from hero.threads import torch_threads
     from hero.trap.runfolder import need_out_folder, removed_on_failure
 
     cfg = options.build(EVALUATIONS.get(name), settings, command=f"eval {name}")
     need_out_folder(cfg.out)
-    with removed_on_failure(cfg.out):  # a failed run leaves no folder it created (generations are kept)
+    with removed_on_failure(cfg.out), torch_threads(cfg.threads):  # a failed run leaves no folder it created
         scores = runner(name)(cfg, cfg.progress)
     typer.echo(json.dumps(scores, indent=2))
 
 
 def _world(settings: options.Settings) -> None:
     from hero.evaluation.world import run_world
+    from hero.threads import torch_threads
 
     cfg = options.build(WorldEvalConfig, settings, command="eval world")
-    res = run_world(cfg, cfg.progress)
+    with torch_threads(cfg.threads):
+        res = run_world(cfg, cfg.progress)
     for name, m in res["pope"]["splits"].items():
         typer.echo(f"POPE {name:<12} accuracy {_fmt(m['accuracy'])}  F1 {_fmt(m['f1'])}  "
                    f"yes-ratio {_fmt(m['yes_ratio'])}  (n={m['n']})")

@@ -48,12 +48,15 @@ def _print_result(res) -> None:
 
 def _trap(settings: options.Settings) -> None:
     from hero.scoring import make_trap_scorer
+    from hero.threads import torch_threads
     from hero.trap.run import preflight, run_trap
 
     cfg = options.build(TrapConfig, settings, command="trap")
     preflight(cfg)  # bad input fails before the model loads
-    score_fn = make_trap_scorer(cfg.model, seed=cfg.seed, batch_size=cfg.batch_size)
-    _print_result(run_trap(cfg, score_fn, progress=cfg.progress))
+    with torch_threads(cfg.threads):
+        score_fn = make_trap_scorer(cfg.model, seed=cfg.seed, batch_size=cfg.batch_size)
+        res = run_trap(cfg, score_fn, progress=cfg.progress)
+    _print_result(res)
 
 
 def _compare(settings: options.Settings) -> None:

@@ -13,6 +13,7 @@ from hero.official.configs import need_dir as _need_dir
 from hero.official.configs import need_file as _need_file
 from hero.degrade import Degradation
 from hero.io import ImageFolder, InputError
+from hero.threads import check_threads
 
 DECODINGS = ("greedy", "sample", "vcd")
 DTYPES = ("float32", "bfloat16", "float16")
@@ -140,6 +141,9 @@ class EvalConfig:
     allow_outside_images: bool = False
     """Read images that resolve outside --images (an absolute path, '..' or a symlink out in the benchmark files);
     refused by default."""
+    threads: int = 0
+    """torch CPU threads; 0 = auto: every core when the machine is idle (1-minute load average < 1), 1 when other
+    jobs already load it (as `hero train sft --threads`)."""
     images_flag: str = field(default="--images", metadata={"cli": False})
     """How the user named the image folder, for messages ('--world' when `hero eval world` derives it)."""
 
@@ -152,6 +156,7 @@ class EvalConfig:
             raise ValueError("--out is required")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"--limit {self.limit} must be ≥ 1")
+        check_threads(self.threads)
 
     def image_folder(self) -> ImageFolder:
         """The image folder with its flag; --allow-outside-images only where the command has that flag."""

@@ -17,6 +17,7 @@ from hero.evaluation.config import (
     AmberEvalConfig, ChairEvalConfig, DecodingConfig, PopeEvalConfig, ThroneEvalConfig,
 )
 from hero.io import InputError, write_json_atomic
+from hero.threads import check_threads
 from hero.trap.runfolder import need_out_folder
 
 SCHEMA = "hero.eval.world/1"
@@ -43,6 +44,9 @@ class WorldEvalConfig:
     """Also run THRONE with the rule-based judge."""
     similarity_model: str = "en_core_web_md"
     """spaCy model of AMBER's generative metrics."""
+    threads: int = 0
+    """torch CPU threads; 0 = auto: every core when the machine is idle (1-minute load average < 1), 1 when other
+    jobs already load it (as `hero train sft --threads`)."""
     progress: bool = True
     """Show a progress bar."""
 
@@ -63,6 +67,7 @@ class WorldEvalConfig:
             raise ValueError("--out is required")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"--limit {self.limit} must be ≥ 1")
+        check_threads(self.threads)
         need_out_folder(self.out)
 
     def _check_world_files(self) -> None:

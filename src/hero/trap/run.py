@@ -37,6 +37,7 @@ from pathlib import Path
 
 from hero.degrade import DEFAULT_NOISE, Degradation, canonical, merge_specs, noise_specs
 from hero.io import ImageFolder, InputError, RunLock, write_json_atomic
+from hero.threads import check_threads
 from hero.trap.questions import file_sha256, load_questions
 from hero.trap.runfolder import (
     MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, need_model_folder, need_out_folder,
@@ -93,6 +94,9 @@ class TrapConfig:
     allow_outside_images: bool = False
     """Read images whose "image" field resolves outside --images (an absolute path, '..' or a symlink out);
     refused by default."""
+    threads: int = 0
+    """torch CPU threads; 0 = auto: every core when the machine is idle (1-minute load average < 1), 1 when other
+    jobs already load it (as `hero train sft --threads`)."""
 
     def __post_init__(self) -> None:
         self.noise = parse_number_list(self.noise, "--noise")
@@ -124,6 +128,7 @@ class TrapConfig:
                 bad(f"{name} lists a value twice: {vals}")
         if self.batch_size < 1:
             bad("--batch-size must be ≥ 1")
+        check_threads(self.threads)
 
     def specs(self) -> list[str]:
         """The degradation grid: canonical specs, noise shorthand first, de-duplicated (hero.degrade.merge_specs)."""
