@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from eval_helpers import one_thread, scrambled_model, tiny_world
 from hero.cli.main import app
+from hero.display import number
 
 _threads = pytest.fixture(scope="module", autouse=True)(one_thread)
 runner = CliRunner()
@@ -44,7 +45,10 @@ def test_eval_pope_end_to_end_and_rescored_by_hero_score(setup, tmp_path):
                                 "--answers", str(answers)])
     assert again.exit_code == 0, again.output
     rescored = json.loads(again.stdout)
-    assert {k: rescored[k] for k in METRICS} == {k: scores["splits"]["random"][k] for k in METRICS}
+    saved = json.loads((tmp_path / "run" / "pope" / "scores.json").read_text())  # full precision; stdout: 3 decimals
+    assert {k: rescored[k] for k in METRICS} == {k: saved["splits"]["random"][k] for k in METRICS}
+    assert {k: scores["splits"]["random"][k] for k in METRICS} == {k: float(f"{saved['splits']['random'][k]:.3f}")
+                                                                   for k in METRICS}
 
 
 def test_eval_world_end_to_end(setup, tmp_path):
@@ -55,6 +59,8 @@ def test_eval_world_end_to_end(setup, tmp_path):
     assert res.exit_code == 0, res.output
     assert "POPE adversarial" in res.stdout and "AMBER  CHAIR" in res.stdout and "THRONE class" in res.stdout
     results = json.loads((tmp_path / "run" / "results.json").read_text())
+    chair = results["chair"]
+    assert f"CHAIR  CHAIR_s {number(chair['CHAIRs'])}  CHAIR_i {number(chair['CHAIRi'])}  (captions" in res.stdout
     assert set(results["pope"]["splits"]) == {"random", "popular", "adversarial"}
     assert {"CHAIR", "Cover", "Hal", "Cog", "Accuracy", "F1", "Existence", "Attribute", "AMBER_score"} \
         <= set(results["amber"])
@@ -110,6 +116,7 @@ def test_bad_files_are_one_line_errors(setup, tmp_path):
     res = runner.invoke(app, ["eval", "pope", "--model", str(model), "--images", str(images), "--out",
                               str(tmp_path / "run2"), "--questions", str(bad)] + FAST)
     assert res.exit_code == 2 and "unreadable image" in res.stderr and "broken.png" in res.stderr
+    assert not (tmp_path / "run2").exists()  # failed before any generation: the folder it created is gone
     res = runner.invoke(app, ["eval", "world", "--model", str(model), "--world", str(tmp_path), "--out",
                               str(tmp_path / "run")])
     assert res.exit_code == 2 and "not a built world" in res.stderr

@@ -7,6 +7,7 @@ import sys
 import types
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from hero.cli.main import app
@@ -71,3 +72,21 @@ def test_trap_bad_input_fails_before_the_model_loads(tmp_path, monkeypatch):
 def test_compare_of_a_folder_that_is_no_run(tmp_path):
     r = runner.invoke(app, ["trap", "compare", str(tmp_path), "--out", str(tmp_path / "c")])
     assert r.exit_code == 2 and "not a hero trap run folder" in r.output
+
+
+def test_a_run_that_would_score_nothing_is_an_error_and_leaves_nothing(tmp_path, monkeypatch):
+    calls: list = []
+    _fake_scoring(monkeypatch, calls)
+    p = make_inputs(tmp_path, n=4, missing=(1, 2, 3, 4))
+    r = runner.invoke(app, _args(p))
+    assert r.exit_code == 2 and calls == [] and not Path(p["out"]).exists()
+    assert r.output == (f"error: {p['questions']}: the images of all 4 question(s) are missing under {p['images']} "
+                        "(--images), e.g. img1.png, img2.png, img3.png; nothing would be scored — point --images at "
+                        "the folder that holds them\n")
+    from hero.io import InputError
+    from hero.trap.run import run_trap
+    from test_trap_run import cfg_of
+
+    with pytest.raises(InputError, match="nothing would be scored"):
+        run_trap(cfg_of(p), fake_score)
+    assert not Path(p["out"]).exists()

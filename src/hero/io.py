@@ -217,3 +217,34 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# ---------------------------------------------------------------------------------------------- image folders
+import dataclasses  # noqa: E402 (kept with the helper it serves)
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageFolder:
+    """The image folder a command reads (`hero trap --images`, `hero eval --images`, the world's images of `hero
+    eval world`): `flag` is how the user names it, `allow_flag` the flag that lifts the containment rule (None:
+    the command has none), `allow_outside` whether it was given."""
+
+    path: str | Path
+    flag: str = "--images"
+    allow_outside: bool = False
+    allow_flag: str | None = "--allow-outside-images"
+
+    def file(self, name: str, where: str, field: str = "image") -> Path:
+        """folder / name, refused (InputError at `where`, naming `field`; the value is not echoed) when it resolves
+        outside the folder after symlinks (Path.resolve): an absolute path, a '..' climb or a symlink out."""
+        path = Path(self.path) / str(name)
+        if self.allow_outside:
+            return path
+        root = Path(self.path).resolve()
+        if not path.resolve().is_relative_to(root):
+            how = ("is an absolute path" if Path(str(name)).is_absolute() else "climbs out with '..'"
+                   if ".." in Path(str(name)).parts else "is a symlink that leads out")
+            fix = f", or pass {self.allow_flag} to read it anyway" if self.allow_flag else ""
+            raise InputError(f"{where}: field {field!r} {how} of the image folder {self.path} ({self.flag}); "
+                             f"images must lie under {self.flag} — move the file there{fix}")
+        return path

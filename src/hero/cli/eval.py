@@ -15,12 +15,12 @@ the same RUN are refused. Formats: docs/benchmarks.md.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import typer
 
 from hero import options
+from hero.display import number, rounded
 from hero.evaluation.registry import EVALUATIONS
 from hero.evaluation.world import WorldEvalConfig
 
@@ -33,33 +33,36 @@ app = options.group(
 )
 
 
-def _fmt(x) -> str:
-    return "nan" if isinstance(x, float) and math.isnan(x) else f"{x:.4g}" if isinstance(x, float) else str(x)
-
-
 def _evaluate(name: str, settings: options.Settings) -> None:
     from hero.evaluation.registry import runner
+    from hero.threads import torch_threads
+    from hero.trap.runfolder import need_out_folder, removed_on_failure
 
     cfg = options.build(EVALUATIONS.get(name), settings, command=f"eval {name}")
-    typer.echo(json.dumps(runner(name)(cfg, cfg.progress), indent=2))
+    need_out_folder(cfg.out)
+    with removed_on_failure(cfg.out), torch_threads(cfg.threads):  # a failed run leaves no folder it created
+        scores = runner(name)(cfg, cfg.progress)
+    typer.echo(json.dumps(rounded(scores), indent=2))  # 3 decimals; RUN/<bench>/scores.json keeps all
 
 
 def _world(settings: options.Settings) -> None:
     from hero.evaluation.world import run_world
+    from hero.threads import torch_threads
 
     cfg = options.build(WorldEvalConfig, settings, command="eval world")
-    res = run_world(cfg, cfg.progress)
+    with torch_threads(cfg.threads):
+        res = run_world(cfg, cfg.progress)
     for name, m in res["pope"]["splits"].items():
-        typer.echo(f"POPE {name:<12} accuracy {_fmt(m['accuracy'])}  F1 {_fmt(m['f1'])}  "
-                   f"yes-ratio {_fmt(m['yes_ratio'])}  (n={m['n']})")
+        typer.echo(f"POPE {name:<12} accuracy {number(m['accuracy'])}  F1 {number(m['f1'])}  "
+                   f"yes-ratio {number(m['yes_ratio'])}  (n={m['n']})")
     a, c = res["amber"], res["chair"]
-    typer.echo(f"AMBER  CHAIR {a['CHAIR']}  Cover {a['Cover']}  Hal {a['Hal']}  Cog {a['Cog']}  "
-               f"Accuracy {a['Accuracy']}  F1 {a['F1']}  AMBER score {a['AMBER_score']}")
-    typer.echo(f"CHAIR  CHAIR_s {c['CHAIRs']}  CHAIR_i {c['CHAIRi']}  (captions {c['n_captions']})")
+    typer.echo("AMBER  " + "  ".join(f"{k} {number(a[k])}" for k in ("CHAIR", "Cover", "Hal", "Cog", "Accuracy", "F1"))
+               + f"  AMBER score {number(a['AMBER_score'])}")
+    typer.echo(f"CHAIR  CHAIR_s {number(c['CHAIRs'])}  CHAIR_i {number(c['CHAIRi'])}  (captions {c['n_captions']})")
     for strategy in ("micro", "class") if "throne" in res else ():
         for tau, m in res["throne"][strategy]["thresholds"].items():
-            typer.echo(f"THRONE {strategy:<5} τ={tau}  P {_fmt(m['P'])}  R {_fmt(m['R'])}  "
-                       f"F1 {_fmt(m['F1'])}  F0.5 {_fmt(m['F0_5'])}")
+            typer.echo(f"THRONE {strategy:<5} τ={tau}  P {number(m['P'])}  R {number(m['R'])}  "
+                       f"F1 {number(m['F1'])}  F0.5 {number(m['F0_5'])}")
     typer.echo(f"results: {Path(cfg.out) / 'results.json'}")
 
 

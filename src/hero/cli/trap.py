@@ -14,6 +14,7 @@ from __future__ import annotations
 import typer
 
 from hero import options
+from hero.display import number
 from hero.trap.compare import CompareConfig
 from hero.trap.run import TrapConfig
 
@@ -24,19 +25,22 @@ app = options.group(
 )
 
 
-def _print_result(res) -> None:
-    from hero.trap.report import fmt, fmt_ci
+def _ci(v, ci) -> str:
+    """'0.512 [0.480, 0.545]' (numbers as hero.display.number prints them)."""
+    return number(v) + ("" if v is None or ci is None else f" [{number(ci[0])}, {number(ci[1])}]")
 
+
+def _print_result(res) -> None:
     s = res.summary
     typer.echo(f"scored {res.n_new} new samples, {res.n_skipped} already done; entropy: {s['entropy_kind']} (nats)")
     for g in s["groups"]:
-        typer.echo(f"  {g['key']:<28} n={g['n']:<5} acc={fmt_ci(g['accuracy'], g['accuracy_ci'])}  "
-                   f"mean H={fmt(g['mean_entropy'])}  trap acc={fmt(g['trap']['accuracy'])} "
-                   f"(share {fmt(g['trap']['share'])})  ECE={fmt(g['calibration']['ece'])}  "
-                   f"AUROC={fmt(g['calibration']['auroc'])}")
+        typer.echo(f"  {g['key']:<28} n={g['n']:<5} acc={_ci(g['accuracy'], g['accuracy_ci'])}  "
+                   f"mean H={number(g['mean_entropy'])}  trap acc={number(g['trap']['accuracy'])} "
+                   f"(share {number(g['trap']['share'])})  ECE={number(g['calibration']['ece'])}  "
+                   f"AUROC={number(g['calibration']['auroc'])}")
     for tr in s["trend"]:
-        typer.echo(f"  trend T={tr['temperature']:g} {tr['op']}: mean-entropy slope {fmt(tr['entropy_slope'], 5)} "
-                   f"nats/level, accuracy slope {fmt(tr['accuracy_slope'], 5)} /level")
+        typer.echo(f"  trend T={tr['temperature']:g} {tr['op']}: mean-entropy slope "
+                   f"{number(tr['entropy_slope'])} nats/level, accuracy slope {number(tr['accuracy_slope'])} /level")
     for name, path in res.files.items():
         typer.echo(f"  {name}: {path}")
     if res.missing:
@@ -48,12 +52,15 @@ def _print_result(res) -> None:
 
 def _trap(settings: options.Settings) -> None:
     from hero.scoring import make_trap_scorer
+    from hero.threads import torch_threads
     from hero.trap.run import preflight, run_trap
 
     cfg = options.build(TrapConfig, settings, command="trap")
     preflight(cfg)  # bad input fails before the model loads
-    score_fn = make_trap_scorer(cfg.model, seed=cfg.seed, batch_size=cfg.batch_size)
-    _print_result(run_trap(cfg, score_fn, progress=cfg.progress))
+    with torch_threads(cfg.threads):
+        score_fn = make_trap_scorer(cfg.model, seed=cfg.seed, batch_size=cfg.batch_size)
+        res = run_trap(cfg, score_fn, progress=cfg.progress)
+    _print_result(res)
 
 
 def _compare(settings: options.Settings) -> None:

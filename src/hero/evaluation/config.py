@@ -12,7 +12,8 @@ from hero.official.configs import AmberConfig, ChairConfig, PopeConfig, ThroneCo
 from hero.official.configs import need_dir as _need_dir
 from hero.official.configs import need_file as _need_file
 from hero.degrade import Degradation
-from hero.io import InputError
+from hero.io import ImageFolder, InputError
+from hero.threads import check_threads
 
 DECODINGS = ("greedy", "sample", "vcd")
 DTYPES = ("float32", "bfloat16", "float16")
@@ -137,16 +138,31 @@ class EvalConfig:
     None = all."""
     progress: bool = True
     """Show a progress bar."""
+    allow_outside_images: bool = False
+    """Read images that resolve outside --images (an absolute path, '..' or a symlink out in the benchmark files);
+    refused by default."""
+    threads: int = 0
+    """torch CPU threads; 0 = auto: every core when the machine is idle (1-minute load average < 1), 1 when other
+    jobs already load it (as `hero train sft --threads`)."""
+    images_flag: str = field(default="--images", metadata={"cli": False})
+    """How the user named the image folder, for messages ('--world' when `hero eval world` derives it)."""
 
     def __post_init__(self) -> None:
         _need_dir(self.model, "--model")
         if not (Path(self.model) / "config.json").is_file():
             raise InputError(f"{self.model}: no config.json — not a Hugging Face model folder (--model)")
-        _need_dir(self.images, "--images")
+        _need_dir(self.images, self.images_flag)
         if not str(self.out or "").strip():
             raise ValueError("--out is required")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"--limit {self.limit} must be ≥ 1")
+        check_threads(self.threads)
+
+    def image_folder(self) -> ImageFolder:
+        """The image folder with its flag; --allow-outside-images only where the command has that flag."""
+        own = self.images_flag == "--images"
+        return ImageFolder(self.images, self.images_flag, self.allow_outside_images,
+                           "--allow-outside-images" if own else None)
 
 
 @dataclass(kw_only=True)
@@ -216,5 +232,8 @@ class ThroneEvalConfig(EvalConfig):
         for j in self.judges:
             if j != "rule":
                 _need_dir(j, "--judge")
+                if not (Path(j) / "config.json").is_file():
+                    raise InputError(f"{j}: no config.json — not a seq2seq judge model folder (--judge); pass a "
+                                     "FLAN-T5 folder or 'rule'")
         if self.judge_batch_size < 1:
             raise ValueError("--judge-batch-size must be ≥ 1")

@@ -1,8 +1,8 @@
 """The resumable generation cache of a `hero eval` run folder.
 
-RUN/manifest.json — identity: schema, model path + fingerprint (file names, sizes, config.json), the image folder,
-the decoding settings and the prompt format. A run whose identity differs is refused: one folder never mixes two
-models or two settings. RUN/generations.jsonl — one line per (image, prompt): {"image", "prompt", "text",
+RUN/manifest.json — identity: schema, model path + fingerprint (every file's bytes, `hero.trap.fingerprint`), the
+image folder, the decoding settings and the prompt format. A run whose identity differs is refused: one folder never
+mixes two models or two settings. RUN/generations.jsonl — one line per (image, prompt): {"image", "prompt", "text",
 "n_tokens", "stop"}, appended, flushed and fsync'ed after every batch. A rerun skips the (image, prompt) pairs it
 already has (a line cut by kill -9 is dropped and redone), so benchmarks that ask the same thing share it (POPE's
 splits repeat their positive questions; AMBER's generative queries and CHAIR ask the same caption prompt).
@@ -16,7 +16,8 @@ from pathlib import Path
 
 from hero.evaluation.generate import DecodingConfig, Request
 from hero.io import InputError, RunLock, write_json_atomic
-from hero.trap.runfolder import append_samples, model_fingerprint, read_samples
+from hero.trap.fingerprint import SCHEME_CHANGED, model_fingerprint, scheme_changed
+from hero.trap.runfolder import append_samples, read_samples
 
 SCHEMA = "hero.eval.run/1"
 GENERATIONS = "generations.jsonl"
@@ -44,6 +45,8 @@ def check_manifest(out: Path, new: dict) -> None:
         old = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise InputError(f"{path}:{e.lineno}: malformed JSON ({e.msg}); fix it or use a new --out folder") from None
+    if scheme_changed(old.get("model_fingerprint")):
+        raise InputError(f"{out}: this run folder {SCHEME_CHANGED}")
     diff = [k for k in IDENTITY if old.get(k) != new[k]]
     if diff:
         k = diff[0]

@@ -17,17 +17,19 @@ from hero.evaluation.answers import amber_response, final_answer
 from hero.evaluation.config import AmberEvalConfig, ChairEvalConfig, EvalConfig, PopeEvalConfig
 from hero.evaluation.generate import Request, load_generator
 from hero.evaluation.runner import make_manifest, run_generations
-from hero.io import InputError, guard_malformed, read_json, write_json_atomic, write_jsonl_atomic
+from hero.io import ImageFolder, InputError, guard_malformed, read_json, write_json_atomic, write_jsonl_atomic
 from hero.model.load import model_style
 
 
 def generate_for(cfg: EvalConfig, requests: Sequence[Request], progress: bool = False, label: str = "generating",
                  make_generator: Callable[[], object] | None = None) -> dict:
     """Generations for `requests` through the run folder's cache; {(image, prompt): row}. `make_generator`
-    (default: load the model of `cfg`) is called only if something is left to generate."""
-    missing = sorted({r.image for r in requests if not (Path(cfg.images) / r.image).is_file()})
+    (default: load the model of `cfg`) is called only if something is left to generate. Every image must lie
+    under the image folder (the benchmark loaders check it with file and line first) and exist."""
+    images = cfg.image_folder()
+    missing = sorted({r.image for r in requests if not images.file(r.image, f"{label} request").is_file()})
     if missing:
-        raise InputError(f"{len(missing)} image(s) not found under {cfg.images} (--images), e.g. "
+        raise InputError(f"{len(missing)} image(s) not found under {images.path} ({images.flag}), e.g. "
                          f"{', '.join(missing[:5])}")
     manifest = make_manifest(cfg.model, cfg.images, cfg.decoding)
     make = make_generator or (lambda: load_generator(cfg.model, cfg.decoding, cfg.images))
@@ -35,7 +37,7 @@ def generate_for(cfg: EvalConfig, requests: Sequence[Request], progress: bool = 
 
 
 # -- POPE ---------------------------------------------------------------------------------------------------------
-def load_pope_splits(paths: Sequence[str], images: str, limit: int | None) -> dict[str, list[dict]]:
+def load_pope_splits(paths: Sequence[str], images: ImageFolder, limit: int | None) -> dict[str, list[dict]]:
     """{split name: validated questions (first `limit`)}; a missing image or a repeated split name → InputError."""
     from hero.official.pope_metrics import split_name_from_path
     from hero.trap.questions import load_questions
@@ -47,8 +49,9 @@ def load_pope_splits(paths: Sequence[str], images: str, limit: int | None) -> di
             raise InputError(f"{p}: a second question file for split {name!r}; give one file per split")
         ok, missing = load_questions(p, images)
         if missing:
-            raise InputError(f"{p}: {len(missing)} question(s) name images missing under {images}, e.g. "
-                             f"{', '.join(q['image'] for q in missing[:5])}")
+            raise InputError(f"{p}: {len(missing)} question(s) name images missing under {images.path} "
+                             f"({images.flag}), e.g. "
+                             f"{', '.join(sorted({q['image'] for q in missing})[:5])}")
         splits[name] = ok[:limit] if limit else ok
     return splits
 
@@ -81,7 +84,7 @@ def score_pope_splits(splits: dict[str, list[dict]], answers: dict[str, list[dic
 
 def run_pope(cfg: PopeEvalConfig, progress: bool = False, make_generator=None) -> dict:
     """Answer every POPE question, write answers_<split>.jsonl and scores.json; return the scores."""
-    splits = load_pope_splits(cfg.questions, cfg.images, cfg.limit)
+    splits = load_pope_splits(cfg.questions, cfg.image_folder(), cfg.limit)
     requests = [Request(q["image"], q["text"]) for qs in splits.values() for q in qs]
     gens = generate_for(cfg, requests, progress, "POPE", make_generator)
     style, out = model_style(cfg.model), Path(cfg.out) / "pope"
@@ -95,8 +98,10 @@ def run_pope(cfg: PopeEvalConfig, progress: bool = False, make_generator=None) -
 
 
 # -- AMBER --------------------------------------------------------------------------------------------------------
-def amber_selected(queries: list, annotations: list[dict], eval_type: str, where: str) -> list[dict]:
-    """The queries the evaluation type scores (a: all, g: generative, d*: that discriminative group)."""
+def amber_selected(queries: list, annotations: list[dict], eval_type: str, where: str,
+                   images: ImageFolder | None = None) -> list[dict]:
+    """The queries the evaluation type scores (a: all, g: generative, d*: that discriminative group); with `images`,
+    each query's image must lie under that folder."""
     if not isinstance(queries, list) or not queries:
         raise InputError(f"{where}: expected a non-empty JSON list of {{'id', 'image', 'query'}}")
     out = []
@@ -105,6 +110,8 @@ def amber_selected(queries: list, annotations: list[dict], eval_type: str, where
             raise InputError(f"{where}: item {i} needs 'id', 'image' and 'query'")
         if not isinstance(q["id"], int) or not 1 <= q["id"] <= len(annotations):
             raise InputError(f"{where}: item {i}: id {q['id']!r} is not in the annotation range 1..{len(annotations)}")
+        if images is not None:
+            images.file(q["image"], f"{where}: item {i}", "image")
         kind = annotations[q["id"] - 1]["type"]
         keep = (eval_type == "a" or (eval_type == "g" and kind == "generative")
                 or (eval_type.startswith("d") and kind != "generative" and _amber_group(kind, eval_type)))
@@ -145,8 +152,12 @@ def run_amber(cfg: AmberEvalConfig, progress: bool = False, make_generator=None)
 
     a = cfg.amber
     data = a.load_data()
-    queries = amber_selected(read_json(cfg.queries), data.annotations, a.eval_type, cfg.queries)
+    queries = amber_selected(read_json(cfg.queries), data.annotations, a.eval_type, cfg.queries, cfg.image_folder())
     queries = limit_per_type(queries, data.annotations, cfg.limit)
+    if a.eval_type in ("a", "g"):  # generative metrics need the spaCy model: fail before generating, not after
+        from hero.official.text import load_spacy
+
+        load_spacy(a.similarity_model)
     gens = generate_for(cfg, [Request(q["image"], q["query"]) for q in queries], progress, "AMBER", make_generator)
     style, out = model_style(cfg.model), Path(cfg.out) / "amber"
     responses = [{"id": q["id"], "response": amber_response(
@@ -161,8 +172,10 @@ def run_amber(cfg: AmberEvalConfig, progress: bool = False, make_generator=None)
 
 
 # -- CHAIR --------------------------------------------------------------------------------------------------------
-def coco_images(instances: Sequence[dict], images: str, where: str) -> tuple[list[dict], int]:
-    """(COCO images {id, file_name} of the instances files found under `images`, in file order; count missing)."""
+def coco_images(instances: Sequence[dict], images: ImageFolder | str, where: str) -> tuple[list[dict], int]:
+    """(COCO images {id, file_name} of the instances files found under `images`, in file order; count missing).
+    A file_name outside the folder → InputError (`ImageFolder.file`); none found → InputError."""
+    images = images if isinstance(images, ImageFolder) else ImageFolder(images)
     by_id: dict = {}
     for coco in instances:
         if not isinstance(coco, dict) or not isinstance(coco.get("images"), list):
@@ -171,9 +184,10 @@ def coco_images(instances: Sequence[dict], images: str, where: str) -> tuple[lis
             if not isinstance(im, dict) or "id" not in im or "file_name" not in im:
                 raise InputError(f"{where}: an image entry lacks 'id' or 'file_name'")
             by_id.setdefault(im["id"], im)
-    found = [im for im in by_id.values() if (Path(images) / im["file_name"]).is_file()]
+    found = [im for im in by_id.values()
+             if images.file(im["file_name"], f"{where}: image id {im['id']!r}", "file_name").is_file()]
     if not found:
-        raise InputError(f"none of the {len(by_id)} images of {where} is under {images} (--images)")
+        raise InputError(f"none of the {len(by_id)} images of {where} is under {images.path} ({images.flag})")
     return found, len(by_id) - len(found)
 
 
@@ -182,15 +196,15 @@ def run_chair(cfg: ChairEvalConfig, progress: bool = False, make_generator=None)
     from hero.official.chair import evaluate_chair_files, load_coco_dir
 
     instances, coco_caps = load_coco_dir(cfg.chair.coco)
-    images, n_missing = coco_images(instances, cfg.images, f"{cfg.chair.coco}/instances_*.json")
+    images, n_missing = coco_images(instances, cfg.image_folder(), f"{cfg.chair.coco}/instances_*.json")
     images = images[:cfg.limit] if cfg.limit else images
+    syn = cfg.chair.load_synonyms()  # read before generating: a bad synonym file fails before the model loads
     gens = generate_for(cfg, [Request(im["file_name"], cfg.prompt) for im in images], progress, "CHAIR", make_generator)
     out = Path(cfg.out) / "chair"
     caps = {"overall": {}, "imgToEval": {str(im["id"]): {"image_id": im["id"],
                                                          "caption": gens[(im["file_name"], cfg.prompt)]["text"]}
                                          for im in images}}
     write_json_atomic(out / "captions.json", caps)
-    syn = cfg.chair.load_synonyms()
     metrics = guard_malformed(evaluate_chair_files, caps, instances, coco_caps, syn)[0]
     scores = {"benchmark": "chair", **metrics, "synonym_bigrams": cfg.chair.synonym_bigrams, "prompt": cfg.prompt,
               "n_images_not_found": n_missing, "decoding": cfg.decoding.identity(),

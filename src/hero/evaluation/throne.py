@@ -168,7 +168,7 @@ def run_throne(cfg: ThroneEvalConfig, progress: bool = False, make_generator=Non
     if not isinstance(coco, dict):
         raise InputError(f"{cfg.throne.coco_annotations}: expected a COCO-format JSON object")
     cats = guard_malformed(category_names, coco)
-    images, n_missing = coco_images([coco], cfg.images, cfg.throne.coco_annotations)
+    images, n_missing = coco_images([coco], cfg.image_folder(), cfg.throne.coco_annotations)
     images = images[:cfg.limit] if cfg.limit else images
     gens = generate_for(cfg, [Request(im["file_name"], cfg.prompt) for im in images], progress, "THRONE",
                         make_generator)

@@ -17,6 +17,8 @@ from hero.evaluation.config import (
     AmberEvalConfig, ChairEvalConfig, DecodingConfig, PopeEvalConfig, ThroneEvalConfig,
 )
 from hero.io import InputError, write_json_atomic
+from hero.threads import check_threads
+from hero.trap.runfolder import need_out_folder
 
 SCHEMA = "hero.eval.world/1"
 
@@ -42,6 +44,9 @@ class WorldEvalConfig:
     """Also run THRONE with the rule-based judge."""
     similarity_model: str = "en_core_web_md"
     """spaCy model of AMBER's generative metrics."""
+    threads: int = 0
+    """torch CPU threads; 0 = auto: every core when the machine is idle (1-minute load average < 1), 1 when other
+    jobs already load it (as `hero train sft --threads`)."""
     progress: bool = True
     """Show a progress bar."""
 
@@ -57,10 +62,27 @@ class WorldEvalConfig:
         if not meta.get("splits", {}).get(self.split):
             raise InputError(f"{self.world}: split {self.split!r} has no images; rebuild the world with "
                              f"{self.split}_images > 0")
+        self._check_world_files()
         if not str(self.out or "").strip():
             raise ValueError("--out is required")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"--limit {self.limit} must be ≥ 1")
+        check_threads(self.threads)
+        need_out_folder(self.out)
+
+    def _check_world_files(self) -> None:
+        """The split's image folder and POPE files, named by --world (the command has no --images / --questions)."""
+        from hero.official.pope import STRATEGIES
+        from hero.world.build import pope_path
+
+        rebuild = f"rebuild it with `hero world build --out {self.world}`"
+        images = Path(self.world) / self.split / "images"
+        if not images.is_dir():
+            raise InputError(f"{images}: the world's {self.split} images are missing (--world); {rebuild}")
+        for s in STRATEGIES:
+            if not pope_path(self.world, self.split, s).is_file():
+                raise InputError(f"{pope_path(self.world, self.split, s)}: the world's {self.split} POPE file is "
+                                 f"missing (--world); {rebuild}")
 
 
 def _once(factory):
@@ -75,37 +97,50 @@ def _once(factory):
     return make
 
 
-def run_world(cfg: WorldEvalConfig, progress: bool = False) -> dict:
-    """Run every benchmark on the world split; write and return results.json's content."""
+def world_configs(cfg: WorldEvalConfig) -> dict:
+    """Export the split in AMBER and COCO formats to RUN/data and build every benchmark's validated config (their
+    image folder is named --world in messages: this command has no --images)."""
     from hero.official.pope import STRATEGIES
-    from hero.world.export import export_amber, export_coco
-    from hero.evaluation.tasks import run_amber, run_chair, run_pope
-    from hero.evaluation.throne import run_throne
     from hero.world.build import pope_path
+    from hero.world.export import export_amber, export_coco
 
     out, world = Path(cfg.out), Path(cfg.world)
     amber_dir, coco_dir = out / "data" / "amber", out / "data" / "coco"
     export_amber(world, cfg.split, amber_dir)
     coco_files = export_coco(world, cfg.split, coco_dir)
-    images = str(world / cfg.split / "images")
-    common = {"model": cfg.model, "images": images, "out": cfg.out, "decoding": cfg.decoding, "limit": cfg.limit}
-    from hero.evaluation.generate import load_generator
-
-    make = _once(lambda: load_generator(cfg.model, cfg.decoding, images))
-    pope_files = [str(pope_path(world, cfg.split, s)) for s in STRATEGIES]
-    results = {"schema": SCHEMA, "model": str(Path(cfg.model).resolve()), "world": str(world.resolve()),
-               "split": cfg.split, "decoding": cfg.decoding.identity(), "limit": cfg.limit}
-    results["pope"] = run_pope(PopeEvalConfig(**common, questions=pope_files), progress, make)
+    common = {"model": cfg.model, "images": str(world / cfg.split / "images"), "out": cfg.out,
+              "decoding": cfg.decoding, "limit": cfg.limit, "images_flag": "--world"}
     amber = AmberConfig(amber_data=str(amber_dir), eval_type="a", similarity_model=cfg.similarity_model)
-    results["amber"] = run_amber(AmberEvalConfig(**common, queries=str(amber_dir / "query_all.json"), amber=amber),
-                                 progress, make)
-    chair = ChairConfig(coco=str(coco_dir), synonym_bigrams=True)
-    results["chair"] = run_chair(ChairEvalConfig(**common, chair=chair), progress, make)
+    configs = {"pope": PopeEvalConfig(**common, questions=[str(pope_path(world, cfg.split, s)) for s in STRATEGIES]),
+               "amber": AmberEvalConfig(**common, queries=str(amber_dir / "query_all.json"), amber=amber),
+               "chair": ChairEvalConfig(**common, chair=ChairConfig(coco=str(coco_dir), synonym_bigrams=True))}
     if cfg.throne:
         throne = ThroneConfig(coco_annotations=coco_files["instances"])
-        results["throne"] = run_throne(ThroneEvalConfig(**common, throne=throne, judges=["rule"]), progress, make)
-    results["style"] = results["pope"]["style"]
-    write_json_atomic(out / "results.json", results)
+        configs["throne"] = ThroneEvalConfig(**common, throne=throne, judges=["rule"])
+    return configs
+
+
+def run_world(cfg: WorldEvalConfig, progress: bool = False) -> dict:
+    """Run every benchmark on the world split; write and return results.json's content. Everything is checked
+    before the model loads (the spaCy model of AMBER included); a failure removes the --out folder it created
+    unless generations were written."""
+    from hero.evaluation.generate import load_generator
+    from hero.evaluation.tasks import run_amber, run_chair, run_pope
+    from hero.evaluation.throne import run_throne
+    from hero.official.text import load_spacy
+    from hero.trap.runfolder import removed_on_failure
+
+    load_spacy(cfg.similarity_model)  # AMBER scores with it after generating: fail before, not after
+    with removed_on_failure(cfg.out) as out:
+        configs = world_configs(cfg)
+        make = _once(lambda: load_generator(cfg.model, cfg.decoding, configs["pope"].images))
+        results = {"schema": SCHEMA, "model": str(Path(cfg.model).resolve()), "world": str(Path(cfg.world).resolve()),
+                   "split": cfg.split, "decoding": cfg.decoding.identity(), "limit": cfg.limit}
+        runners = {"pope": run_pope, "amber": run_amber, "chair": run_chair, "throne": run_throne}
+        for name, bench_cfg in configs.items():
+            results[name] = runners[name](bench_cfg, progress, make)
+        results["style"] = results["pope"]["style"]
+        write_json_atomic(out / "results.json", results)
     return results
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hero.threads import pick_threads  # noqa: F401 (moved to hero.threads; this import path is kept)
+
 PRECISIONS = ("auto", "bf16", "fp32")
 CURRICULUM = ((2, 1), (3, 2), (4, 3), (None, None))
 """Stages as (colours, shapes) of the world's first colours/shapes; (None, None) is the full world."""
@@ -137,11 +139,3 @@ def device_precision(requested: str) -> tuple[bool, str]:
     except (AttributeError, RuntimeError):
         cpu_bf16 = False
     return cuda, resolve_precision(requested, cuda, cuda_bf16, cpu_bf16)
-
-
-def pick_threads(requested: int, cores: int, load_1min: float) -> int:
-    """requested if > 0; else all cores when the 1-minute load average is below 1 (idle), otherwise 1.
-    pick_threads(0, 2, 0.3) = 2; pick_threads(0, 2, 1.4) = 1; pick_threads(3, 2, 5.0) = 3."""
-    if requested > 0:
-        return requested
-    return cores if load_1min < 1.0 else 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from hero.io import InputError, read_jsonl_located
+from hero.io import ImageFolder, InputError, read_jsonl_located
 
 ALIASES = {"id": ("question_id", "id"), "image": ("image",), "text": ("text", "question"), "label": ("label", "answer")}
 
@@ -36,8 +36,9 @@ def _field(where: str, row: dict, name: str):
     raise InputError(f"{where}: missing field {ALIASES[name][0]!r} (POPE lines need question_id, image, text, label)")
 
 
-def parse_question(where: str, row: dict, images_dir: Path) -> dict:
-    """One validated question: {id, image, image_path, text, label, [category]}; bad label → InputError with the id."""
+def parse_question(where: str, row: dict, images: ImageFolder) -> dict:
+    """One validated question: {id, image, image_path, text, label, [category]}; bad label → InputError with the id,
+    an image outside the folder → InputError (`ImageFolder.file`)."""
     qid = _field(where, row, "id")
     label = _field(where, row, "label")
     norm = str(label).strip().lower()
@@ -45,27 +46,29 @@ def parse_question(where: str, row: dict, images_dir: Path) -> dict:
         raise InputError(f"{where}: question {qid!r} has label {label!r}; labels must be 'yes' or 'no'")
     q = {"id": qid, "image": str(_field(where, row, "image")), "text": str(_field(where, row, "text")),
          "label": norm}
-    q["image_path"] = str(images_dir / q["image"])
+    q["image_path"] = str(images.file(q["image"], where, "image"))
     if row.get("category") is not None:
         q["category"] = row["category"]
     return q
 
 
-def load_questions(path: str | Path, images_dir: str | Path) -> tuple[list[dict], list[dict]]:
+def load_questions(path: str | Path, images: ImageFolder | str | Path) -> tuple[list[dict], list[dict]]:
     """Read and validate a POPE question file → (questions whose image exists, questions whose image is missing).
 
     Errors (InputError) name the file and line: malformed JSON, a missing field, a label other than yes/no (with the
-    question id), a repeated question id (both lines). Missing images are not errors: they are returned apart.
+    question id), a repeated question id (both lines), an image outside the image folder (unless allowed). Missing
+    images are not errors: they are returned apart. A plain path is an ImageFolder named by --images.
     """
-    path, images_dir = Path(path), Path(images_dir)
+    path = Path(path)
+    images = images if isinstance(images, ImageFolder) else ImageFolder(images)
     if not path.is_file():
         raise InputError(f"{path}: question file not found")
-    if not images_dir.is_dir():
-        raise InputError(f"{images_dir}: image folder not found (pass --images DIR)")
+    if not Path(images.path).is_dir():
+        raise InputError(f"{images.path}: image folder not found ({images.flag})")
     seen: dict[str, str] = {}
     ok, missing = [], []
     for where, row in _numbered_rows(path):
-        q = parse_question(where, row, images_dir)
+        q = parse_question(where, row, images)
         key = str(q["id"])
         if key in seen:
             raise InputError(f"{where}: question id {q['id']!r} repeats {seen[key]}; ids must be unique")

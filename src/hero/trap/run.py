@@ -36,10 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hero.degrade import DEFAULT_NOISE, Degradation, canonical, merge_specs, noise_specs
-from hero.io import RunLock, write_json_atomic
+from hero.io import ImageFolder, InputError, RunLock, write_json_atomic
+from hero.threads import check_threads
 from hero.trap.questions import file_sha256, load_questions
 from hero.trap.runfolder import (
-    MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, read_samples, sample_key,
+    MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, need_model_folder, need_out_folder,
+    read_samples, removed_on_failure, sample_key,
 )
 from hero.trap.summary import SummarySettings, summarize
 
@@ -89,6 +91,12 @@ class TrapConfig:
     """Questions per scorer call; samples.jsonl is flushed after each batch."""
     progress: bool = True
     """Show a progress bar."""
+    allow_outside_images: bool = False
+    """Read images whose "image" field resolves outside --images (an absolute path, '..' or a symlink out);
+    refused by default."""
+    threads: int = 0
+    """torch CPU threads; 0 = auto: every core when the machine is idle (1-minute load average < 1), 1 when other
+    jobs already load it (as `hero train sft --threads`)."""
 
     def __post_init__(self) -> None:
         self.noise = parse_number_list(self.noise, "--noise")
@@ -120,10 +128,15 @@ class TrapConfig:
                 bad(f"{name} lists a value twice: {vals}")
         if self.batch_size < 1:
             bad("--batch-size must be ≥ 1")
+        check_threads(self.threads)
 
     def specs(self) -> list[str]:
         """The degradation grid: canonical specs, noise shorthand first, de-duplicated (hero.degrade.merge_specs)."""
         return merge_specs(self.noise, self.degrade)
+
+    def image_folder(self) -> ImageFolder:
+        """--images as an ImageFolder (containment rule, flags for messages)."""
+        return ImageFolder(self.images, allow_outside=self.allow_outside_images)
 
     def summary_settings(self) -> dict:
         """Keyword arguments of summary.summarize for this run."""
@@ -263,10 +276,24 @@ def finalize(cfg: TrapConfig, out: Path, manifest: dict, questions: Sequence[dic
     return summary, files
 
 
+def scoreable_questions(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
+    """load_questions' (questions with their image, questions whose image is missing); none with its image →
+    InputError saying how many are missing and where it looked (a run that would score nothing is an error)."""
+    questions, missing = load_questions(cfg.questions, cfg.image_folder())
+    if not questions:
+        shown = ", ".join(q["image"] for q in missing[:3])
+        raise InputError(f"{cfg.questions}: the images of all {len(missing)} question(s) are missing under "
+                         f"{cfg.images} (--images), e.g. {shown}; nothing would be scored — point --images at the "
+                         "folder that holds them")
+    return questions, missing
+
+
 def preflight(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
-    """Check the inputs and the run folder before the (slow) model load: questions, model path, manifest identity
-    except the scorer settings. Returns load_questions' (questions, missing)."""
-    questions, missing = load_questions(cfg.questions, cfg.images)
+    """Check the inputs and the run folder before the (slow) model load: the model folder, questions with at least
+    one image, the --out path, the manifest identity except the scorer settings. Returns scoreable_questions'."""
+    need_model_folder(cfg.model)
+    questions, missing = scoreable_questions(cfg)
+    need_out_folder(cfg.out)
     if Path(cfg.out).is_dir():
         check_manifest(Path(cfg.out), make_manifest(cfg, {}), skip=("scorer",))
     else:
@@ -275,18 +302,26 @@ def preflight(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
 
 
 def run_trap(cfg: TrapConfig, score_fn: ScoreFn, progress: bool = False, report: bool = True) -> RunResult:
-    """Score what is missing in cfg.out, then write summary.json and the report. Safe to rerun after a crash."""
-    questions, missing = load_questions(cfg.questions, cfg.images)
+    """Score what is missing in cfg.out, then write summary.json and the report. Safe to rerun after a crash; a
+    failed run removes the --out folder it created unless samples were written (`removed_on_failure`)."""
+    questions, missing = scoreable_questions(cfg)
     new_manifest = make_manifest(cfg, dict(getattr(score_fn, "settings", None) or {}))
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with RunLock(out, tool="hero trap"):
-        manifest = check_manifest(out, new_manifest)
-        write_json_atomic(out / "manifest.json", manifest)
-        samples_path = out / "samples.jsonl"
-        done = {sample_key(r) for r in read_samples(samples_path, repair=True)}
-        todo = pending_batches(questions, cfg.specs(), cfg.temperatures, done, cfg.batch_size)
-        n_new = score_all(todo, score_fn, samples_path, progress)
-        n_total = len(questions) * len(cfg.specs()) * len(cfg.temperatures)
-        summary, files = finalize(cfg, out, manifest, questions, missing, report)
+    need_out_folder(cfg.out)
+    with removed_on_failure(cfg.out) as out:
+        out.mkdir(parents=True, exist_ok=True)
+        with RunLock(out, tool="hero trap"):
+            return _score_and_finalize(cfg, out, new_manifest, questions, missing, score_fn, progress, report)
+
+
+def _score_and_finalize(cfg: TrapConfig, out: Path, new_manifest: dict, questions: list[dict],
+                        missing: list[dict], score_fn: ScoreFn, progress: bool, report: bool) -> RunResult:
+    """run_trap's body under the lock: check/merge the manifest, score what is left, summarise."""
+    manifest = check_manifest(out, new_manifest)
+    write_json_atomic(out / "manifest.json", manifest)
+    samples_path = out / "samples.jsonl"
+    done = {sample_key(r) for r in read_samples(samples_path, repair=True)}
+    todo = pending_batches(questions, cfg.specs(), cfg.temperatures, done, cfg.batch_size)
+    n_new = score_all(todo, score_fn, samples_path, progress)
+    n_total = len(questions) * len(cfg.specs()) * len(cfg.temperatures)
+    summary, files = finalize(cfg, out, manifest, questions, missing, report)
     return RunResult(summary, n_new, n_total - n_new, list(missing), files)

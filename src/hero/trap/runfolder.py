@@ -6,35 +6,60 @@ off the file before the run goes on (read_samples(repair=True)).
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import os
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from hero.io import InputError
+from hero.trap.fingerprint import SCHEME_CHANGED, scheme_changed
+from hero.trap.fingerprint import model_fingerprint  # noqa: F401 (re-export: hero.evaluation.runner, older imports)
 from hero.trap.summary import row_degrade
 
 MANIFEST_SCHEMA = "hero.trap.run/1"
 IDENTITY = ("model", "model_fingerprint", "questions_sha256", "images", "seed", "scorer")
 
 
-def model_fingerprint(model: str | Path) -> str:
-    """SHA-256 over the model folder's top-level file names and sizes plus the bytes of its config.json (cheap:
-    weights are not read). A file path is fingerprinted by name and size."""
+def need_model_folder(model: str | Path, flag: str = "--model") -> None:
+    """InputError unless `model` is a folder holding config.json (a Hugging Face model folder)."""
     p = Path(model)
-    if not p.exists():
-        raise InputError(f"{p}: model not found (pass --model DIR)")
-    files = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
-    h = hashlib.sha256()
-    for f in files:
-        h.update(f"{f.name}\0{f.stat().st_size}\n".encode())
-    if (p / "config.json").is_file():
-        h.update((p / "config.json").read_bytes())
-    return h.hexdigest()
+    if not p.is_dir():
+        raise InputError(f"{p}: {'a file, expected a folder' if p.exists() else 'model not found'} ({flag}: a "
+                         "Hugging Face model folder)")
+    if not (p / "config.json").is_file():
+        raise InputError(f"{p}: no config.json — not a Hugging Face model folder ({flag})")
 
 
-WHY = {"model": "a different model", "model_fingerprint": "a model whose files changed since",
+RESULTS = ("samples.jsonl", "generations.jsonl")
+"""Files that hold finished, resumable work (`hero trap`, `hero eval`): a folder holding one is never removed."""
+
+
+@contextlib.contextmanager
+def removed_on_failure(out: str | Path, results: Sequence[str] = RESULTS) -> Iterator[Path]:
+    """Run the block; when it fails (any exception, Ctrl-C included) and it created `out`, remove `out` again —
+    unless a results file in it is non-empty (finished samples stay for the resume). A folder that existed before
+    the block is never touched."""
+    out = Path(out)
+    existed = out.exists() or out.is_symlink()
+    try:
+        yield out
+    except BaseException:
+        kept = any((out / r).is_file() and (out / r).stat().st_size > 0 for r in results)
+        if not existed and not kept and out.is_dir() and not out.is_symlink():
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def need_out_folder(out: str | Path, flag: str = "--out") -> None:
+    """InputError when `out` exists and is not a folder (the run folder is created later, after validation)."""
+    if Path(out).exists() and not Path(out).is_dir():
+        raise InputError(f"{out}: a file, expected a run folder ({flag}); give a new folder path")
+
+
+WHY = {"model": "a different model",
+       "model_fingerprint": "a model whose files changed since (a file name, size or byte differs)",
        "questions_sha256": "a different question file", "images": "a different image folder",
        "seed": "a different --seed", "scorer": "different scorer settings"}
 
@@ -48,7 +73,12 @@ def check_manifest(out: Path, new: dict, skip: Sequence[str] = ()) -> dict:
             raise InputError(f"{out}: samples.jsonl without manifest.json was not written by hero trap; "
                              f"use a new --out folder")
         return new
-    old = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}:{e.lineno}: malformed JSON ({e.msg}); fix it or use a new --out folder") from None
+    if "model_fingerprint" not in skip and scheme_changed(old.get("model_fingerprint")):
+        raise InputError(f"{out}: this run folder {SCHEME_CHANGED}")
     for key in IDENTITY:
         if key not in skip and old.get(key) != new[key]:
             raise InputError(f"{out} belongs to a run with {WHY[key]} ({key}: {old.get(key)!r}, now {new[key]!r}); "
