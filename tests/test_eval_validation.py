@@ -93,7 +93,7 @@ def test_out_that_is_a_file_and_a_judge_without_config_are_refused_up_front(tmp_
     world, model = tiny_world(tmp_path / "world", n_test=4), _model(tmp_path)
     (tmp_path / "file").write_text("x")
     r = runner.invoke(app, _world_args(model, world, tmp_path / "file"))
-    assert r.stderr == f"error: {tmp_path / 'file'}: a file, expected a run folder (--out); give a new folder path\n"
+    assert r.stderr == f"error: {tmp_path / 'file'}: is a file, but a folder is expected (--out); pass a new folder path\n"
     (tmp_path / "judge").mkdir()
     coco = tmp_path / "instances.json"
     coco.write_text(json.dumps({"images": [], "annotations": [], "categories": []}))

@@ -67,7 +67,7 @@ def test_missing_folders_and_flags_fail_before_the_model_loads(setup, tmp_path, 
     nope, out = tmp_path / "nope", tmp_path / "out"
     no_world = f"error: {nope}: not a built world (no world.json); run `hero world build --out {nope}`\n"
     no_model = (f"error: {nope}: model folder not found; pass a folder written by `hero model init` or "
-                "`save_pretrained`\n")
+                "`save_pretrained` (--model)\n")
     cases = [
         (["train", "hero", "--model", str(model), "--world", str(nope), "--out", str(out)], no_world),
         (["train", "dpo", "--model", str(nope), "--world", str(world), "--out", str(out)], no_model),

@@ -48,7 +48,7 @@ def test_model_folder_and_out_path_are_checked_before_the_model_loads(tmp_path, 
     (Path(p["model"]) / "config.json").write_text("{}")
     Path(p["out"]).write_text("x")
     r = runner.invoke(app, _args(p))
-    assert r.output == f"error: {p['out']}: a file, expected a run folder (--out); give a new folder path\n"
+    assert r.output == f"error: {p['out']}: is a file, but a folder is expected (--out); pass a new folder path\n"
     assert calls == []
 
 

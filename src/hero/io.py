@@ -76,7 +76,7 @@ def check_out_folder(path: str | os.PathLike, flag: str = "--out") -> Path:
     if not str(path).strip():
         raise InputError(f"{flag} is required: pass a folder path")
     if path.exists() and not path.is_dir():
-        raise InputError(f"{flag} {path}: is a file, but a folder is expected; pass a new folder path")
+        raise InputError(f"{path}: is a file, but a folder is expected ({flag}); pass a new folder path")
     return path
 
 

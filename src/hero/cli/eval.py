@@ -36,10 +36,11 @@ app = options.group(
 def _evaluate(name: str, settings: options.Settings) -> None:
     from hero.evaluation.registry import runner
     from hero.threads import torch_threads
-    from hero.trap.runfolder import need_out_folder, removed_on_failure
+    from hero.io import check_out_folder
+    from hero.trap.runfolder import removed_on_failure
 
     cfg = options.build(EVALUATIONS.get(name), settings, command=f"eval {name}")
-    need_out_folder(cfg.out)
+    check_out_folder(cfg.out)
     with removed_on_failure(cfg.out), torch_threads(cfg.threads):  # a failed run leaves no folder it created
         scores = runner(name)(cfg, cfg.progress)
     typer.echo(json.dumps(rounded(scores), indent=2))  # 3 decimals; RUN/<bench>/scores.json keeps all

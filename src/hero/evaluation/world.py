@@ -18,7 +18,7 @@ from hero.evaluation.config import (
 )
 from hero.io import InputError, write_json_atomic
 from hero.threads import check_threads
-from hero.trap.runfolder import need_out_folder
+from hero.io import check_out_folder
 
 SCHEMA = "hero.eval.world/1"
 
@@ -68,7 +68,7 @@ class WorldEvalConfig:
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"--limit {self.limit} must be ≥ 1")
         check_threads(self.threads)
-        need_out_folder(self.out)
+        check_out_folder(self.out)
 
     def _check_world_files(self) -> None:
         """The split's image folder and POPE files, named by --world (the command has no --images / --questions)."""

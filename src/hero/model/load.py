@@ -8,20 +8,20 @@ from pathlib import Path
 from hero.io import InputError, read_json
 
 
-def _check_folder(path: Path) -> dict:
+def _check_folder(path: Path, flag: str = "--model") -> dict:
     if not path.is_dir():
-        raise InputError(f"{path}: model folder not found; pass a folder written by `hero model init` or "
-                         "`save_pretrained`")
+        what = "is a file, but a model folder is expected" if path.exists() else "model folder not found"
+        raise InputError(f"{path}: {what}; pass a folder written by `hero model init` or `save_pretrained` ({flag})")
     cfg_file = path / "config.json"
     if not cfg_file.exists():
-        raise InputError(f"{path}: no config.json — not a Hugging Face model folder")
+        raise InputError(f"{path}: no config.json — not a Hugging Face model folder ({flag})")
     return read_json(cfg_file)
 
 
-def check_vlm_folder(path, image_size: int | None = None, world=None) -> dict:
-    """The config.json of a model folder, read without loading weights (InputError when the folder or the file is
-    missing); with image_size, the vision tower must take images of that size (the world's)."""
-    config = _check_folder(Path(path))
+def check_vlm_folder(path, image_size: int | None = None, world=None, flag: str = "--model") -> dict:
+    """The config.json of a model folder, read without loading weights (InputError naming `flag` when the folder or
+    the file is missing); with image_size, the vision tower must take images of that size (the world's)."""
+    config = _check_folder(Path(path), flag)
     size = (config.get("vision_config") or {}).get("image_size")
     if image_size is not None and size is not None and size != image_size:
         raise InputError(f"{path}: the model takes {size}px images but the world {world} has {image_size}px; "

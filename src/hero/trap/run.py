@@ -36,12 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hero.degrade import DEFAULT_NOISE, Degradation, canonical, merge_specs, noise_specs
-from hero.io import ImageFolder, InputError, RunLock, write_json_atomic
+from hero.io import ImageFolder, InputError, RunLock, check_out_folder, write_json_atomic
+from hero.model.load import check_vlm_folder
 from hero.threads import check_threads
 from hero.trap.questions import file_sha256, load_questions
 from hero.trap.runfolder import (
-    MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, need_model_folder, need_out_folder,
-    read_samples, removed_on_failure, sample_key,
+    MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, read_samples, removed_on_failure, sample_key,
 )
 from hero.trap.summary import SummarySettings, summarize
 
@@ -291,9 +291,9 @@ def scoreable_questions(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
 def preflight(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
     """Check the inputs and the run folder before the (slow) model load: the model folder, questions with at least
     one image, the --out path, the manifest identity except the scorer settings. Returns scoreable_questions'."""
-    need_model_folder(cfg.model)
+    check_vlm_folder(cfg.model)
     questions, missing = scoreable_questions(cfg)
-    need_out_folder(cfg.out)
+    check_out_folder(cfg.out)
     if Path(cfg.out).is_dir():
         check_manifest(Path(cfg.out), make_manifest(cfg, {}), skip=("scorer",))
     else:
@@ -306,7 +306,7 @@ def run_trap(cfg: TrapConfig, score_fn: ScoreFn, progress: bool = False, report:
     failed run removes the --out folder it created unless samples were written (`removed_on_failure`)."""
     questions, missing = scoreable_questions(cfg)
     new_manifest = make_manifest(cfg, dict(getattr(score_fn, "settings", None) or {}))
-    need_out_folder(cfg.out)
+    check_out_folder(cfg.out)
     with removed_on_failure(cfg.out) as out:
         out.mkdir(parents=True, exist_ok=True)
         with RunLock(out, tool="hero trap"):

@@ -22,16 +22,6 @@ MANIFEST_SCHEMA = "hero.trap.run/1"
 IDENTITY = ("model", "model_fingerprint", "questions_sha256", "images", "seed", "scorer")
 
 
-def need_model_folder(model: str | Path, flag: str = "--model") -> None:
-    """InputError unless `model` is a folder holding config.json (a Hugging Face model folder)."""
-    p = Path(model)
-    if not p.is_dir():
-        raise InputError(f"{p}: {'a file, expected a folder' if p.exists() else 'model not found'} ({flag}: a "
-                         "Hugging Face model folder)")
-    if not (p / "config.json").is_file():
-        raise InputError(f"{p}: no config.json — not a Hugging Face model folder ({flag})")
-
-
 RESULTS = ("samples.jsonl", "generations.jsonl")
 """Files that hold finished, resumable work (`hero trap`, `hero eval`): a folder holding one is never removed."""
 
@@ -50,12 +40,6 @@ def removed_on_failure(out: str | Path, results: Sequence[str] = RESULTS) -> Ite
         if not existed and not kept and out.is_dir() and not out.is_symlink():
             shutil.rmtree(out, ignore_errors=True)
         raise
-
-
-def need_out_folder(out: str | Path, flag: str = "--out") -> None:
-    """InputError when `out` exists and is not a folder (the run folder is created later, after validation)."""
-    if Path(out).exists() and not Path(out).is_dir():
-        raise InputError(f"{out}: a file, expected a run folder ({flag}); give a new folder path")
 
 
 WHY = {"model": "a different model",
