@@ -181,6 +181,8 @@ class PopeScoreConfig:
         choice(self.pairing, PAIRINGS, "--pairing")
         if not self.labels:
             raise ValueError("--labels: give at least one label file (e.g. coco_pope_random.json)")
+        for spec in self.labels:
+            need_file(spec.rpartition("=")[2], "--labels")
         need_file(self.answers, "--answers")
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from hero.official.configs import AmberScoreConfig, ChairScoreConfig, PopeScoreConfig, ThroneScoreConfig
-from hero.io import InputError, guard_malformed, read_json, read_jsonl
+from hero.io import InputError, guard_malformed, read_json
+from hero.official.validate import read_rows
 from hero.registry import Registry
 
 BENCHMARKS = Registry("benchmark")
@@ -24,8 +25,10 @@ def score_pope(cfg: PopeScoreConfig) -> tuple[dict, list[dict]]:
     from hero.official.pope_metrics import evaluate_pope, read_label_sets
 
     labels = read_label_sets(cfg.labels, cfg.split_field)
-    return guard_malformed(evaluate_pope, labels, read_jsonl(cfg.answers), cfg.pope.parse, cfg.fmt, cfg.pairing,
-                           cfg.split_field)
+    answers = read_rows(cfg.answers)
+    if not answers:
+        raise InputError(f"{cfg.answers}: no answers (the file is empty)")
+    return guard_malformed(evaluate_pope, labels, answers, cfg.pope.parse, cfg.fmt, cfg.pairing, cfg.split_field)
 
 
 @BENCHMARKS.register("amber", config=AmberScoreConfig,
