@@ -18,6 +18,7 @@ from hero.official.amber import (
     pct,
     score_amber,
 )
+from hero.official.validate import Located
 
 SHARED = Path(__file__).parents[2] / "shared" / "benchmarks" / "amber"
 needs_shared = pytest.mark.skipif(not (SHARED / "annotations.json").exists(),
@@ -194,3 +195,31 @@ def test_official_generative_item_end_to_end(amber_official):
     # CHAIR 0/3.001 = 0.0; Cover 3/7.001 = 42.85 -> 42.9; Hal 100 - 1/1.001*100 = 0.0999 -> 0.1; Cog 0.0
     assert details[0]["nouns"] == ["man", "lake", "tree"]
     assert (m["CHAIR"], m["Cover"], m["Hal"], m["Cog"]) == (0.0, 42.9, 0.1, 0.0)
+
+
+def test_amber_score_is_null_without_generative_items():
+    # type a with one relation item: CHAIR = 0/0.001 = 0.0 as inference.py prints it; the paper's score would be
+    # (100 - 0.0 + 99.9) / 2 = 99.95 with no caption scored -> null and a warning
+    m = score_amber([{"id": 1, "response": "No"}], _data([_disc("relation", "no")]), "a")
+    assert (m["CHAIR"], m["F1"], m["AMBER_score"]) == (0.0, 99.9, None)
+    assert m["warnings"][0].startswith("AMBER_score is null")
+
+
+def test_zero_counter_names_its_metrics_line():
+    # every *_num starts at 0.001 except qa_ans_no_num = 0 (line 3 here); no "No" answer -> P = 0/0
+    counters = parse_metrics_txt(METRICS_TXT)
+    counters["ha_qa_ans_no_num"] = 0
+    data = AmberData([_disc("discriminative-hallucination", "yes")], {}, [], counters,
+                     metrics_where={"ha_qa_ans_no_num": "m.txt:3"})
+    with pytest.raises(ValueError, match=r"^m.txt:3: Existence Precision divides by counter ha_qa_ans_no_num = 0"):
+        score_amber([{"id": 1, "response": "Yes"}], data, "de")
+
+
+def test_unknown_annotation_word_names_the_files(tmp_path):
+    data = _data([{"type": "generative", "truth": ["unicorn"], "hallu": []}], ASSOC)
+    data.annotations[0] = Located(data.annotations[0], "ann.json:2 (item 1)")
+    data.files["relation"] = "rel.json"
+    with pytest.raises(ValueError, match=r"^ann.json:2 \(item 1\): annotation word 'unicorn' is not a key of "
+                                         r"relation.json \(rel.json\)"):
+        evaluate_amber([{"id": 1, "response": "A unicorn."}], data, "g", extract_nouns=lambda t: [["unicorn"]],
+                       similar=_similar(set()))

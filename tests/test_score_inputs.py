@@ -76,3 +76,84 @@ def test_pope_label_path_that_is_a_folder(tmp_path):
     assert _error(["pope", "--labels", tmp_path, "--answers", answers]) == f"{tmp_path}: a folder, expected a file (--labels)"
     assert _error(["pope", "--labels", tmp_path / "no.json", "--answers", answers]) == \
         f"{tmp_path / 'no.json'}: file not found (--labels)"
+
+
+# ---------------------------------------------------------------------------------------------- AMBER
+COUNTERS = [f"{k}_{s}" for k in ("chair", "safe_cover", "hallu_cover", "non_hallu") for s in ("score", "num")] + [
+    f"{p}qa_{k}_{s}" for p in ("", "as_", "an_", "aa_", "asso_", "ha_") for k in ("correct", "no", "ans_no")
+    for s in ("score", "num")]
+
+
+def _amber_data(d: Path, annotations=None, relation=None, metrics=None) -> Path:
+    d.mkdir(exist_ok=True)
+    ann = annotations or [{"id": 1, "type": "generative", "truth": ["dog"], "hallu": ["cat"]},
+                          {"id": 2, "type": "discriminative-hallucination", "truth": "yes"},
+                          {"id": 3, "type": "relation", "truth": "no"}]
+    (d / "annotations.json").write_text(json.dumps(ann, indent=1))
+    (d / "relation.json").write_text(json.dumps(relation or {"dog": [], "cat": []}))
+    (d / "safe_words.txt").write_text("orange\n")
+    (d / "metrics.txt").write_text(metrics or "".join(f"{k}={'0.001' if k.endswith('num') else '0'}\n"
+                                                      for k in COUNTERS))
+    return d
+
+
+def _amber(tmp_path, responses, *extra):
+    r = tmp_path / "responses.json"
+    r.write_text("[\n" + ",\n".join(json.dumps(x) for x in responses) + "\n]\n")
+    return ["amber", "--responses", r, "--amber-data", _amber_data(tmp_path / "data"), *extra]
+
+
+def test_amber_int_response_is_an_error_not_a_wrong_answer(tmp_path):
+    # before: 1 == "Yes" is False -> silently wrong, every metric 0.0
+    msg = _error(_amber(tmp_path, [{"id": 2, "response": 1}, {"id": 3, "response": "No"}], "--type", "d"))
+    assert msg == f"{tmp_path / 'responses.json'}:2 (item 1): field 'response' must be a string, got int 1"
+    msg = _error(_amber(tmp_path, [{"id": 2, "response": "Yes"}, {"id": "3", "response": "No"}], "--type", "d"))
+    assert msg == f"{tmp_path / 'responses.json'}:3 (item 2): field 'id' must be an integer, got str '3'"
+    msg = _error(_amber(tmp_path, [{"id": 2}], "--type", "d"))
+    assert msg == f"{tmp_path / 'responses.json'}:2 (item 1): missing field 'response'"
+
+
+def test_amber_duplicate_ids_name_both_items(tmp_path):
+    # before: the official loop counts id 3 twice
+    msg = _error(_amber(tmp_path, [{"id": 3, "response": "No"}, {"id": 2, "response": "Yes"},
+                                   {"id": 3, "response": "No"}], "--type", "d"))
+    assert msg.startswith(f"{tmp_path / 'responses.json'}:4 (item 3): duplicate id 3 (first at "
+                          f"{tmp_path / 'responses.json'}:2 (item 1))")
+
+
+@pytest.mark.parametrize("entry,field,got", [
+    ({"id": 2, "type": "relation", "truth": 1}, "truth", 'a string ("yes"/"no"), got int 1'),
+    ({"id": 2, "type": 7, "truth": "no"}, "type", "a string, got int 7"),
+    ({"id": 2, "type": "generative", "truth": "dog", "hallu": []}, "truth", "a list of strings, got str 'dog'"),
+    ({"id": 2, "type": "generative", "truth": ["dog"], "hallu": [1]}, "hallu", "a list of strings, got list [1]"),
+])
+def test_amber_annotation_types_are_checked(tmp_path, entry, field, got):
+    ann = [{"id": 1, "type": "relation", "truth": "no"}, entry]
+    _amber_data(tmp_path / "data", annotations=ann)
+    (tmp_path / "r.json").write_text(json.dumps([{"id": 1, "response": "No"}]))
+    msg = _error(["amber", "--responses", tmp_path / "r.json", "--amber-data", tmp_path / "data", "--type", "d"])
+    assert msg == f"{tmp_path / 'data' / 'annotations.json'}:7 (item 2): field '{field}' must be {got}"
+
+
+def test_amber_data_file_errors_name_the_file(tmp_path):
+    (tmp_path / "r.json").write_text(json.dumps([{"id": 1, "response": "No"}]))
+    args = ["amber", "--responses", tmp_path / "r.json", "--amber-data", tmp_path / "data", "--type", "d"]
+    _amber_data(tmp_path / "data", relation={"dog": ["puppy", 3]})
+    assert _error(args) == (f"{tmp_path / 'data' / 'relation.json'}: word 'dog': field 'associations' must be a "
+                            "list of strings, got list [\"puppy\", 3]")
+    _amber_data(tmp_path / "data", metrics="chair_num='x'\n")
+    assert _error(args) == f"{tmp_path / 'data' / 'metrics.txt'}:1: counter 'chair_num' must be a number, got str 'x'"
+    (tmp_path / "data" / "metrics.txt").unlink()
+    (tmp_path / "data" / "metrics.txt").mkdir()
+    assert _error(args) == f"{tmp_path / 'data' / 'metrics.txt'}: a folder, expected a file (--amber-data)"
+
+
+def test_amber_zero_counter_is_a_located_error(tmp_path):
+    # metrics.txt starts chair_num at 0 (the official file: 0.001) and no generative response is scored:
+    # CHAIR = 0 / 0 — inference.py raises ZeroDivisionError; before: a traceback here too
+    metrics = "".join(f"{k}={'0' if k in ('chair_num',) else '0.001' if k.endswith('num') else '0'}\n"
+                      for k in COUNTERS)
+    _amber_data(tmp_path / "data", metrics=metrics)
+    (tmp_path / "r.json").write_text(json.dumps([{"id": 2, "response": "Yes"}]))
+    msg = _error(["amber", "--responses", tmp_path / "r.json", "--amber-data", tmp_path / "data", "--type", "a"])
+    assert msg.startswith(f"{tmp_path / 'data' / 'metrics.txt'}:2: CHAIR divides by counter chair_num = 0")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hero.official.configs import AmberScoreConfig, ChairScoreConfig, PopeScoreConfig, ThroneScoreConfig
 from hero.io import InputError, guard_malformed, read_json
-from hero.official.validate import read_rows
+from hero.official.validate import read_json_items, read_rows
 from hero.registry import Registry
 
 BENCHMARKS = Registry("benchmark")
@@ -38,7 +38,8 @@ def score_amber(cfg: AmberScoreConfig) -> tuple[dict, list[dict]]:
     from hero.official.amber import evaluate_amber
 
     a = cfg.amber
-    return guard_malformed(evaluate_amber, read_json(cfg.responses), a.load_data(), a.eval_type, a.similarity_model,
+    responses = read_json_items(cfg.responses, "{'id': int, 'response': str}")
+    return guard_malformed(evaluate_amber, responses, a.load_data(), a.eval_type, a.similarity_model,
                            a.similarity_threshold)
 
 
