@@ -94,7 +94,7 @@ def test_chair_hand_computed():
         "1": {"image_id": 1, "caption": "A woman and a dog on a couch."},            # couch hallucinated (1 of 3)
         "2": {"image_id": 2, "caption": "A bus and two buses near a toilet seat."},  # bus ok, toilet hal (1 of 2)
     }}
-    more = [{"image_id": 1, "caption": "A man and a cat."}]                           # 0 of 2
+    more = [{"image_id": 9, "caption": "A dog and a puppy."}]                         # 0 of 2 (image 9: dog)
     m, details = evaluate_chair_files(caps, [COCO_INSTANCES], [COCO_CAPTIONS], MINI)
     # CHAIR_s = 2/2; CHAIR_i = 2 / (3 + 2) = 0.4
     assert (m["chair_s"], m["chair_i"], m["CHAIRs"], m["CHAIRi"]) == (1.0, 0.4, 100.0, 40.0)
@@ -118,6 +118,10 @@ def test_bad_caption_files():
         parse_caption_file([])
     with pytest.raises(ValueError, match="imgToEval"):
         parse_caption_file({"captions": []})
+    # one caption per image (the duplicate-id rule): a second caption of image 1 is an error naming both
+    with pytest.raises(ValueError, match=r"^caps.json: caption 2: duplicate image_id 1 \(first at caps.json: "
+                                         r"caption 1\)"):
+        parse_caption_file([{"image_id": 1, "caption": "A dog."}, {"image_id": 1, "caption": "A cat."}], "caps.json")
 
 def test_image_without_ground_truth_counts_all_mentions_and_warns():
     # the official code starts every caption image with an empty object list: all mentions are hallucinations

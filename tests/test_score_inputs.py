@@ -157,3 +157,118 @@ def test_amber_zero_counter_is_a_located_error(tmp_path):
     (tmp_path / "r.json").write_text(json.dumps([{"id": 2, "response": "Yes"}]))
     msg = _error(["amber", "--responses", tmp_path / "r.json", "--amber-data", tmp_path / "data", "--type", "a"])
     assert msg.startswith(f"{tmp_path / 'data' / 'metrics.txt'}:2: CHAIR divides by counter chair_num = 0")
+
+
+# ---------------------------------------------------------------------------------------------- CHAIR
+def _coco(d: Path, instances=None, captions=None) -> Path:
+    d.mkdir(exist_ok=True)
+    (d / "instances_val2014.json").write_text(json.dumps(instances or {
+        "categories": [{"id": 1, "name": "person"}, {"id": 18, "name": "dog"}],
+        "annotations": [{"image_id": 1, "category_id": 18}]}))
+    (d / "captions_val2014.json").write_text(json.dumps(captions or {"annotations": [
+        {"image_id": 1, "caption": "A boy."}]}))
+    (d / "synonyms.txt").write_text("person, girl, boy, man, woman\ndog, puppy\ncat, kitten\n")
+    return d
+
+
+def _chair(tmp_path, captions, text=None):
+    c = tmp_path / "caps.json"
+    c.write_text(text if text is not None else json.dumps(captions))
+    return ["chair", "--captions", c, "--coco", _coco(tmp_path / "coco")]
+
+
+def test_chair_caption_types_and_locations(tmp_path):
+    caps = tmp_path / "caps.json"
+    msg = _error(_chair(tmp_path, {"overall": {}, "imgToEval": {"1": {"image_id": "1", "caption": "A dog."}}}))
+    # before: str '1' never matches COCO's int 1 -> empty ground truth, every mention counted as hallucinated
+    assert msg == f"{caps}: imgToEval['1']: field 'image_id' must be an integer, got str '1'"
+    msg = _error(_chair(tmp_path, [{"image_id": 1, "caption": "A dog."}, {"image_id": 2, "caption": 5}]))
+    assert msg == f"{caps}:1 (item 2): field 'caption' must be a string, got int 5"
+    msg = _error(_chair(tmp_path, [{"image_id": 1}]))
+    assert msg == f"{caps}:1 (item 1): missing field 'caption'"
+
+
+def test_chair_duplicate_image_ids(tmp_path):
+    caps = tmp_path / "caps.json"
+    # before: both captions of image 1 were counted (CHAIR_s over 2 captions)
+    two = {"overall": {}, "imgToEval": {"1": {"image_id": 1, "caption": "A dog."},
+                                        "01": {"image_id": 1, "caption": "A cat."}}}
+    assert _error(_chair(tmp_path, two)).startswith(
+        f"{caps}: imgToEval['01']: duplicate image_id 1 (first at {caps}: imgToEval['1'])")
+    # the same key twice in imgToEval: json.load keeps the last one silently
+    text = '{"overall": {}, "imgToEval": {"1": {"image_id": 1, "caption": "A dog."}, "1": {"image_id": 1, "caption": "x"}}}'
+    assert _error(_chair(tmp_path, None, text)).startswith(f"{caps}: key '1' appears twice in one JSON object")
+
+
+@pytest.mark.parametrize("instances,captions,expected", [
+    ({"categories": [{"id": 18, "name": "dog"}], "annotations": [{"image_id": 1, "category_id": "18"}]}, None,
+     "instances_val2014.json: annotations item 1: field 'category_id' must be an integer, got str '18'"),
+    ({"categories": [{"id": 18, "name": "dog"}], "annotations": [{"image_id": 1, "category_id": 9}]}, None,
+     "instances_val2014.json: annotations item 1: category_id 9 is not one of the file's categories"),
+    ({"annotations": []}, None, "instances_val2014.json: missing field 'categories'"),
+    (None, {"annotations": [{"image_id": 1, "caption": None}]},
+     "captions_val2014.json: annotations item 1: field 'caption' must be a string, got null"),
+])
+def test_chair_coco_files_are_checked(tmp_path, instances, captions, expected):
+    _coco(tmp_path / "coco", instances, captions)
+    (tmp_path / "caps.json").write_text(json.dumps([{"image_id": 1, "caption": "A dog."}]))
+    msg = _error(["chair", "--captions", tmp_path / "caps.json", "--coco", tmp_path / "coco"])
+    assert msg == f"{tmp_path / 'coco'}/{expected}"
+
+
+def test_chair_missing_coco_folder_and_category_names_the_files(tmp_path):
+    (tmp_path / "caps.json").write_text(json.dumps([{"image_id": 1, "caption": "A dog."}]))
+    msg = _error(["chair", "--captions", tmp_path / "caps.json", "--coco", tmp_path / "nosuchdir"])
+    assert msg == f"{tmp_path / 'nosuchdir'}: folder not found (--coco)"
+    _coco(tmp_path / "coco", {"categories": [{"id": 3, "name": "zebra"}], "annotations": [
+        {"image_id": 1, "category_id": 3}]})
+    msg = _error(["chair", "--captions", tmp_path / "caps.json", "--coco", tmp_path / "coco"])
+    assert msg == (f"{tmp_path / 'coco' / 'instances_val2014.json'}: COCO category 'zebra' (id 3) is not in the "
+                   f"synonyms file {tmp_path / 'coco' / 'synonyms.txt'}")
+    (tmp_path / "coco" / "captions_x.json").mkdir()     # a folder matching the glob is not read as a file
+    (tmp_path / "coco" / "instances_val2014.json").write_text(json.dumps({"categories": [], "annotations": []}))
+    r = runner.invoke(app, ["score", "chair", "--captions", str(tmp_path / "caps.json"), "--coco",
+                            str(tmp_path / "coco")])
+    assert r.exit_code == 0, r.output
+
+
+# ---------------------------------------------------------------------------------------------- THRONE
+def _throne(tmp_path, files: dict, coco=None, raw: dict | None = None):
+    (tmp_path / "coco.json").write_text(json.dumps(coco or {
+        "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
+        "annotations": [{"image_id": 7, "category_id": 1}]}))
+    ev = tmp_path / "ev"
+    ev.mkdir(exist_ok=True)
+    for name, content in files.items():
+        (ev / name).write_text(json.dumps(content))
+    for name, text in (raw or {}).items():
+        (ev / name).write_text(text)
+    return ["throne", "--coco-annotations", tmp_path / "coco.json", "--evaluations", ev, "--thresholds", "1"]
+
+
+def test_throne_int_answers_are_an_error_not_a_no(tmp_path):
+    # before: 1 is not a string -> counted as "no"
+    msg = _error(_throne(tmp_path, {"a.json": {"7": ["yes", 1]}}))
+    assert msg == (f"{tmp_path / 'ev' / 'a.json'}: image '7': answer 2 (prompt format 1, category 'dog') must be a "
+                   "string (\"yes\"/\"no\"), got int 1")
+
+
+def test_throne_duplicate_image_ids(tmp_path):
+    ev = tmp_path / "ev" / "a.json"
+    # before: "7" and "07" are both image 7 -> its votes were added twice (2 votes of V = 1)
+    msg = _error(_throne(tmp_path, {"a.json": {"7": ["yes", "no"], "07": ["yes", "no"]}}))
+    assert msg.startswith(f"{ev}: image '07': duplicate image id 7 (first at {ev}: image '7')")
+    msg = _error(_throne(tmp_path, {}, raw={"a.json": '{"7": ["yes", "no"], "7": ["no", "no"]}'}))
+    assert msg.startswith(f"{ev}: key '7' appears twice in one JSON object")
+
+
+def test_throne_coco_file_is_checked_and_folders_are_skipped(tmp_path):
+    coco = {"categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
+            "annotations": [{"image_id": 7, "category_id": 3}]}
+    msg = _error(_throne(tmp_path, {"a.json": {"7": ["yes", "no"]}}, coco=coco))
+    # before: "malformed input (KeyError: 3)"
+    assert msg == f"{tmp_path / 'coco.json'}: annotations item 1: category_id 3 is not one of the file's categories"
+    (tmp_path / "ev" / "sub.json").mkdir()
+    r = runner.invoke(app, ["score", *map(str, _throne(tmp_path, {"a.json": {"7": ["yes", "no"]}}))])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["evaluation_files"] == ["a.json"]

@@ -115,7 +115,7 @@ class ChairConfig:
         from hero.official.chair import Synonyms
 
         return Synonyms.from_text(Path(self.synonyms).read_text(encoding="utf-8"),
-                                  synonym_bigrams=self.synonym_bigrams)
+                                  synonym_bigrams=self.synonym_bigrams, source=str(self.synonyms))
 
     def synonyms_path(self) -> Path:
         """The synonyms file to read; raises with the fix when none exists."""

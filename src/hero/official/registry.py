@@ -8,11 +8,9 @@ config class and a function registered here.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hero.official.configs import AmberScoreConfig, ChairScoreConfig, PopeScoreConfig, ThroneScoreConfig
-from hero.io import InputError, guard_malformed, read_json
-from hero.official.validate import read_json_items, read_rows
+from hero.io import InputError, guard_malformed
+from hero.official.validate import files_in, read_json_file, read_json_items, read_rows
 from hero.registry import Registry
 
 BENCHMARKS = Registry("benchmark")
@@ -49,20 +47,22 @@ def score_chair(cfg: ChairScoreConfig) -> tuple[dict, list[dict]]:
     from hero.official.chair import evaluate_chair_files, load_coco_dir
 
     instances, coco_caps = load_coco_dir(cfg.chair.coco)
-    return guard_malformed(evaluate_chair_files, read_json(cfg.captions), instances, coco_caps,
-                           cfg.chair.load_synonyms())
+    captions = read_json_file(cfg.captions, unique_keys=True)
+    return guard_malformed(evaluate_chair_files, captions, instances, coco_caps, cfg.chair.load_synonyms(),
+                           str(cfg.captions))
 
 
 @BENCHMARKS.register("throne", config=ThroneScoreConfig,
                      doc="THRONE P, R, F1, F0.5 per threshold (float32, as throne_score_aqa.py).")
 def score_throne(cfg: ThroneScoreConfig) -> tuple[dict, list[dict]]:
+    from hero.official.coco import read_instances
     from hero.official.throne import evaluate_throne
 
-    files = sorted(Path(cfg.evaluations).glob("*.json"))
+    files = files_in(cfg.evaluations, "*.json")
     if not files:
         raise InputError(f"{cfg.evaluations}: no *.json evaluation files (--evaluations)")
-    metrics, items = guard_malformed(evaluate_throne, read_json(cfg.throne.coco_annotations),
-                                     [read_json(p) for p in files], cfg.throne.thresholds, cfg.strategy,
-                                     [str(p) for p in files])
+    coco = read_instances(cfg.throne.coco_annotations)
+    metrics, items = guard_malformed(evaluate_throne, coco, [read_json_file(p, unique_keys=True) for p in files],
+                                     cfg.throne.thresholds, cfg.strategy, [str(p) for p in files])
     metrics["evaluation_files"] = [p.name for p in files]
     return metrics, items

@@ -117,15 +117,21 @@ def need_input_file(path: str | os.PathLike) -> Path:
 
 
 def read_json_file(path: str | os.PathLike, unique_keys: bool = False) -> Any:
-    """A JSON file; `unique_keys` rejects an object with the same key twice. Errors name the file."""
+    """A JSON file; `unique_keys` rejects an object with the same key twice; the object items of a top-level
+    list are Located 'file:line (item i)'. Errors name the file."""
     p = need_input_file(path)
     if not unique_keys:
-        return read_json(p)
-    text = p.read_text(encoding="utf-8")
-    try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_keys(p))
-    except json.JSONDecodeError as e:
-        raise InputError(f"{p}:{e.lineno}: malformed JSON ({e.msg})") from None
+        data = read_json(p)
+    else:
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"), object_pairs_hook=_no_duplicate_keys(p))
+        except json.JSONDecodeError as e:
+            raise InputError(f"{p}:{e.lineno}: malformed JSON ({e.msg})") from None
+    if isinstance(data, list) and any(isinstance(x, dict) for x in data):
+        lines = _item_lines(p.read_text(encoding="utf-8"))
+        data = [Located(x, f"{p}:{n} (item {i})") if isinstance(x, dict) else x
+                for i, (n, x) in enumerate(zip(lines, data), start=1)]
+    return data
 
 
 def read_rows(path: str | os.PathLike) -> list[Located]:
@@ -153,16 +159,13 @@ def _item_lines(text: str) -> list[int]:
         i = k + 1 if text[k] == "," else k
 
 
-def read_json_items(path: str | os.PathLike, what: str) -> list:
-    """A file holding one JSON list; object items are Located 'file:line (item i)'. `what` describes an item
-    for the error when the file is not a non-empty list."""
-    p = need_input_file(path)
-    data = read_json(p)
+def read_json_items(path: str | os.PathLike, what: str, unique_keys: bool = False) -> list:
+    """A file holding one non-empty JSON list (items Located 'file:line (item i)'); `what` describes an item
+    for the error otherwise."""
+    data = read_json_file(path, unique_keys)
     if not isinstance(data, list) or not data:
-        raise InputError(f"{p}: expected a non-empty JSON list of {what}, got {describe(data)[:40]}")
-    lines = _item_lines(p.read_text(encoding="utf-8"))
-    return [Located(x, f"{p}:{n} (item {i})") if isinstance(x, dict) else x
-            for i, (n, x) in enumerate(zip(lines, data), start=1)]
+        raise InputError(f"{path}: expected a non-empty JSON list of {what}, got {describe(data)[:40]}")
+    return data
 
 
 def files_in(folder: str | os.PathLike, pattern: str) -> list[Path]:
