@@ -272,3 +272,31 @@ def test_throne_coco_file_is_checked_and_folders_are_skipped(tmp_path):
     r = runner.invoke(app, ["score", *map(str, _throne(tmp_path, {"a.json": {"7": ["yes", "no"]}}))])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["evaluation_files"] == ["a.json"]
+
+
+# ---------------------------------------------------------------------------------------------- --out / --details
+def test_out_pointing_at_an_input_is_refused_before_writing(tmp_path):
+    args = _pope(tmp_path, [{"question_id": 1, "text": "q", "label": "yes"}], [{"question": "q", "answer": "Yes"}])
+    answers, before = tmp_path / "answers.jsonl", (tmp_path / "answers.jsonl").read_text()
+    # before: --out answers.jsonl overwrote the answers with the metrics
+    msg = _error(args + ["--out", answers, "--details", tmp_path / "d.jsonl"])
+    assert msg == (f"{answers}: this is the input file {answers} (--answers); refusing to overwrite an input — "
+                   "write --out elsewhere")
+    assert answers.read_text() == before and not (tmp_path / "d.jsonl").exists()
+    (tmp_path / "link.json").symlink_to(tmp_path / "labels.jsonl")
+    msg = _error(args + ["--details", tmp_path / "link.json"])
+    assert msg.startswith(f"{tmp_path / 'link.json'}: this is the input file {tmp_path / 'labels.jsonl'} (--labels)")
+
+
+def test_out_inside_an_input_folder_or_a_folder(tmp_path):
+    args = _throne(tmp_path, {"a.json": {"7": ["yes", "no"]}})
+    ev = tmp_path / "ev"
+    # before: the result landed in the evaluations folder and was read as a 2nd evaluator on the next run
+    assert _error(args + ["--out", ev / "m.json"]) == \
+        f"{ev / 'm.json'}: inside the input folder {ev} (--evaluations); write --out elsewhere"
+    assert _error(args + ["--out", tmp_path]) == \
+        f"{tmp_path}: a folder, expected a file (--out); give a file name, e.g. {tmp_path / 'scores.json'}"
+    assert _error(args + ["--details", tmp_path / "coco.json" / "d.jsonl"]) == \
+        f"{tmp_path / 'coco.json' / 'd.jsonl'}: {tmp_path / 'coco.json'} is a file, not a folder (--details)"
+    assert _error(args + ["--out", tmp_path / "x.json", "--details", tmp_path / "x.json"]) == \
+        f"{tmp_path / 'x.json'}: --out and --details name the same file; give two different files"

@@ -30,7 +30,10 @@ app = options.group(
 def _score(name: str, settings: options.Settings) -> None:
     from hero.io import write_json_atomic, write_jsonl_atomic
 
+    from hero.official.outputs import check_outputs
+
     cfg = options.build(BENCHMARKS.meta(name)["config"], settings, command=f"score {name}")
+    check_outputs([("--out", cfg.output.out), ("--details", cfg.output.details)], cfg.input_paths())
     metrics, details = BENCHMARKS.get(name)(cfg)
     if cfg.output.out is not None:
         write_json_atomic(cfg.output.out, metrics)

@@ -185,6 +185,10 @@ class PopeScoreConfig:
             need_file(spec.rpartition("=")[2], "--labels")
         need_file(self.answers, "--answers")
 
+    def input_paths(self) -> list[tuple[str, str]]:
+        """(flag, path) of every file this command reads (the outputs must be none of them)."""
+        return [("--labels", spec.rpartition("=")[2]) for spec in self.labels] + [("--answers", self.answers)]
+
 
 @dataclass
 class AmberScoreConfig:
@@ -201,6 +205,12 @@ class AmberScoreConfig:
     def __post_init__(self) -> None:
         need_file(self.responses, "--responses")
 
+    def input_paths(self) -> list[tuple[str, str]]:
+        """(flag, path) of every file this command reads (the outputs must be none of them)."""
+        a = self.amber
+        return [("--responses", self.responses), ("--annotations", a.annotations), ("--relation", a.relation),
+                ("--safe-words", a.safe_words), ("--metrics", a.metrics)]
+
 
 @dataclass
 class ChairScoreConfig:
@@ -216,6 +226,10 @@ class ChairScoreConfig:
 
     def __post_init__(self) -> None:
         need_file(self.captions, "--captions")
+
+    def input_paths(self) -> list[tuple[str, str]]:
+        """(flag, path) of every file and folder this command reads (the outputs must be none of them)."""
+        return [("--captions", self.captions), ("--coco", self.chair.coco), ("--synonyms", self.chair.synonyms)]
 
 
 @dataclass
@@ -234,3 +248,7 @@ class ThroneScoreConfig:
     def __post_init__(self) -> None:
         choice(self.strategy, STRATEGIES, "--strategy")
         need_dir(self.evaluations, "--evaluations")
+
+    def input_paths(self) -> list[tuple[str, str]]:
+        """(flag, path) of every file and folder this command reads (the outputs must be none of them)."""
+        return [("--evaluations", self.evaluations), ("--coco-annotations", self.throne.coco_annotations)]
