@@ -174,4 +174,18 @@ def test_config_validation_says_how_to_fix(tmp_path):
                             str(tmp_path), "--strategy", "macro"])
     assert r.exit_code == 2 and "--strategy 'macro' is not one of micro, class" in r.output
     r = runner.invoke(app, ["score", "chair", "--captions", "c.json", "--coco", str(tmp_path)])
-    assert r.exit_code == 2 and "pass --synonyms" in r.output
+    assert r.exit_code == 2 and "c.json: file not found (--captions)" in r.output
+
+
+def test_chair_cli_without_synonyms_uses_the_bundled_table(tmp_path):
+    d = _coco_dir(tmp_path)
+    (d / "synonyms.txt").unlink()
+    caps = [{"image_id": 1, "caption": "A man with two puppies and a kitten on a sofa."}]
+    (tmp_path / "caps.json").write_text(json.dumps(caps))
+    m = _stdout_json(runner.invoke(app, ["score", "chair", "--captions", str(tmp_path / "caps.json"), "--coco",
+                                         str(d), "--out", str(tmp_path / "m.json")]))
+    # official table: man -> person (gt via the caption 'A boy.'), puppies -> dog (gt), kitten -> cat, sofa -> couch
+    # -> 4 mentions, 2 hallucinated: CHAIR_i 2/4, CHAIR_s 1/1
+    full = json.loads((tmp_path / "m.json").read_text())
+    assert (full["n_mentions"], full["chair_i"], m["CHAIRs"]) == (4, 0.5, 100.0)
+    assert full["synonyms"] == "bundled: LisaAnne/Hallucination data/synonyms.txt @ 6e4d33c"

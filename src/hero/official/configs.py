@@ -39,6 +39,10 @@ def need_dir(path, flag: str) -> Path:
     return p
 
 
+BUNDLED_SYNONYMS = Path(__file__).parent / "data" / "chair_synonyms.txt"
+"""LisaAnne/Hallucination data/synonyms.txt @ 6e4d33c, unchanged (provenance and licence: data/README.md)."""
+
+
 # ---------------------------------------------------------------------------------------------- the benchmarks
 @dataclass
 class PopeConfig:
@@ -101,7 +105,8 @@ class ChairConfig:
     """COCO annotations folder: all instances_*.json and captions_*.json in it are read (official: train2014 +
     val2014)."""
     synonyms: str | None = None
-    """CHAIR data/synonyms.txt (default: <coco>/synonyms.txt, then ./data/synonyms.txt as the official code)."""
+    """CHAIR synonym table (default: <coco>/synonyms.txt if present, else the bundled official data/synonyms.txt
+    of LisaAnne/Hallucination)."""
     synonym_bigrams: bool = False
     """Also merge the synonym file's two-word entries (multi-word categories such as the world's "red circle");
     not official — the official code merges only its built-in list of double words."""
@@ -118,15 +123,12 @@ class ChairConfig:
                                   synonym_bigrams=self.synonym_bigrams, source=str(self.synonyms))
 
     def synonyms_path(self) -> Path:
-        """The synonyms file to read; raises with the fix when none exists."""
+        """The synonyms file to read: --synonyms, else <coco>/synonyms.txt (the embedded world exports one there),
+        else the bundled official table (`BUNDLED_SYNONYMS`)."""
         if self.synonyms:
             return need_file(self.synonyms, "--synonyms")
-        candidates = [Path(self.coco) / "synonyms.txt", Path("data/synonyms.txt")]
-        for p in candidates:
-            if p.is_file():
-                return p
-        raise InputError(f"synonyms file not found ({', '.join(map(str, candidates))}): pass --synonyms with the "
-                         "CHAIR repository's data/synonyms.txt")
+        in_coco = Path(self.coco) / "synonyms.txt"
+        return in_coco if in_coco.is_file() else BUNDLED_SYNONYMS
 
 
 @dataclass

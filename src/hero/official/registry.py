@@ -8,7 +8,10 @@ config class and a function registered here.
 
 from __future__ import annotations
 
-from hero.official.configs import AmberScoreConfig, ChairScoreConfig, PopeScoreConfig, ThroneScoreConfig
+from pathlib import Path
+
+from hero.official.configs import (BUNDLED_SYNONYMS, AmberScoreConfig, ChairScoreConfig, PopeScoreConfig,
+                                   ThroneScoreConfig)
 from hero.io import InputError, guard_malformed
 from hero.official.validate import files_in, read_json_file, read_json_items, read_rows
 from hero.registry import Registry
@@ -48,8 +51,11 @@ def score_chair(cfg: ChairScoreConfig) -> tuple[dict, list[dict]]:
 
     instances, coco_caps = load_coco_dir(cfg.chair.coco)
     captions = read_json_file(cfg.captions, unique_keys=True)
-    return guard_malformed(evaluate_chair_files, captions, instances, coco_caps, cfg.chair.load_synonyms(),
-                           str(cfg.captions))
+    metrics, details = guard_malformed(evaluate_chair_files, captions, instances, coco_caps,
+                                       cfg.chair.load_synonyms(), str(cfg.captions))
+    metrics["synonyms"] = ("bundled: LisaAnne/Hallucination data/synonyms.txt @ 6e4d33c"
+                           if Path(cfg.chair.synonyms) == BUNDLED_SYNONYMS else cfg.chair.synonyms)
+    return metrics, details
 
 
 @BENCHMARKS.register("throne", config=ThroneScoreConfig,
