@@ -235,14 +235,23 @@ def _check_responses(responses: Sequence[dict], n_annotations: int) -> None:
 
 
 def _analyse_nouns(texts: list[str], model: str | None, threshold: float, extract_nouns, similar):
-    """(nouns per text, similar) with the spaCy stand-ins (`amber_nlp`) where no callable is injected."""
+    """(nouns per text, similar, tool names): the official NLTK / spaCy tools where installed, else the stand-ins
+    (`amber_nlp.select_tools`), where no callable is injected."""
+    names = {"tokenizer": "custom (extract_nouns)", "tagger": "custom (extract_nouns)",
+             "lemmatizer": "custom (extract_nouns)", "similarity_model": "custom (similar)"}
     if extract_nouns is None or similar is None:
-        from hero.official import amber_nlp
-        from hero.official.text import DEFAULT_SPACY_MODEL
+        from functools import partial
 
-        similar = similar or amber_nlp.make_similarity(model or DEFAULT_SPACY_MODEL, threshold)
-        extract_nouns = extract_nouns or amber_nlp.extract_nouns_batch
-    return extract_nouns(texts), similar
+        from hero.official import amber_nlp
+
+        tools = amber_nlp.select_tools(model)
+        if similar is None:
+            similar = amber_nlp.make_similarity(tools.similarity_model, threshold)
+            names["similarity_model"] = tools.similarity_model
+        if extract_nouns is None:
+            extract_nouns = partial(amber_nlp.extract_nouns_batch, tools=tools)
+            names.update({k: v for k, v in tools.as_dict().items() if k != "similarity_model"})
+    return extract_nouns(texts), similar, names
 
 
 def _score_generative(counters: dict, rid: int, nouns: list[str], ann: dict, data: AmberData, similar) -> dict:
@@ -267,8 +276,9 @@ def evaluate_amber(responses: Sequence[dict], data: AmberData, eval_type: str = 
     """Score AMBER responses ([{"id", "response"}], any subset, any order); returns (metrics, details).
 
     Generative items are only analysed when `eval_type` prints them (a, g): the official script counts them
-    always but prints nothing from them otherwise. `extract_nouns` / `similar` default to the spaCy stand-ins
-    (`amber_nlp`); tests inject their own.
+    always but prints nothing from them otherwise. `extract_nouns` / `similar` default to the official NLTK and
+    spaCy tools where installed, else the stand-ins (`amber_nlp.select_tools`; the output names them under
+    tokenizer, tagger, lemmatizer, similarity_model); tests inject their own.
     """
     if eval_type not in EVAL_TYPES:
         raise ValueError(f"unknown evaluation type {eval_type!r}; choose one of {EVAL_TYPES}")
@@ -277,8 +287,8 @@ def evaluate_amber(responses: Sequence[dict], data: AmberData, eval_type: str = 
     gen_idx = [i for i, k in enumerate(kinds) if k == "generative"] if eval_type in ("a", "g") else []
     nouns: dict[int, list[str]] = {}
     if gen_idx:
-        found, similar = _analyse_nouns([responses[i]["response"] for i in gen_idx], similarity_model,
-                                        similarity_threshold, extract_nouns, similar)
+        found, similar, tools = _analyse_nouns([responses[i]["response"] for i in gen_idx], similarity_model,
+                                               similarity_threshold, extract_nouns, similar)
         vocab = data.hallucination_words
         nouns = {i: [n for n in ns if n in vocab] for i, ns in zip(gen_idx, found)}
     counters, details = dict(data.metrics_init), []
@@ -298,7 +308,7 @@ def evaluate_amber(responses: Sequence[dict], data: AmberData, eval_type: str = 
             "AMBER_score is null: it needs generative and discriminative responses (with none of one kind the "
             "official counters give CHAIR or F1 = 0.0, which would make the score meaningless)")
     if gen_idx:
-        out["similarity_model"] = similarity_model or "en_core_web_md"
+        out.update(tools)
     return out, details
 
 

@@ -73,8 +73,9 @@ class AmberConfig:
     """AMBER data/metrics.txt, the initial counters (default: in --amber-data)."""
     eval_type: str = field(default="a", metadata={"flag": "--type"})
     """a (all) | g (generative) | d (discriminative) | de | da | dr: which queries run and what is scored."""
-    similarity_model: str = "en_core_web_md"
-    """spaCy model for word similarity (the official one is en_core_web_lg, if you have it)."""
+    similarity_model: str | None = None
+    """spaCy model for word similarity (default: the official en_core_web_lg if installed, else
+    en_core_web_md)."""
     similarity_threshold: float = 0.8
     """A noun matches a word when similarity > this (official --similarity_score)."""
 
