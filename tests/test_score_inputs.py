@@ -300,3 +300,17 @@ def test_out_inside_an_input_folder_or_a_folder(tmp_path):
         f"{tmp_path / 'coco.json' / 'd.jsonl'}: {tmp_path / 'coco.json'} is a file, not a folder (--details)"
     assert _error(args + ["--out", tmp_path / "x.json", "--details", tmp_path / "x.json"]) == \
         f"{tmp_path / 'x.json'}: --out and --details name the same file; give two different files"
+
+
+def test_empty_or_non_object_inputs_name_the_file(tmp_path):
+    (tmp_path / "empty.jsonl").write_text("")
+    answers = _jsonl(tmp_path / "a.jsonl", [{"question": "q", "answer": "Yes"}])
+    # before: "pope: 1 answers but 0 labels" (which file?)
+    assert _error(["pope", "--labels", tmp_path / "empty.jsonl", "--answers", answers]) == \
+        f"{tmp_path / 'empty.jsonl'}: no labels (the file is empty) (--labels)"
+    (tmp_path / "r.json").write_text("[1]")
+    args = ["amber", "--responses", tmp_path / "r.json", "--amber-data", _amber_data(tmp_path / "data")]
+    assert _error(args) == (f"{tmp_path / 'r.json'}: item 1: expected a JSON object ({{'id': int, 'response': str}}), "
+                            "got int 1")
+    assert _error(["amber", "--responses", tmp_path / "r.json", "--amber-data", tmp_path / "nodir"]) == \
+        f"{tmp_path / 'nodir'}: folder not found (--amber-data)"

@@ -85,6 +85,8 @@ class AmberConfig:
             raise ValueError(f"--similarity-threshold {self.similarity_threshold} must be a cosine in [-1, 1] "
                              "(official default 0.8)")
         d = Path(self.amber_data)
+        if not d.is_dir() and not all((self.annotations, self.relation, self.safe_words, self.metrics)):
+            need_dir(d, "--amber-data")
         for name, file in (("annotations", "annotations.json"), ("relation", "relation.json"),
                            ("safe_words", "safe_words.txt"), ("metrics", "metrics.txt")):
             given = getattr(self, name)

@@ -335,12 +335,15 @@ def read_label_sets(labels, split_field: str | None):
     Rows are located (file:line) for error messages."""
     from hero.official.validate import read_rows
 
-    named = []
+    named, rows = [], {}
     for spec in labels:
         name, _, path = spec.rpartition("=") if "=" in spec else ("", "", spec)
         named.append((name or split_name_from_path(path), path))
+        rows[path] = read_rows(path)
+        if not rows[path]:
+            raise InputError(f"{path}: no labels (the file is empty) (--labels)")
     if len(named) == 1 and "=" not in labels[0]:
-        return read_rows(named[0][1])
+        return rows[named[0][1]]
     if split_field is None:
         raise ValueError("several label files need --split-field (e.g. --split-field category): answers are "
                          "scored per split against the label file of their split")
@@ -348,5 +351,5 @@ def read_label_sets(labels, split_field: str | None):
     for name, path in named:
         if name in sets:
             raise ValueError(f"two label files for split {name!r}; name them NAME=PATH")
-        sets[name] = read_rows(path)
+        sets[name] = rows[path]
     return sets

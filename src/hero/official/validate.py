@@ -160,11 +160,14 @@ def _item_lines(text: str) -> list[int]:
 
 
 def read_json_items(path: str | os.PathLike, what: str, unique_keys: bool = False) -> list:
-    """A file holding one non-empty JSON list (items Located 'file:line (item i)'); `what` describes an item
-    for the error otherwise."""
+    """A file holding one non-empty JSON list of objects (Located 'file:line (item i)'); `what` describes an
+    item for the errors."""
     data = read_json_file(path, unique_keys)
     if not isinstance(data, list) or not data:
         raise InputError(f"{path}: expected a non-empty JSON list of {what}, got {describe(data)[:40]}")
+    for i, x in enumerate(data, start=1):
+        if not isinstance(x, dict):
+            raise InputError(f"{path}: item {i}: expected a JSON object ({what}), got {describe(x)}")
     return data
 
 
