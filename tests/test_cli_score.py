@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -31,10 +32,13 @@ def test_pope_rucaibox_out_and_details(tmp_path):
     answers = _jsonl(tmp_path / "a.jsonl", [{"question": "q", "answer": a} for a in ["Yes", "No", "Nope"]])
     r = runner.invoke(app, ["score", "pope", "--labels", str(labels), "--answers", str(answers),
                             "--out", str(tmp_path / "m.json"), "--details", str(tmp_path / "d.jsonl")])
-    m = _stdout_json(r)
+    printed = _stdout_json(r)
+    m = json.loads((tmp_path / "m.json").read_text())
     # preds yes, no, yes ("Nope" is yes) -> TP 1, FP 1, TN 1: acc 2/3, P 1/2, R 1, F1 2/3, yes_ratio 2/3
     assert (m["accuracy"], m["precision"], m["recall"], m["yes_ratio"]) == (2 / 3, 0.5, 1.0, 2 / 3)
-    assert json.loads((tmp_path / "m.json").read_text()) == m
+    # stdout shows 3 decimals (0.667, not 0.6666666666666666); --out keeps full precision
+    assert (printed["accuracy"], printed["f1"], printed["precision"], printed["n"]) == (0.667, 0.667, 0.5, 3)
+    assert "0.6666" not in r.stdout
     assert len((tmp_path / "d.jsonl").read_text().splitlines()) == 3
 
 
@@ -117,8 +121,8 @@ def test_chair_cli(tmp_path):
     r = runner.invoke(app, ["score", "chair", "--captions", str(tmp_path / "caps.json"), "--coco", str(d),
                             "--details", str(tmp_path / "d.jsonl")])
     m = _stdout_json(r)
-    # person (from the reference caption 'boy'), dog ok; cat hallucinated: CHAIR_i 1/3, CHAIR_s 1/1
-    assert (m["CHAIRs"], m["CHAIRi"], m["chair_i"]) == (100.0, 33.3, 1 / 3)
+    # person (from the reference caption 'boy'), dog ok; cat hallucinated: CHAIR_i 1/3 (printed 0.333), CHAIR_s 1/1
+    assert (m["CHAIRs"], m["CHAIRi"], m["chair_i"]) == (100.0, 33.3, 0.333)
     assert json.loads((tmp_path / "d.jsonl").read_text())["mscoco_hallucinated_words"] == [["kitten", "cat"]]
     (tmp_path / "empty.json").write_text(json.dumps({"overall": {}, "imgToEval": {}}))
     r = runner.invoke(app, ["score", "chair", "--captions", str(tmp_path / "empty.json"), "--coco", str(d)])
@@ -174,4 +178,28 @@ def test_config_validation_says_how_to_fix(tmp_path):
                             str(tmp_path), "--strategy", "macro"])
     assert r.exit_code == 2 and "--strategy 'macro' is not one of micro, class" in r.output
     r = runner.invoke(app, ["score", "chair", "--captions", "c.json", "--coco", str(tmp_path)])
-    assert r.exit_code == 2 and "pass --synonyms" in r.output
+    assert r.exit_code == 2 and "c.json: file not found (--captions)" in r.output
+
+
+def test_chair_cli_without_synonyms_uses_the_bundled_table(tmp_path):
+    d = _coco_dir(tmp_path)
+    (d / "synonyms.txt").unlink()
+    caps = [{"image_id": 1, "caption": "A man with two puppies and a kitten on a sofa."}]
+    (tmp_path / "caps.json").write_text(json.dumps(caps))
+    m = _stdout_json(runner.invoke(app, ["score", "chair", "--captions", str(tmp_path / "caps.json"), "--coco",
+                                         str(d), "--out", str(tmp_path / "m.json")]))
+    # official table: man -> person (gt via the caption 'A boy.'), puppies -> dog (gt), kitten -> cat, sofa -> couch
+    # -> 4 mentions, 2 hallucinated: CHAIR_i 2/4, CHAIR_s 1/1
+    full = json.loads((tmp_path / "m.json").read_text())
+    assert (full["n_mentions"], full["chair_i"], m["CHAIRs"]) == (4, 0.5, 100.0)
+    assert full["synonyms"] == "bundled: LisaAnne/Hallucination data/synonyms.txt @ 6e4d33c"
+
+
+def test_round_floats_keeps_ints_and_nan():
+    from hero.cli.score import round_floats
+
+    # 19/24 = 0.79166… -> 0.792; float32 1/3 = 0.3333333432674408 -> 0.333; ints, strings, None and NaN as they are
+    out = round_floats({"f1": 19 / 24, "t": {"5": {"P": 0.3333333432674408, "N": 3, "x": float("nan")}},
+                        "w": ["a", None, 2 / 3]})
+    assert out["f1"] == 0.792 and out["t"]["5"]["P"] == 0.333 and out["t"]["5"]["N"] == 3
+    assert math.isnan(out["t"]["5"]["x"]) and out["w"] == ["a", None, 0.667]

@@ -42,10 +42,10 @@ def test_eval_pope_end_to_end_and_rescored_by_hero_score(setup, tmp_path):
     row = json.loads(answers.read_text().splitlines()[0])
     assert set(row) == {"question_id", "prompt", "text", "category"}
     again = runner.invoke(app, ["score", "pope", "--labels", str(world / "test/pope/world_test_pope_random.json"),
-                                "--answers", str(answers)])
+                                "--answers", str(answers), "--out", str(tmp_path / "rescored.json")])
     assert again.exit_code == 0, again.output
-    rescored = json.loads(again.stdout)
-    saved = json.loads((tmp_path / "run" / "pope" / "scores.json").read_text())  # full precision; stdout: 3 decimals
+    rescored = json.loads((tmp_path / "rescored.json").read_text())  # full precision (stdout: 3 decimals)
+    saved = json.loads((tmp_path / "run" / "pope" / "scores.json").read_text())
     assert {k: rescored[k] for k in METRICS} == {k: saved["splits"]["random"][k] for k in METRICS}
     assert {k: scores["splits"]["random"][k] for k in METRICS} == {k: float(f"{saved['splits']['random'][k]:.3f}")
                                                                    for k in METRICS}

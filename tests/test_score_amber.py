@@ -18,6 +18,7 @@ from hero.official.amber import (
     pct,
     score_amber,
 )
+from hero.official.validate import Located
 
 SHARED = Path(__file__).parents[2] / "shared" / "benchmarks" / "amber"
 needs_shared = pytest.mark.skipif(not (SHARED / "annotations.json").exists(),
@@ -194,3 +195,88 @@ def test_official_generative_item_end_to_end(amber_official):
     # CHAIR 0/3.001 = 0.0; Cover 3/7.001 = 42.85 -> 42.9; Hal 100 - 1/1.001*100 = 0.0999 -> 0.1; Cog 0.0
     assert details[0]["nouns"] == ["man", "lake", "tree"]
     assert (m["CHAIR"], m["Cover"], m["Hal"], m["Cog"]) == (0.0, 42.9, 0.1, 0.0)
+
+
+def test_amber_score_is_null_without_generative_items():
+    # type a with one relation item: CHAIR = 0/0.001 = 0.0 as inference.py prints it; the paper's score would be
+    # (100 - 0.0 + 99.9) / 2 = 99.95 with no caption scored -> null and a warning
+    m = score_amber([{"id": 1, "response": "No"}], _data([_disc("relation", "no")]), "a")
+    assert (m["CHAIR"], m["F1"], m["AMBER_score"]) == (0.0, 99.9, None)
+    assert m["warnings"][0].startswith("AMBER_score is null")
+
+
+def test_zero_counter_names_its_metrics_line():
+    # every *_num starts at 0.001 except qa_ans_no_num = 0 (line 3 here); no "No" answer -> P = 0/0
+    counters = parse_metrics_txt(METRICS_TXT)
+    counters["ha_qa_ans_no_num"] = 0
+    data = AmberData([_disc("discriminative-hallucination", "yes")], {}, [], counters,
+                     metrics_where={"ha_qa_ans_no_num": "m.txt:3"})
+    with pytest.raises(ValueError, match=r"^m.txt:3: Existence Precision divides by counter ha_qa_ans_no_num = 0"):
+        score_amber([{"id": 1, "response": "Yes"}], data, "de")
+
+
+def test_unknown_annotation_word_names_the_files(tmp_path):
+    data = _data([{"type": "generative", "truth": ["unicorn"], "hallu": []}], ASSOC)
+    data.annotations[0] = Located(data.annotations[0], "ann.json:2 (item 1)")
+    data.files["relation"] = "rel.json"
+    with pytest.raises(ValueError, match=r"^ann.json:2 \(item 1\): annotation word 'unicorn' is not a key of "
+                                         r"relation.json \(rel.json\)"):
+        evaluate_amber([{"id": 1, "response": "A unicorn."}], data, "g", extract_nouns=lambda t: [["unicorn"]],
+                       similar=_similar(set()))
+
+
+TOOL_KEYS = ("tokenizer", "tagger", "lemmatizer", "similarity_model")
+
+
+def test_substitute_tools_are_named_in_the_scores(amber_official, monkeypatch):
+    from hero.official import amber_nlp
+
+    monkeypatch.setattr(amber_nlp, "nltk_has", lambda resource: False)
+    monkeypatch.setattr(amber_nlp, "spacy_has", lambda model: False)
+    m, _ = evaluate_amber([{"id": 1, "response": "A man stands by a lake."}], amber_official, "g")
+    assert {k: m[k] for k in TOOL_KEYS} == {
+        "tokenizer": "substitute: NLTK Treebank rules, untrained punkt",
+        "tagger": "substitute: spaCy en_core_web_md tagger",
+        "lemmatizer": "substitute: WordNet noun tables of spaCy en_core_web_md",
+        "similarity_model": "en_core_web_md"}
+
+
+def test_official_tools_are_selected_when_installed(monkeypatch):
+    import nltk
+    import nltk.stem
+
+    from hero.official import amber_nlp
+
+    looked_up, sim_models = [], []
+    monkeypatch.setattr(amber_nlp, "nltk_has", lambda resource: looked_up.append(resource) or True)
+    monkeypatch.setattr(amber_nlp, "spacy_has", lambda model: model == "en_core_web_lg")
+    # stand-ins for NLTK's data-backed functions (the data itself is not needed for this test)
+    monkeypatch.setattr(nltk, "word_tokenize", lambda text: text.rstrip(".").split(" "))
+    monkeypatch.setattr(nltk, "pos_tag", lambda toks: [(w, "NNS" if w.endswith("s") else "DT") for w in toks])
+    monkeypatch.setattr(nltk.stem, "WordNetLemmatizer", lambda: type("L", (), {"lemmatize": lambda s, w: w[:-1]})())
+    monkeypatch.setattr(amber_nlp, "make_similarity",
+                        lambda model, threshold: sim_models.append(model) or (lambda a, b: a == b))
+    m, details = evaluate_amber([{"id": 1, "response": "the dogs cats."}],
+                                _data([{"type": "generative", "truth": ["dog"], "hallu": ["cat"]}], ASSOC), "g")
+    # tokens the, dogs, cats -> NNS: dogs, cats -> lemmas dog (truth), cat (hallucinated)
+    # CHAIR = 1/2.001 = 49.98 -> 50.0; Cover 1/1.001 -> 99.9; Cog 1/1.001 -> 99.9
+    assert details[0]["nouns"] == ["dog", "cat"] and details[0]["hallucinated"] == ["cat"]
+    assert (m["CHAIR"], m["Cover"], m["Cog"]) == (50.0, 99.9, 99.9)
+    assert {k: m[k] for k in TOOL_KEYS} == {
+        "tokenizer": "nltk.word_tokenize (punkt_tab)", "tagger": "nltk.pos_tag (averaged_perceptron_tagger_eng)",
+        "lemmatizer": "nltk WordNetLemmatizer (wordnet)", "similarity_model": "en_core_web_lg"}
+    assert sim_models == ["en_core_web_lg"]
+    assert looked_up == ["tokenizers/punkt_tab/english/", "taggers/averaged_perceptron_tagger_eng/",
+                         "corpora/wordnet"]
+
+
+def test_tool_detection_without_nltk_or_model(monkeypatch):
+    import sys
+
+    from hero.official.amber_nlp import nltk_has, select_tools, spacy_has
+
+    assert not spacy_has("en_core_web_no_such_model")
+    monkeypatch.setitem(sys.modules, "nltk", None)          # nltk not installed: no crash, stand-ins
+    assert not nltk_has("corpora/wordnet")
+    tools = select_tools("en_core_web_md")
+    assert tools.tagger.startswith("substitute") and tools.similarity_model == "en_core_web_md"

@@ -94,7 +94,7 @@ def test_chair_hand_computed():
         "1": {"image_id": 1, "caption": "A woman and a dog on a couch."},            # couch hallucinated (1 of 3)
         "2": {"image_id": 2, "caption": "A bus and two buses near a toilet seat."},  # bus ok, toilet hal (1 of 2)
     }}
-    more = [{"image_id": 1, "caption": "A man and a cat."}]                           # 0 of 2
+    more = [{"image_id": 9, "caption": "A dog and a puppy."}]                         # 0 of 2 (image 9: dog)
     m, details = evaluate_chair_files(caps, [COCO_INSTANCES], [COCO_CAPTIONS], MINI)
     # CHAIR_s = 2/2; CHAIR_i = 2 / (3 + 2) = 0.4
     assert (m["chair_s"], m["chair_i"], m["CHAIRs"], m["CHAIRi"]) == (1.0, 0.4, 100.0, 40.0)
@@ -118,9 +118,50 @@ def test_bad_caption_files():
         parse_caption_file([])
     with pytest.raises(ValueError, match="imgToEval"):
         parse_caption_file({"captions": []})
+    # one caption per image (the duplicate-id rule): a second caption of image 1 is an error naming both
+    with pytest.raises(ValueError, match=r"^caps.json: caption 2: duplicate image_id 1 \(first at caps.json: "
+                                         r"caption 1\)"):
+        parse_caption_file([{"image_id": 1, "caption": "A dog."}, {"image_id": 1, "caption": "A cat."}], "caps.json")
 
 def test_image_without_ground_truth_counts_all_mentions_and_warns():
     # the official code starts every caption image with an empty object list: all mentions are hallucinations
     m = score_chair([{"image_id": 5, "caption": "A dog."}], [COCO_INSTANCES], [COCO_CAPTIONS], MINI)
     assert (m["chair_s"], m["chair_i"]) == (1.0, 1.0)
     assert "1 caption image(s) have no COCO annotation" in m["warnings"][0]
+
+
+def test_bundled_synonyms_are_the_official_table():
+    from hero.official.configs import BUNDLED_SYNONYMS
+
+    text = BUNDLED_SYNONYMS.read_text()
+    bundled = Synonyms.from_text(text)
+    # 80 lines (one per COCO category), 416 ', '-separated entries, 403 distinct (a word on several lines counts once)
+    assert len(text.splitlines()) == 80
+    assert sum(len(line.strip().split(", ")) for line in text.splitlines()) == 416
+    assert (len(bundled.vocab), len(set(bundled.node.values()))) == (403, 80)
+    if SYNONYMS.exists():
+        assert text == SYNONYMS.read_text()
+        official = Synonyms.from_text(SYNONYMS.read_text())
+        assert bundled.node == official.node and bundled.vocab == official.vocab
+
+
+def test_bundled_synonyms_ship_in_the_wheel():
+    import fnmatch
+    import tomllib
+
+    from hero.official.configs import BUNDLED_SYNONYMS
+
+    root = Path(__file__).parents[1]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    package_dir = root / "src" / "hero" / "official"
+    for f in (BUNDLED_SYNONYMS, package_dir / "data" / "README.md"):
+        rel = f.relative_to(package_dir).as_posix()
+        assert any(fnmatch.fnmatch(rel, p) for p in patterns["hero.official"]), rel
+
+
+def test_chair_config_defaults_to_the_bundled_table(tmp_path):
+    from hero.official.configs import BUNDLED_SYNONYMS, ChairConfig
+
+    assert Path(ChairConfig(coco=str(tmp_path)).synonyms) == BUNDLED_SYNONYMS
+    (tmp_path / "synonyms.txt").write_text("dog, puppy\n")      # the embedded world exports one here
+    assert ChairConfig(coco=str(tmp_path)).synonyms == str(tmp_path / "synonyms.txt")

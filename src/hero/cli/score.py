@@ -2,7 +2,8 @@
 
 One subcommand per benchmark registered in `hero.official.registry.BENCHMARKS`; its options are the fields of the
 benchmark's score config (`hero.official.configs`, shared with `hero eval`). Each prints one JSON object to
-stdout, writes it to `--out FILE` if given and per-item details (JSONL) to `--details FILE`. The metric code lives
+stdout (numbers rounded to 3 decimals), writes it at full precision to `--out FILE` if given and per-item details
+(JSONL) to `--details FILE`. The metric code lives
 in `hero.official.{pope_metrics,amber,chair,throne}`; every deviation from the official scripts is listed in
 docs/benchmarks.md.
 """
@@ -10,6 +11,7 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import json
+import math
 
 import typer
 
@@ -21,22 +23,40 @@ app = options.group(
         "Score existing model outputs with metrics identical to the official benchmark scripts.\n\n"
         "`hero score pope` (yes/no answers vs coco_pope_*.json labels), `hero score amber` (AMBER responses), "
         "`hero score chair` (COCO captions), `hero score throne` (THRONE evaluator answers). Each prints one JSON "
-        "object; `--out` saves it, `--details` writes one JSON line per scored item. Deviations from the "
-        "official code: docs/benchmarks.md."
+        "object (numbers rounded to 3 decimals); `--out` saves it at full precision, `--details` writes one JSON "
+        "line per scored item. Deviations from the official code: docs/benchmarks.md."
     ),
 )
+
+
+PRINTED_DECIMALS = 3
+
+
+def round_floats(obj, digits: int = PRINTED_DECIMALS):
+    """A copy of a JSON-like value with every finite float rounded to `digits` decimals (ints, NaN, strings and
+    None unchanged): round_floats({"f1": 0.7916666666666666, "n": 3}) == {"f1": 0.792, "n": 3}."""
+    if isinstance(obj, float):
+        return round(obj, digits) if math.isfinite(obj) else obj
+    if isinstance(obj, dict):
+        return {k: round_floats(v, digits) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [round_floats(v, digits) for v in obj]
+    return obj
 
 
 def _score(name: str, settings: options.Settings) -> None:
     from hero.io import write_json_atomic, write_jsonl_atomic
 
+    from hero.official.outputs import check_outputs
+
     cfg = options.build(BENCHMARKS.meta(name)["config"], settings, command=f"score {name}")
+    check_outputs([("--out", cfg.output.out), ("--details", cfg.output.details)], cfg.input_paths())
     metrics, details = BENCHMARKS.get(name)(cfg)
     if cfg.output.out is not None:
         write_json_atomic(cfg.output.out, metrics)
     if cfg.output.details is not None:
         write_jsonl_atomic(cfg.output.details, details)
-    typer.echo(json.dumps(metrics, indent=2))
+    typer.echo(json.dumps(round_floats(metrics), indent=2))
 
 
 for _name in BENCHMARKS.names():

@@ -13,9 +13,18 @@ not printed by ``inference.py``) uses the printed CHAIR and overall discriminati
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+
+from hero.official.amber_data import (  # noqa: F401  (re-exported: the data files' readers live there)
+    QA_COUNTERS,
+    REQUIRED_COUNTERS,
+    AmberData,
+    load_amber_data,
+    parse_metrics_txt,
+    parse_safe_words,
+    relation_name,
+)
+from hero.official.validate import InputError, need, reject_duplicate_ids, where
 
 EVAL_TYPES = ("a", "g", "d", "de", "da", "dr")
 # annotation type -> counter prefix (anything else falls in the official `else` branch = Relation)
@@ -26,46 +35,6 @@ TYPE_PREFIX = {
     "discriminative-hallucination": "ha",
 }
 RELATION_PREFIX = "asso"
-
-
-@dataclass
-class AmberData:
-    """The official data files, parsed. `annotations[k - 1]` is the entry for response id k."""
-
-    annotations: list[dict]
-    association: dict[str, list[str]]
-    global_safe_words: list[str]
-    metrics_init: dict[str, float]
-
-    @property
-    def hallucination_words(self) -> set[str]:
-        """Keys and values of relation.json (the official list; a set gives the same membership test)."""
-        words = set(self.association)
-        for values in self.association.values():
-            words.update(values)
-        return words
-
-
-def parse_metrics_txt(text: str, where: str = "metrics.txt") -> dict[str, float]:
-    """Counter initial values: lines ``name=value``; lines without exactly one '=' are skipped (as officially).
-
-    The official code ``eval``s the value; this reads Python literals only (``ast.literal_eval``).
-    """
-    out: dict[str, float] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        parts = line.strip().split("=")
-        if len(parts) != 2:
-            continue
-        try:
-            out[parts[0].strip()] = ast.literal_eval(parts[1].strip())
-        except (ValueError, SyntaxError):
-            raise ValueError(f"{where}:{lineno}: value {parts[1].strip()!r} is not a number") from None
-    return out
-
-
-def parse_safe_words(text: str) -> list[str]:
-    """One word per line (the official ``line.split('\\n')[0]``: no strip)."""
-    return [line.split("\n")[0] for line in text.splitlines(keepends=True)]
 
 
 # ---------------------------------------------------------------- discriminative counters
@@ -184,22 +153,47 @@ def f1_from_rounded(precision: float, recall: float, eps: float = 0.0001) -> flo
     return round(2 * p * r / (p + r + eps) * 100, 1)
 
 
-def _group(c: dict, prefixes: Sequence[str], eps: float) -> dict:
-    def total(suffix: str) -> float:
-        out = c[f"{prefixes[0]}{suffix}"]
-        for p in prefixes[1:]:
-            out = out + c[f"{p}{suffix}"]
+def ratio(c: dict, score: Sequence[str], num: Sequence[str], metric: str, where_: dict | None = None) -> float:
+    """sum(c[score]) / sum(c[num]), summed left to right as the official code adds the counters. A zero
+    denominator (a ``*_num`` that starts at 0 in metrics.txt and got no item) is an InputError naming the counter's
+    metrics.txt line: the official inference.py raises ZeroDivisionError there and has no defined answer."""
+    def total(keys: Sequence[str]) -> float:
+        out = c[keys[0]]
+        for k in keys[1:]:
+            out = out + c[k]
         return out
 
-    acc = round(total("qa_correct_score") / total("qa_correct_num") * 100, 1)
-    precision = round(total("qa_ans_no_score") / total("qa_ans_no_num") * 100, 1)
-    recall = round(total("qa_no_score") / total("qa_no_num") * 100, 1)
-    return {"Accuracy": acc, "Precision": precision, "Recall": recall,
+    den = total(num)
+    if den == 0:
+        loc = (where_ or {}).get(num[0], "metrics.txt")
+        raise InputError(f"{loc}: {metric} divides by counter {' + '.join(num)} = 0 (it starts at 0 and no item "
+                         "was added); the official inference.py raises ZeroDivisionError here — start every *_num "
+                         "at 0.001 as the official metrics.txt does")
+    return total(score) / den
+
+
+def _group(c: dict, prefixes: Sequence[str], eps: float, name: str, where_: dict | None) -> dict:
+    def pc(key: str, metric: str) -> float:
+        return round(ratio(c, [f"{p}{key}_score" for p in prefixes], [f"{p}{key}_num" for p in prefixes],
+                           f"{name} {metric}", where_) * 100, 1)
+
+    precision, recall = pc("qa_ans_no", "Precision"), pc("qa_no", "Recall")
+    return {"Accuracy": pc("qa_correct", "Accuracy"), "Precision": precision, "Recall": recall,
             "F1": f1_from_rounded(precision, recall, eps)}
 
 
-def summarize(counters: dict, eval_type: str = "a") -> dict:
-    """The numbers `inference.py` prints for `eval_type`, under its printed names (+ AMBER_score)."""
+def _generative(c: dict, where_: dict | None) -> dict:
+    def pc(key: str, metric: str) -> float:
+        return round(ratio(c, [f"{key}_score"], [f"{key}_num"], metric, where_) * 100, 1)
+
+    return {"CHAIR": pc("chair", "CHAIR"), "Cover": pc("safe_cover", "Cover"),
+            "Hal": round(100 - ratio(c, ["non_hallu_score"], ["non_hallu_num"], "Hal", where_) * 100, 1),
+            "Cog": pc("hallu_cover", "Cog")}
+
+
+def summarize(counters: dict, eval_type: str = "a", where_: dict | None = None) -> dict:
+    """The numbers `inference.py` prints for `eval_type`, under its printed names (+ AMBER_score).
+    `where_`: counter -> 'metrics.txt:line', for the zero-denominator error (`ratio`)."""
     if eval_type not in EVAL_TYPES:
         raise ValueError(f"unknown evaluation type {eval_type!r}; choose one of {EVAL_TYPES}")
     dims = {k: eval_type == "a" or eval_type == k or (eval_type == "d" and k != "g")
@@ -207,21 +201,17 @@ def summarize(counters: dict, eval_type: str = "a") -> dict:
     out: dict = {}
     c = counters
     if dims["g"]:
-        out["CHAIR"] = pct(c["chair_score"], c["chair_num"])
-        out["Cover"] = pct(c["safe_cover_score"], c["safe_cover_num"])
-        out["Hal"] = round(100 - c["non_hallu_score"] / c["non_hallu_num"] * 100, 1)
-        out["Cog"] = pct(c["hallu_cover_score"], c["hallu_cover_num"])
+        out.update(_generative(c, where_))
     if dims["de"] and dims["da"] and dims["dr"]:
-        out.update(_group(c, ("",), 0.0001))
+        out.update(_group(c, ("",), 0.0001, "Discriminative", where_))
     if dims["de"]:
-        out["Existence"] = _group(c, ("ha_",), 0.001)
+        out["Existence"] = _group(c, ("ha_",), 0.001, "Existence", where_)
     if dims["da"]:
-        out["Attribute"] = _group(c, ("as_", "an_", "aa_"), 0.0001)
-        out["State"] = _group(c, ("as_",), 0.0001)
-        out["Number"] = _group(c, ("an_",), 0.0001)
-        out["Action"] = _group(c, ("aa_",), 0.0001)
+        out["Attribute"] = _group(c, ("as_", "an_", "aa_"), 0.0001, "Attribute", where_)
+        for name, prefix in (("State", "as_"), ("Number", "an_"), ("Action", "aa_")):
+            out[name] = _group(c, (prefix,), 0.0001, name, where_)
     if dims["dr"]:
-        out["Relation"] = _group(c, ("asso_",), 0.0001)
+        out["Relation"] = _group(c, ("asso_",), 0.0001, "Relation", where_)
     if "CHAIR" in out and "F1" in out:
         out["AMBER_score"] = round((100 - out["CHAIR"] + out["F1"]) / 2, 2)
     return out
@@ -229,56 +219,39 @@ def summarize(counters: dict, eval_type: str = "a") -> dict:
 
 # ---------------------------------------------------------------- files and the driver
 
-REQUIRED_COUNTERS = ("chair_score", "chair_num", "safe_cover_score", "safe_cover_num", "hallu_cover_score",
-                     "hallu_cover_num", "non_hallu_score", "non_hallu_num")
-
-
-def load_amber_data(annotations, relation, safe_words, metrics) -> AmberData:
-    """Read the four official data files (paths); errors name the file and what is wrong."""
-    from pathlib import Path
-
-    from hero.io import InputError, read_json
-
-    ann = read_json(annotations)
-    if not isinstance(ann, list) or not all(isinstance(a, dict) and "type" in a and "truth" in a for a in ann):
-        raise InputError(f"{annotations}: expected a JSON list of {{'id', 'type', 'truth', ...}} objects")
-    assoc = read_json(relation)
-    if not isinstance(assoc, dict) or not all(isinstance(v, list) for v in assoc.values()):
-        raise InputError(f"{relation}: expected a JSON object word -> list of associated words")
-    for path in (safe_words, metrics):
-        if not Path(path).exists():
-            raise InputError(f"{path}: file not found")
-    counters = parse_metrics_txt(Path(metrics).read_text(encoding="utf-8"), str(metrics))
-    base = [k for k in REQUIRED_COUNTERS] + [f"{p}qa_{s}_{n}" for p in ("", "as_", "an_", "aa_", "ha_", "asso_")
-                                             for s in ("correct", "no", "ans_no") for n in ("score", "num")]
-    missing = [k for k in base if k not in counters]
-    if missing:
-        raise InputError(f"{metrics}: missing counter(s) {missing[:6]}{' ...' if len(missing) > 6 else ''}")
-    return AmberData(ann, assoc, parse_safe_words(Path(safe_words).read_text(encoding="utf-8")), counters)
-
-
 def _check_responses(responses: Sequence[dict], n_annotations: int) -> None:
+    """Every response {"id": int in 1..n, "response": str}; ids unique (the duplicate-id rule)."""
     if not isinstance(responses, list) or not responses:
         raise ValueError("responses: expected a non-empty JSON list of {'id': int, 'response': str}")
+    ids = []
     for i, row in enumerate(responses, start=1):
-        if not isinstance(row, dict) or "id" not in row or "response" not in row:
-            raise ValueError(f"responses item {i}: expected an object with 'id' and 'response'")
-        rid = row["id"]
-        if not isinstance(rid, int) or isinstance(rid, bool):
-            raise ValueError(f"responses item {i}: id {rid!r} is not an integer")
+        loc = where(row, f"responses item {i}")
+        rid = need(row, "id", "integer", loc)
         if not 1 <= rid <= n_annotations:
-            raise ValueError(f"responses item {i}: id {rid} is outside the annotation range 1..{n_annotations}")
+            raise InputError(f"{loc}: id {rid} is outside the annotation range 1..{n_annotations}")
+        need(row, "response", "string", loc)
+        ids.append((rid, loc))
+    reject_duplicate_ids(ids, "id")
 
 
 def _analyse_nouns(texts: list[str], model: str | None, threshold: float, extract_nouns, similar):
-    """(nouns per text, similar) with the spaCy stand-ins (`amber_nlp`) where no callable is injected."""
+    """(nouns per text, similar, tool names): the official NLTK / spaCy tools where installed, else the stand-ins
+    (`amber_nlp.select_tools`), where no callable is injected."""
+    names = {"tokenizer": "custom (extract_nouns)", "tagger": "custom (extract_nouns)",
+             "lemmatizer": "custom (extract_nouns)", "similarity_model": "custom (similar)"}
     if extract_nouns is None or similar is None:
-        from hero.official import amber_nlp
-        from hero.official.text import DEFAULT_SPACY_MODEL
+        from functools import partial
 
-        similar = similar or amber_nlp.make_similarity(model or DEFAULT_SPACY_MODEL, threshold)
-        extract_nouns = extract_nouns or amber_nlp.extract_nouns_batch
-    return extract_nouns(texts), similar
+        from hero.official import amber_nlp
+
+        tools = amber_nlp.select_tools(model)
+        if similar is None:
+            similar = amber_nlp.make_similarity(tools.similarity_model, threshold)
+            names["similarity_model"] = tools.similarity_model
+        if extract_nouns is None:
+            extract_nouns = partial(amber_nlp.extract_nouns_batch, tools=tools)
+            names.update({k: v for k, v in tools.as_dict().items() if k != "similarity_model"})
+    return extract_nouns(texts), similar, names
 
 
 def _score_generative(counters: dict, rid: int, nouns: list[str], ann: dict, data: AmberData, similar) -> dict:
@@ -288,7 +261,7 @@ def _score_generative(counters: dict, rid: int, nouns: list[str], ann: dict, dat
         flags, safe_cover, ha_cover = generative_item(nouns, ann["truth"], hallu, data.association,
                                                       data.global_safe_words, similar)
     except ValueError as e:
-        raise ValueError(f"annotation of response id {rid}: {e}") from None
+        raise InputError(f"{where(ann, f'annotation of response id {rid}')}: {e} ({relation_name(data)})") from None
     add_generative(counters, flags, safe_cover, ha_cover)
     return {"id": rid, "type": "generative", "nouns": nouns,
             "hallucinated": [n for n, f in zip(nouns, flags) if f],
@@ -303,21 +276,19 @@ def evaluate_amber(responses: Sequence[dict], data: AmberData, eval_type: str = 
     """Score AMBER responses ([{"id", "response"}], any subset, any order); returns (metrics, details).
 
     Generative items are only analysed when `eval_type` prints them (a, g): the official script counts them
-    always but prints nothing from them otherwise. `extract_nouns` / `similar` default to the spaCy stand-ins
-    (`amber_nlp`); tests inject their own.
+    always but prints nothing from them otherwise. `extract_nouns` / `similar` default to the official NLTK and
+    spaCy tools where installed, else the stand-ins (`amber_nlp.select_tools`; the output names them under
+    tokenizer, tagger, lemmatizer, similarity_model); tests inject their own.
     """
     if eval_type not in EVAL_TYPES:
         raise ValueError(f"unknown evaluation type {eval_type!r}; choose one of {EVAL_TYPES}")
     _check_responses(responses, len(data.annotations))
     kinds = [data.annotations[r["id"] - 1]["type"] for r in responses]
     gen_idx = [i for i, k in enumerate(kinds) if k == "generative"] if eval_type in ("a", "g") else []
-    for i in gen_idx:
-        if not isinstance(responses[i]["response"], str):
-            raise ValueError(f"generative response id {responses[i]['id']}: 'response' must be a string")
     nouns: dict[int, list[str]] = {}
     if gen_idx:
-        found, similar = _analyse_nouns([responses[i]["response"] for i in gen_idx], similarity_model,
-                                        similarity_threshold, extract_nouns, similar)
+        found, similar, tools = _analyse_nouns([responses[i]["response"] for i in gen_idx], similarity_model,
+                                               similarity_threshold, extract_nouns, similar)
         vocab = data.hallucination_words
         nouns = {i: [n for n in ns if n in vocab] for i, ns in zip(gen_idx, found)}
     counters, details = dict(data.metrics_init), []
@@ -329,10 +300,15 @@ def evaluate_amber(responses: Sequence[dict], data: AmberData, eval_type: str = 
                             "correct": correct})
         elif i in nouns:
             details.append(_score_generative(counters, r["id"], nouns[i], ann, data, similar))
-    out = summarize(counters, eval_type)
+    out = summarize(counters, eval_type, data.metrics_where)
     out.update(type=eval_type, n_generative=len(gen_idx), n_discriminative=len(kinds) - kinds.count("generative"))
+    if "AMBER_score" in out and not (out["n_generative"] and out["n_discriminative"]):
+        out["AMBER_score"] = None
+        out.setdefault("warnings", []).append(
+            "AMBER_score is null: it needs generative and discriminative responses (with none of one kind the "
+            "official counters give CHAIR or F1 = 0.0, which would make the score meaningless)")
     if gen_idx:
-        out["similarity_model"] = similarity_model or "en_core_web_md"
+        out.update(tools)
     return out, details
 
 

@@ -1,7 +1,13 @@
-"""AMBER's NLP steps with offline stand-ins (official: NLTK ``word_tokenize`` + ``pos_tag`` + WordNet lemmatizer
-for nouns, spaCy ``en_core_web_lg`` for word similarity).
+"""AMBER's NLP steps: the official tools where they are installed, offline stand-ins otherwise (official: NLTK
+``word_tokenize`` + ``pos_tag`` + WordNet lemmatizer for nouns, spaCy ``en_core_web_lg`` for word similarity).
 
-Deviations from the official ``inference.py`` (all also listed in docs/benchmarks.md):
+`select_tools` decides per step, cheaply (a file lookup in NLTK's data path, a package lookup for the spaCy
+model; nothing is loaded): NLTK's ``punkt_tab`` → ``nltk.word_tokenize``; ``averaged_perceptron_tagger_eng`` →
+``nltk.pos_tag``; ``wordnet`` → ``WordNetLemmatizer``; the ``en_core_web_lg`` package → similarity with it (unless
+a model is named). With all four the pipeline is the official one exactly. The scores record the choice under
+``tokenizer``, ``tagger``, ``lemmatizer`` and ``similarity_model``.
+
+Deviations of the stand-ins from the official ``inference.py`` (all also listed in docs/benchmarks.md):
 
 1. Tokens: `hero.official.text.word_tokenize` (NLTK's Treebank word rules; sentences split by an untrained
    punkt, so "Mr." becomes "Mr" + ".").
@@ -24,9 +30,66 @@ Deviations from the official ``inference.py`` (all also listed in docs/benchmark
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 
 from hero.official.text import DEFAULT_SPACY_MODEL, load_spacy, word_tokenize
+
+OFFICIAL_SIMILARITY_MODEL = "en_core_web_lg"
+NLTK_RESOURCES = {"tokenizer": "tokenizers/punkt_tab/english/", "tagger": "taggers/averaged_perceptron_tagger_eng/",
+                  "lemmatizer": "corpora/wordnet"}
+OFFICIAL = {"tokenizer": "nltk.word_tokenize (punkt_tab)", "tagger": "nltk.pos_tag (averaged_perceptron_tagger_eng)",
+            "lemmatizer": "nltk WordNetLemmatizer (wordnet)"}
+SUBSTITUTE = {"tokenizer": "substitute: NLTK Treebank rules, untrained punkt",
+              "tagger": f"substitute: spaCy {DEFAULT_SPACY_MODEL} tagger",
+              "lemmatizer": f"substitute: WordNet noun tables of spaCy {DEFAULT_SPACY_MODEL}"}
+
+
+@dataclass(frozen=True)
+class AmberTools:
+    """What AMBER's generative part runs with (the names recorded in the scores)."""
+
+    tokenizer: str
+    tagger: str
+    lemmatizer: str
+    similarity_model: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    def official(self, step: str) -> bool:
+        """Whether `step` (tokenizer / tagger / lemmatizer) uses the official NLTK tool."""
+        return getattr(self, step) == OFFICIAL[step]
+
+
+def nltk_has(resource: str) -> bool:
+    """Whether NLTK and its data `resource` (e.g. 'corpora/wordnet', also zipped) are installed."""
+    try:
+        import nltk
+
+        nltk.data.find(resource)
+    except (ImportError, LookupError, OSError, ValueError):
+        return False
+    return True
+
+
+def spacy_has(model: str) -> bool:
+    """Whether the spaCy model package `model` is installed (looked up, not loaded)."""
+    try:
+        return importlib.util.find_spec(model) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def select_tools(similarity_model: str | None = None) -> AmberTools:
+    """The official tool for each step where installed, else the stand-in; `similarity_model` None = the
+    official en_core_web_lg if installed, else en_core_web_md."""
+    steps = {step: (OFFICIAL if nltk_has(res) else SUBSTITUTE)[step] for step, res in NLTK_RESOURCES.items()}
+    if similarity_model is None:
+        similarity_model = (OFFICIAL_SIMILARITY_MODEL if spacy_has(OFFICIAL_SIMILARITY_MODEL)
+                            else DEFAULT_SPACY_MODEL)
+    return AmberTools(**steps, similarity_model=similarity_model)
 
 
 class WordNetNounLemmatizer:
@@ -80,19 +143,46 @@ def wordnet_lemmatizer(model: str = DEFAULT_SPACY_MODEL) -> WordNetNounLemmatize
                                  lookups.get_table("lemma_rules")["noun"])
 
 
-def extract_nouns_batch(texts: Sequence[str], model: str = DEFAULT_SPACY_MODEL) -> list[list[str]]:
-    """For each text: lemmas of the tokens tagged NN* (the official ``extract_nouns``), in token order."""
+def _spacy_tags(tokens: list[list[str]], model: str) -> list[list[str]]:
+    """Penn Treebank tags of pre-tokenized texts by the spaCy pipeline's tagger."""
     from spacy.tokens import Doc
 
     nlp = load_spacy(model)
-    lemmatizer = wordnet_lemmatizer(model)
     tagger_only = [name for name in nlp.pipe_names if name not in ("tok2vec", "tagger")]
-    docs = [Doc(nlp.vocab, words=word_tokenize(t)) for t in texts]
-    out = []
+    docs = [Doc(nlp.vocab, words=t) for t in tokens]
     with nlp.select_pipes(disable=tagger_only):
-        for doc in nlp.pipe(docs, batch_size=64):
-            out.append([lemmatizer.lemmatize(tok.text) for tok in doc if tok.tag_.startswith("NN")])
-    return out
+        return [[tok.tag_ for tok in doc] for doc in nlp.pipe(docs, batch_size=64)]
+
+
+def _steps(tools: AmberTools, model: str):
+    """(tokenize, tag a batch of token lists, lemmatize) for `tools`."""
+    import nltk
+
+    tokenize = nltk.word_tokenize if tools.official("tokenizer") else word_tokenize
+    if tools.official("tagger"):
+        def tag(batch):
+            return [[t for _, t in nltk.pos_tag(tokens)] for tokens in batch]
+    else:
+        def tag(batch):
+            return _spacy_tags(batch, model)
+    if tools.official("lemmatizer"):
+        from nltk.stem import WordNetLemmatizer
+
+        lemmatize = WordNetLemmatizer().lemmatize
+    else:
+        lemmatize = wordnet_lemmatizer(model).lemmatize
+    return tokenize, tag, lemmatize
+
+
+def extract_nouns_batch(texts: Sequence[str], model: str = DEFAULT_SPACY_MODEL,
+                        tools: AmberTools | None = None) -> list[list[str]]:
+    """For each text: lemmas of the tokens tagged NN* (the official ``extract_nouns``), in token order, with
+    `tools` (default: every stand-in; spaCy `model` serves the stand-in tagger and lemma tables)."""
+    tools = tools or AmberTools(**SUBSTITUTE, similarity_model=model)
+    tokenize, tag, lemmatize = _steps(tools, model)
+    tokens = [tokenize(t) for t in texts]
+    return [[lemmatize(w) for w, t in zip(toks, tags) if t.startswith("NN")]
+            for toks, tags in zip(tokens, tag(tokens))]
 
 
 def make_similarity(model: str = DEFAULT_SPACY_MODEL, threshold: float = 0.8) -> Callable[[str, str], bool]:

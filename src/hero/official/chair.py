@@ -28,6 +28,7 @@ import functools
 from collections.abc import Iterable, Sequence
 
 from hero.official.text import word_tokenize
+from hero.official.validate import InputError, Located, describe, need, reject_duplicate_ids, where
 
 # pattern 3.6 singularize output where inflect.singular_noun differs, over the COCO synonym vocabulary's
 # singular and plural forms (the spec's 'glass' -> 'glas', 'ties' -> 'ty', 'canoes' -> 'cano', ...).
@@ -89,7 +90,9 @@ class Synonyms:
     are found; default False keeps the official fixed table (`DOUBLE_WORDS`) only.
     """
 
-    def __init__(self, lines: Iterable[str], synonym_bigrams: bool = False):
+    def __init__(self, lines: Iterable[str], synonym_bigrams: bool = False, source: str = "synonyms.txt"):
+        self.source = source
+        """Where the table was read (for messages)."""
         self.vocab: set[str] = set()
         self.node: dict[str, str] = {}
         for line in lines:
@@ -101,8 +104,8 @@ class Synonyms:
                              else DOUBLE_WORDS)
 
     @classmethod
-    def from_text(cls, text: str, synonym_bigrams: bool = False) -> "Synonyms":
-        return cls(text.splitlines(), synonym_bigrams)
+    def from_text(cls, text: str, synonym_bigrams: bool = False, source: str = "synonyms.txt") -> "Synonyms":
+        return cls(text.splitlines(), synonym_bigrams, source)
 
 
 def synonym_bigram_table(entries: Iterable[str]) -> dict[str, str]:
@@ -147,13 +150,14 @@ def ground_truth_objects(image_ids: Iterable[int], instances: Sequence[dict], ca
     `instances`: COCO instances files (dicts with 'annotations' and 'categories'); `captions`: COCO captions files.
     """
     objects: dict[int, set[str]] = {i: set() for i in image_ids}
-    for coco in instances:
+    for f, coco in enumerate(instances, start=1):
         names = {c["id"]: c["name"] for c in coco.get("categories", [])}
         for ann in coco.get("annotations", []):
             if ann["image_id"] in objects:
                 name = names.get(ann["category_id"])
                 if name not in synonyms.node:
-                    raise ValueError(f"COCO category {name!r} (id {ann['category_id']}) is not in synonyms.txt")
+                    raise InputError(f"{where(coco, f'instances file {f}')}: COCO category {name!r} (id "
+                                     f"{ann['category_id']}) is not in the synonyms file {synonyms.source}")
                 objects[ann["image_id"]].add(synonyms.node[name])
     for coco in captions:
         for ann in coco.get("annotations", []):
@@ -209,27 +213,31 @@ def evaluate_chair(captions: Sequence[dict], gt_objects: dict[int, set[str]],
 # ---------------------------------------------------------------- files and the entry point
 
 
-def parse_caption_file(data, where: str = "captions") -> tuple[list[dict], dict | None]:
+def parse_caption_file(data, where_: str = "captions") -> tuple[list[dict], dict | None]:
     """Captions from the official format ``{"overall": {...}, "imgToEval": {"<id>": {"image_id", "caption",
-    ...}}}`` — or, as a convenience, a plain list of ``{"image_id", "caption"}``. Returns (captions, overall)."""
+    ...}}}`` — or, as a convenience, a plain list of ``{"image_id", "caption"}``. Returns (captions, overall).
+    Every caption needs an integer image_id (COCO's ids are integers) and a string caption; an image_id may
+    appear once (the duplicate-id rule, `hero.official.validate`)."""
     overall = None
     if isinstance(data, dict):
         if "imgToEval" not in data or not isinstance(data["imgToEval"], dict):
-            raise ValueError(f"{where}: expected the caption-file format {{'overall': ..., 'imgToEval': "
+            raise InputError(f"{where_}: expected the caption-file format {{'overall': ..., 'imgToEval': "
                              "{'<image id>': {'image_id', 'caption'}}}} (or a list of {'image_id', 'caption'})")
         overall = data.get("overall")
-        items = list(data["imgToEval"].values())
+        items = [x if hasattr(x, "where") or not isinstance(x, dict) else Located(x, f"{where_}: imgToEval[{k!r}]")
+                 for k, x in data["imgToEval"].items()]
     elif isinstance(data, list):
         items = data
     else:
-        raise ValueError(f"{where}: expected a JSON object or list, got {type(data).__name__}")
+        raise InputError(f"{where_}: expected a JSON object or list, got {describe(data)[:40]}")
     if not items:
-        raise ValueError(f"{where}: the caption file holds no captions")
+        raise InputError(f"{where_}: the caption file holds no captions")
+    ids = []
     for i, item in enumerate(items, start=1):
-        if not isinstance(item, dict) or "image_id" not in item or "caption" not in item:
-            raise ValueError(f"{where}: caption {i} lacks 'image_id' or 'caption'")
-        if not isinstance(item["caption"], str):
-            raise ValueError(f"{where}: caption {i} (image_id {item['image_id']!r}) is not a string")
+        loc = where(item, f"{where_}: caption {i}")
+        ids.append((need(item, "image_id", "integer", loc), loc))
+        need(item, "caption", "string", loc)
+    reject_duplicate_ids(ids, "image_id")
     return items, overall
 
 
@@ -238,17 +246,18 @@ def load_coco_dir(directory) -> tuple[list[dict], list[dict]]:
     the train2014 and val2014 files of both kinds)."""
     from pathlib import Path
 
-    from hero.io import InputError, read_json
+    from hero.official.coco import read_captions, read_instances
+    from hero.official.validate import files_in
 
     d = Path(directory)
     if not d.is_dir():
-        raise InputError(f"{d}: not a folder (pass the COCO annotations folder with instances_*.json and "
-                         "captions_*.json)")
-    inst, caps = sorted(d.glob("instances_*.json")), sorted(d.glob("captions_*.json"))
+        raise InputError(f"{d}: {'a file, expected a folder' if d.exists() else 'folder not found'} (pass the COCO "
+                         "annotations folder with instances_*.json and captions_*.json)")
+    inst, caps = files_in(d, "instances_*.json"), files_in(d, "captions_*.json")
     if not inst or not caps:
         raise InputError(f"{d}: needs at least one instances_*.json and one captions_*.json "
                          f"(found {len(inst)} and {len(caps)})")
-    return [read_json(p) for p in inst], [read_json(p) for p in caps]
+    return [read_instances(p) for p in inst], [read_captions(p) for p in caps]
 
 
 def _annotated_images(instances: Sequence[dict], coco_captions: Sequence[dict]) -> set:
@@ -257,9 +266,10 @@ def _annotated_images(instances: Sequence[dict], coco_captions: Sequence[dict]) 
 
 
 def evaluate_chair_files(captions_data, instances: Sequence[dict], coco_captions: Sequence[dict],
-                         synonyms: Synonyms) -> tuple[dict, list[dict]]:
-    """Caption-file JSON + COCO JSONs -> (metrics, details); copies the caption file's ``overall`` scores."""
-    caps, overall = parse_caption_file(captions_data)
+                         synonyms: Synonyms, source: str = "captions") -> tuple[dict, list[dict]]:
+    """Caption-file JSON + COCO JSONs -> (metrics, details); copies the caption file's ``overall`` scores.
+    `source` names the caption file in errors."""
+    caps, overall = parse_caption_file(captions_data, source)
     gt = ground_truth_objects({c["image_id"] for c in caps}, instances, coco_captions, synonyms)
     metrics, details = evaluate_chair(caps, gt, synonyms)
     known = _annotated_images(instances, coco_captions)

@@ -39,6 +39,10 @@ def need_dir(path, flag: str) -> Path:
     return p
 
 
+BUNDLED_SYNONYMS = Path(__file__).parent / "data" / "chair_synonyms.txt"
+"""LisaAnne/Hallucination data/synonyms.txt @ 6e4d33c, unchanged (provenance and licence: data/README.md)."""
+
+
 # ---------------------------------------------------------------------------------------------- the benchmarks
 @dataclass
 class PopeConfig:
@@ -69,8 +73,9 @@ class AmberConfig:
     """AMBER data/metrics.txt, the initial counters (default: in --amber-data)."""
     eval_type: str = field(default="a", metadata={"flag": "--type"})
     """a (all) | g (generative) | d (discriminative) | de | da | dr: which queries run and what is scored."""
-    similarity_model: str = "en_core_web_md"
-    """spaCy model for word similarity (the official one is en_core_web_lg, if you have it)."""
+    similarity_model: str | None = None
+    """spaCy model for word similarity (default: the official en_core_web_lg if installed, else
+    en_core_web_md)."""
     similarity_threshold: float = 0.8
     """A noun matches a word when similarity > this (official --similarity_score)."""
 
@@ -80,6 +85,8 @@ class AmberConfig:
             raise ValueError(f"--similarity-threshold {self.similarity_threshold} must be a cosine in [-1, 1] "
                              "(official default 0.8)")
         d = Path(self.amber_data)
+        if not d.is_dir() and not all((self.annotations, self.relation, self.safe_words, self.metrics)):
+            need_dir(d, "--amber-data")
         for name, file in (("annotations", "annotations.json"), ("relation", "relation.json"),
                            ("safe_words", "safe_words.txt"), ("metrics", "metrics.txt")):
             given = getattr(self, name)
@@ -101,7 +108,8 @@ class ChairConfig:
     """COCO annotations folder: all instances_*.json and captions_*.json in it are read (official: train2014 +
     val2014)."""
     synonyms: str | None = None
-    """CHAIR data/synonyms.txt (default: <coco>/synonyms.txt, then ./data/synonyms.txt as the official code)."""
+    """CHAIR synonym table (default: <coco>/synonyms.txt if present, else the bundled official data/synonyms.txt
+    of LisaAnne/Hallucination)."""
     synonym_bigrams: bool = False
     """Also merge the synonym file's two-word entries (multi-word categories such as the world's "red circle");
     not official — the official code merges only its built-in list of double words."""
@@ -115,18 +123,15 @@ class ChairConfig:
         from hero.official.chair import Synonyms
 
         return Synonyms.from_text(Path(self.synonyms).read_text(encoding="utf-8"),
-                                  synonym_bigrams=self.synonym_bigrams)
+                                  synonym_bigrams=self.synonym_bigrams, source=str(self.synonyms))
 
     def synonyms_path(self) -> Path:
-        """The synonyms file to read; raises with the fix when none exists."""
+        """The synonyms file to read: --synonyms, else <coco>/synonyms.txt (the embedded world exports one there),
+        else the bundled official table (`BUNDLED_SYNONYMS`)."""
         if self.synonyms:
             return need_file(self.synonyms, "--synonyms")
-        candidates = [Path(self.coco) / "synonyms.txt", Path("data/synonyms.txt")]
-        for p in candidates:
-            if p.is_file():
-                return p
-        raise InputError(f"synonyms file not found ({', '.join(map(str, candidates))}): pass --synonyms with the "
-                         "CHAIR repository's data/synonyms.txt")
+        in_coco = Path(self.coco) / "synonyms.txt"
+        return in_coco if in_coco.is_file() else BUNDLED_SYNONYMS
 
 
 @dataclass
@@ -181,7 +186,13 @@ class PopeScoreConfig:
         choice(self.pairing, PAIRINGS, "--pairing")
         if not self.labels:
             raise ValueError("--labels: give at least one label file (e.g. coco_pope_random.json)")
+        for spec in self.labels:
+            need_file(spec.rpartition("=")[2], "--labels")
         need_file(self.answers, "--answers")
+
+    def input_paths(self) -> list[tuple[str, str]]:
+        """(flag, path) of every file this command reads (the outputs must be none of them)."""
+        return [("--labels", spec.rpartition("=")[2]) for spec in self.labels] + [("--answers", self.answers)]
 
 
 @dataclass
@@ -199,6 +210,12 @@ class AmberScoreConfig:
     def __post_init__(self) -> None:
         need_file(self.responses, "--responses")
 
+    def input_paths(self) -> list[tuple[str, str]]:
+        """(flag, path) of every file this command reads (the outputs must be none of them)."""
+        a = self.amber
+        return [("--responses", self.responses), ("--annotations", a.annotations), ("--relation", a.relation),
+                ("--safe-words", a.safe_words), ("--metrics", a.metrics)]
+
 
 @dataclass
 class ChairScoreConfig:
@@ -214,6 +231,10 @@ class ChairScoreConfig:
 
     def __post_init__(self) -> None:
         need_file(self.captions, "--captions")
+
+    def input_paths(self) -> list[tuple[str, str]]:
+        """(flag, path) of every file and folder this command reads (the outputs must be none of them)."""
+        return [("--captions", self.captions), ("--coco", self.chair.coco), ("--synonyms", self.chair.synonyms)]
 
 
 @dataclass
@@ -232,3 +253,7 @@ class ThroneScoreConfig:
     def __post_init__(self) -> None:
         choice(self.strategy, STRATEGIES, "--strategy")
         need_dir(self.evaluations, "--evaluations")
+
+    def input_paths(self) -> list[tuple[str, str]]:
+        """(flag, path) of every file and folder this command reads (the outputs must be none of them)."""
+        return [("--evaluations", self.evaluations), ("--coco-annotations", self.throne.coco_annotations)]

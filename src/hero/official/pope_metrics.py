@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from hero.official.validate import InputError, need, reject_duplicate_ids, where
+
 PARSERS = ("official", "strict")
 METRIC_KEYS = ("accuracy", "precision", "recall", "f1", "yes_ratio")
 
@@ -132,33 +134,37 @@ def detect_format(answers: Sequence[dict]) -> str:
     if not answers:
         raise ValueError("the answer file is empty")
     row = answers[0]
+    if not isinstance(row, dict):
+        raise InputError(f"{where(row, 'answers row 1')}: expected a JSON object")
     if "answer" in row and "text" not in row:
         return "rucaibox"
     if "text" in row and "question_id" in row and "answer" not in row:
         return "llava"
-    raise ValueError(
-        f"cannot tell the answer format from the first row (keys {sorted(row)}): expected RUCAIBox "
-        "{'question', 'answer'} or LLaVA {'question_id', 'text'}; pass --format rucaibox|llava")
+    raise InputError(
+        f"{where(row, 'answers row 1')}: cannot tell the answer format from the first row (keys {sorted(row)}): "
+        "expected RUCAIBox {'question', 'answer'} or LLaVA {'question_id', 'text'}; pass --format rucaibox|llava")
 
 
-def _answer_texts(answers: Sequence[dict], key: str, where: str) -> list[str]:
-    texts = []
-    for i, row in enumerate(answers, start=1):
-        if key not in row:
-            raise ValueError(f"{where} row {i}: missing field {key!r}")
-        if not isinstance(row[key], str):
-            raise ValueError(f"{where} row {i}: field {key!r} must be a string, got {type(row[key]).__name__}")
-        texts.append(row[key])
-    return texts
+def _loc(rows: Sequence[dict], what: str) -> list[str]:
+    """Each row's location: its file:line, else '<what> row i'."""
+    return [where(row, f"{what} row {i}") for i, row in enumerate(rows, start=1)]
 
 
-def _label_texts(labels: Sequence[dict], where: str) -> list[str]:
-    out = []
-    for i, row in enumerate(labels, start=1):
-        if "label" not in row:
-            raise ValueError(f"{where} row {i}: missing field 'label'")
-        out.append(str(row["label"]))
-    return out
+def _answer_texts(answers: Sequence[dict], key: str, where_: str) -> list[str]:
+    return [need(row, key, "string", loc) for row, loc in zip(answers, _loc(answers, f"{where_} answers"))]
+
+
+def _label_texts(labels: Sequence[dict], where_: str) -> list[str]:
+    return [need(row, "label", "string", loc, ' ("yes"/"no")')
+            for row, loc in zip(labels, _loc(labels, f"{where_} labels"))]
+
+
+def _question_ids(rows: Sequence[dict], what: str, required: bool) -> list:
+    """The rows' question_ids (None where absent and not `required`), typed and unique (the duplicate-id rule)."""
+    ids = [need(row, "question_id", "id", loc) if required or "question_id" in row else None
+           for row, loc in zip(rows, _loc(rows, what))]
+    reject_duplicate_ids(((q, loc) for q, loc in zip(ids, _loc(rows, what)) if q is not None), "question_id")
+    return ids
 
 
 def _show_ids(ids: list) -> str:
@@ -173,29 +179,22 @@ def pair_by_order(labels: Sequence[dict], answers: Sequence[dict], key: str, whe
                          "labels by line order, so the counts must be equal")
     texts = _answer_texts(answers, key, where)
     gts = _label_texts(labels, where)
-    return [(lab.get("question_id", i), t, g) for i, (lab, t, g) in enumerate(zip(labels, texts, gts), start=1)]
+    ids = _question_ids(labels, f"{where} labels", required=False)
+    _question_ids(answers, f"{where} answers", required=False)
+    return [(i if q is None else q, t, g) for i, (q, t, g) in enumerate(zip(ids, texts, gts), start=1)]
 
 
 def pair_by_id(labels: Sequence[dict], answers: Sequence[dict], where: str) -> tuple[list[tuple], list[str]]:
     """Join LLaVA answers to labels on question_id (answer-file order). Returns (pairs, warnings)."""
-    by_id: dict = {}
-    for i, row in enumerate(labels, start=1):
-        if "question_id" not in row:
-            raise ValueError(f"{where} labels row {i}: missing 'question_id' (needed to join LLaVA answers)")
-        if row["question_id"] in by_id:
-            raise ValueError(f"{where} labels row {i}: duplicate question_id {row['question_id']!r}")
-        by_id[row["question_id"]] = row
+    by_id = dict(zip(_question_ids(labels, f"{where} labels", required=True), _label_texts(labels, where)))
     texts = _answer_texts(answers, "text", where)
     seen, missing, pairs = set(), [], []
-    for i, (row, text) in enumerate(zip(answers, texts), start=1):
-        qid = row.get("question_id")
-        if qid in seen:
-            raise ValueError(f"{where} answers row {i}: duplicate question_id {qid!r}")
+    for qid, text in zip(_question_ids(answers, f"{where} answers", required=True), texts):
         seen.add(qid)
         if qid not in by_id:
             missing.append(qid)
             continue
-        pairs.append((qid, text, _label_texts([by_id[qid]], where)[0]))
+        pairs.append((qid, text, by_id[qid]))
     if missing:
         raise ValueError(f"{where}: {len(missing)} answer question_id(s) not in the labels: {_show_ids(missing)}")
     warnings = []
@@ -227,7 +226,7 @@ def pair_answers(labels: Sequence[dict], answers: Sequence[dict], fmt: str = "au
 # ---------------------------------------------------------------- scoring entry points
 
 
-def _score_pairs(pairs: list[tuple], parse: str, where: str) -> tuple[dict, list[dict]]:
+def _score_pairs(pairs: list[tuple], parse: str) -> tuple[dict, list[dict]]:
     answers = [t for _, t, _ in pairs]
     gts = [g for _, _, g in pairs]
     if parse == "official":
@@ -235,14 +234,19 @@ def _score_pairs(pairs: list[tuple], parse: str, where: str) -> tuple[dict, list
         details = [{"question_id": q, "answer": a, "label": g, "pred": "yes" if p else "no",
                     "correct": p == label_to_int(g)} for (q, a, g), p in zip(pairs, preds)]
     else:
-        bad = [i for i, g in enumerate(gts, start=1) if g.lower().strip() not in ("yes", "no")]
-        if bad:
-            raise ValueError(f"{where}: strict parsing needs labels 'yes'/'no' (lmms-eval asserts it); "
-                             f"bad label at pair(s) {bad[:10]}")
         metrics, preds = strict_metrics(answers, gts)
         details = [{"question_id": q, "answer": a, "label": g, "pred": p, "correct": p == g.lower().strip()}
                    for (q, a, g), p in zip(pairs, preds)]
     return metrics, details
+
+
+def _check_strict_labels(labels) -> None:
+    """--parse strict: every label must be yes/no after lower().strip() (lmms-eval asserts it)."""
+    for rows in (labels.values() if isinstance(labels, dict) else [labels]):
+        for g, loc in zip(_label_texts(rows, "pope"), _loc(rows, "pope labels")):
+            if g.lower().strip() not in ("yes", "no"):
+                raise InputError(f"{loc}: label {g!r}: --parse strict needs labels 'yes'/'no' (lmms-eval asserts "
+                                 "it); use --parse official")
 
 
 def _mean(per_split: dict[str, dict]) -> dict:
@@ -252,10 +256,8 @@ def _mean(per_split: dict[str, dict]) -> dict:
 
 def _split_answers(answers: Sequence[dict], field: str) -> dict[str, list[dict]]:
     groups: dict[str, list[dict]] = {}
-    for i, row in enumerate(answers, start=1):
-        if field not in row:
-            raise ValueError(f"answers row {i}: missing split field {field!r}")
-        groups.setdefault(str(row[field]), []).append(row)
+    for row, loc in zip(answers, _loc(answers, "answers")):
+        groups.setdefault(need(row, field, "string", loc), []).append(row)
     return groups
 
 
@@ -263,11 +265,11 @@ def _split_labels(labels, field: str) -> dict[str, list[dict]]:
     if isinstance(labels, dict):
         return {str(k): list(v) for k, v in labels.items()}
     groups: dict[str, list[dict]] = {}
-    for i, row in enumerate(labels, start=1):
-        if field not in row:
-            raise ValueError(f"labels row {i}: missing split field {field!r}; give one labels file per split "
-                             "instead (e.g. coco_pope_random.json, coco_pope_popular.json ...)")
-        groups.setdefault(str(row[field]), []).append(row)
+    for row, loc in zip(labels, _loc(labels, "labels")):
+        if isinstance(row, dict) and field not in row:
+            raise InputError(f"{loc}: missing split field {field!r}; give one labels file per split instead "
+                             "(e.g. coco_pope_random.json, coco_pope_popular.json ...)")
+        groups.setdefault(need(row, field, "string", loc), []).append(row)
     return groups
 
 
@@ -282,11 +284,13 @@ def evaluate_pope(labels, answers: Sequence[dict], parse: str = "official", fmt:
     """
     if parse not in PARSERS:
         raise ValueError(f"unknown parse mode {parse!r}; choose one of {PARSERS}")
+    if parse == "strict":
+        _check_strict_labels(labels)
     if split_field is None:
         if isinstance(labels, dict):
             raise ValueError("several label sets were given: pass split_field (--split-field category)")
         pairs, warns = pair_answers(labels, answers, fmt, pairing)
-        metrics, details = _score_pairs(pairs, parse, "pope")
+        metrics, details = _score_pairs(pairs, parse)
         metrics["parse"] = parse
         if warns:
             metrics["warnings"] = warns + metrics.get("warnings", [])
@@ -300,7 +304,7 @@ def evaluate_pope(labels, answers: Sequence[dict], parse: str = "official", fmt:
     splits, details = {}, []
     for name, rows in answer_groups.items():
         pairs, warns = pair_answers(label_groups[name], rows, fmt, pairing, where=f"split {name!r}")
-        m, d = _score_pairs(pairs, parse, f"split {name!r}")
+        m, d = _score_pairs(pairs, parse)
         if warns:
             m["warnings"] = warns + m.get("warnings", [])
         splits[name] = m
@@ -327,15 +331,19 @@ def split_name_from_path(path: str) -> str:
 
 
 def read_label_sets(labels, split_field: str | None):
-    """`hero score pope --labels`: one label file → its rows; several (or NAME=PATH) → {split name: rows}."""
-    from hero.io import read_jsonl
+    """`hero score pope --labels`: one label file → its rows; several (or NAME=PATH) → {split name: rows}.
+    Rows are located (file:line) for error messages."""
+    from hero.official.validate import read_rows
 
-    named = []
+    named, rows = [], {}
     for spec in labels:
         name, _, path = spec.rpartition("=") if "=" in spec else ("", "", spec)
         named.append((name or split_name_from_path(path), path))
+        rows[path] = read_rows(path)
+        if not rows[path]:
+            raise InputError(f"{path}: no labels (the file is empty) (--labels)")
     if len(named) == 1 and "=" not in labels[0]:
-        return read_jsonl(named[0][1])
+        return rows[named[0][1]]
     if split_field is None:
         raise ValueError("several label files need --split-field (e.g. --split-field category): answers are "
                          "scored per split against the label file of their split")
@@ -343,5 +351,5 @@ def read_label_sets(labels, split_field: str | None):
     for name, path in named:
         if name in sets:
             raise ValueError(f"two label files for split {name!r}; name them NAME=PATH")
-        sets[name] = read_jsonl(path)
+        sets[name] = rows[path]
     return sets

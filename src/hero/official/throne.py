@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from hero.official.validate import InputError, check_value, reject_duplicate_ids
+
 STRATEGIES = ("micro", "class")
 
 
@@ -41,31 +43,51 @@ def gt_classes(coco: dict) -> dict[int, set[int]]:
     return out
 
 
-def count_votes(evaluations: Sequence[dict], n_classes: int, names: Sequence[str] = ()) -> tuple[dict, int]:
-    """(image id -> list of yes votes per class, V = number of (file, prompt) pairs)."""
+def _image_ids(ev: dict, label: str) -> list[int]:
+    """The file's keys as image ids (int(key)), unique: "7" and "07" are the same image (duplicate-id rule)."""
+    ids = []
+    for key in ev:
+        try:
+            ids.append(int(key))
+        except (TypeError, ValueError):
+            raise InputError(f"{label}: key {key!r} is not an image id") from None
+    reject_duplicate_ids(((i, f"{label}: image {k!r}") for i, k in zip(ids, ev)), "image id")
+    return ids
+
+
+def _check_answers(answers, key: str, label: str, n_classes: int, categories: Sequence[str]) -> int:
+    """The number of prompt formats M of one image's answer list (M * C strings)."""
+    if not isinstance(answers, list) or len(answers) % n_classes or not answers:
+        raise InputError(f"{label}: image {key!r}: {len(answers) if isinstance(answers, list) else 'not a list of'} "
+                         f"answers is not a positive multiple of the {n_classes} categories")
+    for k, a in enumerate(answers):
+        if not isinstance(a, str):
+            cat = f", category {categories[k % n_classes]!r}" if len(categories) == n_classes else ""
+            check_value(a, "string", f"{label}: image {key!r}: answer {k + 1} (prompt format "
+                                     f"{k // n_classes + 1}{cat})", ' ("yes"/"no")')
+    return len(answers) // n_classes
+
+
+def count_votes(evaluations: Sequence[dict], n_classes: int, names: Sequence[str] = (),
+                categories: Sequence[str] = ()) -> tuple[dict, int]:
+    """(image id -> list of yes votes per class, V = number of (file, prompt) pairs). `names` label the files
+    and `categories` the answer blocks in errors; every answer must be a string."""
     votes: dict[int, list[int]] = {}
     prompts_per_file: list[int] = []
     image_sets = []
     for f, ev in enumerate(evaluations):
         label = names[f] if f < len(names) else f"evaluation file {f + 1}"
         if not isinstance(ev, dict) or not ev:
-            raise ValueError(f"{label}: expected a non-empty JSON object image_id -> list of answers")
+            raise InputError(f"{label}: expected a non-empty JSON object image_id -> list of answers")
         m_file = None
-        for key, answers in ev.items():
-            try:
-                image_id = int(key)
-            except (TypeError, ValueError):
-                raise ValueError(f"{label}: key {key!r} is not an image id") from None
-            if not isinstance(answers, list) or len(answers) % n_classes or not answers:
-                raise ValueError(f"{label}: image {key}: {len(answers) if isinstance(answers, list) else '?'} "
-                                 f"answers is not a positive multiple of the {n_classes} categories")
-            m = len(answers) // n_classes
+        for image_id, (key, answers) in zip(_image_ids(ev, label), ev.items()):
+            m = _check_answers(answers, key, label, n_classes, categories)
             if m_file is not None and m != m_file:
-                raise ValueError(f"{label}: image {key} has {m} prompt formats, earlier images {m_file}")
+                raise InputError(f"{label}: image {key!r} has {m} prompt formats, earlier images {m_file}")
             m_file = m
             row = votes.setdefault(image_id, [0] * n_classes)
             for k, a in enumerate(answers):
-                if isinstance(a, str) and a.lower().strip() == "yes":
+                if a.lower().strip() == "yes":
                     row[k % n_classes] += 1
         prompts_per_file.append(m_file)
         image_sets.append({int(k) for k in ev})
@@ -141,7 +163,7 @@ def evaluate_throne(coco: dict, evaluations: Sequence[dict], thresholds: Sequenc
     if not evaluations:
         raise ValueError("no evaluation files (one JSON per evaluator LM is expected)")
     cats = category_names(coco)
-    votes, v_total = count_votes(evaluations, len(cats), names)
+    votes, v_total = count_votes(evaluations, len(cats), names, cats)
     thresholds = default_thresholds(v_total) if thresholds is None else thresholds
     bad = [t for t in thresholds if not (isinstance(t, int) and 1 <= t <= v_total)]
     if bad or not thresholds:
