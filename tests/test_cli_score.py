@@ -195,8 +195,8 @@ def test_chair_cli_without_synonyms_uses_the_bundled_table(tmp_path):
     assert full["synonyms"] == "bundled: LisaAnne/Hallucination data/synonyms.txt @ 6e4d33c"
 
 
-def test_round_floats_keeps_ints_and_nan():
-    from hero.cli.score import round_floats
+def test_printed_json_rounds_floats_and_keeps_ints_and_nan():
+    from hero.display import rounded as round_floats
 
     # 19/24 = 0.79166… -> 0.792; float32 1/3 = 0.3333333432674408 -> 0.333; ints, strings, None and NaN as they are
     out = round_floats({"f1": 19 / 24, "t": {"5": {"P": 0.3333333432674408, "N": 3, "x": float("nan")}},

@@ -138,3 +138,16 @@ def test_truncated_weights_are_one_line_naming_the_folder(tmp_path):
     with pytest.raises(InputError, match=r"m: could not load the model \(SafetensorError: Error while deserializing "
                                          r"header: .*\); if a weight file is truncated or corrupt"):
         load_vlm(tmp_path / "m")
+
+
+def test_cache_dir_precedence(tmp_path, monkeypatch):
+    from hero.errors import log_dir
+    from hero.io import cache_dir
+
+    monkeypatch.setenv("HERO_CACHE_DIR", str(tmp_path / "c"))
+    assert cache_dir() == tmp_path / "c" and log_dir() == tmp_path / "c/logs"
+    monkeypatch.delenv("HERO_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert cache_dir() == tmp_path / "x/hero"
+    monkeypatch.setenv("HERO_LOG_DIR", str(tmp_path / "l"))
+    assert log_dir() == tmp_path / "l"

@@ -18,6 +18,7 @@ from hero.trap.fingerprint import SCHEME, cache_path, model_fingerprint
 
 @pytest.fixture(autouse=True)
 def cache_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("HERO_CACHE_DIR", raising=False)  # conftest's; here the XDG rule is what is tested
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     return tmp_path / "xdg"
 

@@ -65,11 +65,11 @@ def describe(e: BaseException) -> str | None:
 
 
 def log_dir() -> Path:
-    """Where tracebacks of internal errors go: $HERO_LOG_DIR, else $XDG_CACHE_HOME/hero/logs (~/.cache/hero/logs)."""
-    if os.environ.get("HERO_LOG_DIR"):
-        return Path(os.environ["HERO_LOG_DIR"])
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "hero" / "logs"
+    """Where tracebacks of internal errors go: $HERO_LOG_DIR, else logs/ in hero's cache folder (hero.io.cache_dir:
+    ~/.cache/hero/logs by default)."""
+    from hero.io import cache_dir
+
+    return Path(os.environ["HERO_LOG_DIR"]) if os.environ.get("HERO_LOG_DIR") else cache_dir() / "logs"
 
 
 def write_log(e: BaseException, argv: list[str]) -> Path | None:

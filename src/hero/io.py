@@ -105,6 +105,14 @@ def staged_folder(out: str | os.PathLike, last: str | None = None) -> Iterator[P
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def cache_dir() -> Path:
+    """hero's own cache folder (model fingerprints, error logs): $HERO_CACHE_DIR, else $XDG_CACHE_HOME/hero, else
+    ~/.cache/hero."""
+    if os.environ.get("HERO_CACHE_DIR"):
+        return Path(os.environ["HERO_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "hero"
+
+
 def read_text(path: str | os.PathLike, what: str = "file") -> str:
     """The UTF-8 text of a user's file, or an InputError naming the path and the fix: missing, a folder, unreadable,
     not UTF-8. `what` names the file's role in the message ("questions file", "config file", ...)."""

@@ -19,6 +19,7 @@ app = options.group(help="Run the whole HERO experiment in miniature on the embe
 
 def _run(settings: options.Settings) -> None:
     from hero.demo.run import run_demo
+    from hero.display import rounded
 
     cfg = options.build(DemoConfig, settings, command="demo")
     out = Path(cfg.out)
@@ -26,7 +27,7 @@ def _run(settings: options.Settings) -> None:
     typer.echo(f"\nreport: {out / 'report.html'}  ·  numbers: {out / 'results.json'}")
     typer.echo(f"stages took {res['minutes_stages']:.1f} min in all (this call {res['minutes_this_call']:.1f} min)")
     for t in res["targets"]:
-        typer.echo(f"  [{t['status']:>12}] {t['target']}: {json.dumps(t['measured'])}")
+        typer.echo(f"  [{t['status']:>12}] {t['target']}: {json.dumps(rounded(t['measured']))}")
 
 
 options.command(app, None, options.options_of(DemoConfig), _run,

@@ -15,12 +15,13 @@ from hero.rewards.nli_config import NLITrainConfig
 
 
 def _run(settings: options.Settings) -> None:
+    from hero.display import number
     from hero.rewards.nli_train import run_nli
 
     s = run_nli(options.build(NLITrainConfig, settings, command="train nli"))
     typer.echo(f"trained {s['steps']} steps in {s['train_seconds']}s ({s['stopped_by']}); held-out accuracy "
-               f"{s['heldout_accuracy']:.4f} on {s['heldout']['n']} pairs (unseen pairs "
-               f"{s['heldout_unseen_accuracy']:.4f} on {s['heldout_unseen_n']}); model in {s['out']}")
+               f"{number(s['heldout_accuracy'])} on {s['heldout']['n']} pairs (unseen pairs "
+               f"{number(s['heldout_unseen_accuracy'])} on {s['heldout_unseen_n']}); model in {s['out']}")
 
 
 options.command(app, "nli", options.options_of(NLITrainConfig), _run,

@@ -11,7 +11,6 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import json
-import math
 
 import typer
 
@@ -29,22 +28,8 @@ app = options.group(
 )
 
 
-PRINTED_DECIMALS = 3
-
-
-def round_floats(obj, digits: int = PRINTED_DECIMALS):
-    """A copy of a JSON-like value with every finite float rounded to `digits` decimals (ints, NaN, strings and
-    None unchanged): round_floats({"f1": 0.7916666666666666, "n": 3}) == {"f1": 0.792, "n": 3}."""
-    if isinstance(obj, float):
-        return round(obj, digits) if math.isfinite(obj) else obj
-    if isinstance(obj, dict):
-        return {k: round_floats(v, digits) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [round_floats(v, digits) for v in obj]
-    return obj
-
-
 def _score(name: str, settings: options.Settings) -> None:
+    from hero.display import rounded
     from hero.io import write_json_atomic, write_jsonl_atomic
 
     from hero.official.outputs import check_outputs
@@ -56,7 +41,7 @@ def _score(name: str, settings: options.Settings) -> None:
         write_json_atomic(cfg.output.out, metrics)
     if cfg.output.details is not None:
         write_jsonl_atomic(cfg.output.details, details)
-    typer.echo(json.dumps(round_floats(metrics), indent=2))
+    typer.echo(json.dumps(rounded(metrics), indent=2))
 
 
 for _name in BENCHMARKS.names():

@@ -12,6 +12,7 @@ from hero.demo.config import DemoConfig
 from hero.demo.pipeline import build_stages, rl_methods, table_rows
 from hero.demo.report import replication_table, training_curves, trap_cells
 from hero.demo.stages import run_stages
+from hero.display import rounded
 from hero.io import read_json, write_json_atomic
 from hero.trap.report import Section, figure_sections, write_sections
 
@@ -112,7 +113,8 @@ def write_report(cfg: DemoConfig, results: dict, rows: dict, tg: list[dict]) -> 
               "contrastive)."),
         ("h2", "Replication table"), replication_table(rows),
         ("h2", "Targets (measured by this run)"),
-        ("table", ["target", "measured", "status"], [[x["target"], json.dumps(x["measured"]), x["status"]] for x in tg]),
+        ("table", ["target", "measured", "status"],
+         [[x["target"], json.dumps(rounded(x["measured"])), x["status"]] for x in tg]),
     ]
     if histories:
         secs += [("h2", "RL training curves"), ("img", "training_curves.png", training_curves(histories),

@@ -22,7 +22,7 @@ import os
 import time
 from pathlib import Path
 
-from hero.io import InputError, write_json_atomic
+from hero.io import InputError, cache_dir, write_json_atomic
 
 SCHEME = "sha256-bytes/1"
 RACY_NS = 2_000_000_000
@@ -31,9 +31,8 @@ STAT_FIELDS = ("size", "mtime_ns", "ctime_ns", "ino")
 
 
 def cache_path() -> Path:
-    """$XDG_CACHE_HOME/hero/fingerprints.json (XDG_CACHE_HOME unset or empty: ~/.cache)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hero" / "fingerprints.json"
+    """fingerprints.json in hero's cache folder ($HERO_CACHE_DIR, else $XDG_CACHE_HOME/hero, else ~/.cache/hero)."""
+    return cache_dir() / "fingerprints.json"
 
 
 def stat_of(st: os.stat_result) -> dict:
