@@ -78,7 +78,7 @@ def test_eval_world_end_to_end(setup, tmp_path):
     bad = runner.invoke(app, args[:-len(FAST)] + ["--noise", "30"] + FAST)
     assert bad.exit_code == 2 and "refusing to mix" in bad.stderr
     bad = runner.invoke(app, args[:-len(FAST)] + ["--degrade", "noise:30"] + FAST)
-    assert bad.exit_code == 2 and "refusing to mix" in bad.stderr and "noise': 30.0" in bad.stderr
+    assert bad.exit_code == 2 and "refusing to mix" in bad.stderr and "decoding.noise: 0.0, now 30.0" in bad.stderr
     two = runner.invoke(app, args[:-len(FAST)] + ["--degrade", "blur:1", "--noise", "30"] + FAST)
     assert two.exit_code == 2 and "one per run folder" in two.stderr
 

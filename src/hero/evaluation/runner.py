@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hero.evaluation.generate import DecodingConfig, Request
-from hero.io import InputError, RunLock, write_json_atomic
+from hero.io import InputError, RunLock, read_json, write_json_atomic
+from hero.runid import ABSENT, first_difference
 from hero.trap.fingerprint import SCHEME_CHANGED, model_fingerprint, scheme_changed
 from hero.trap.runfolder import append_samples, read_samples
 
@@ -41,16 +42,14 @@ def check_manifest(out: Path, new: dict) -> None:
                              "--out folder")
         write_json_atomic(path, new)
         return
-    try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise InputError(f"{path}:{e.lineno}: malformed JSON ({e.msg}); fix it or use a new --out folder") from None
+    old = read_json(path)
+    old = old if isinstance(old, dict) else {}
     if scheme_changed(old.get("model_fingerprint")):
         raise InputError(f"{out}: this run folder {SCHEME_CHANGED}")
-    diff = [k for k in IDENTITY if old.get(k) != new[k]]
+    diff = first_difference({k: old.get(k, ABSENT) for k in IDENTITY}, {k: new[k] for k in IDENTITY})
     if diff:
-        k = diff[0]
-        raise InputError(f"{out} holds generations of another run ({k}: {old.get(k)!r}, now {new[k]!r}); refusing "
+        key, was, now = diff
+        raise InputError(f"{out} holds generations of another run ({key}: {was!r}, now {now!r}); refusing "
                          "to mix models or settings in one folder — use a new --out folder")
 
 
