@@ -151,3 +151,19 @@ def test_cache_dir_precedence(tmp_path, monkeypatch):
     assert cache_dir() == tmp_path / "x/hero"
     monkeypatch.setenv("HERO_LOG_DIR", str(tmp_path / "l"))
     assert log_dir() == tmp_path / "l"
+
+
+def test_out_that_is_a_file_and_questions_that_are_a_folder_are_named_before_loading(tmp_path):
+    (tmp_path / "f").write_text("x")
+    (tmp_path / "qdir").mkdir()
+    for args in (["train", "sft", "--style", "cot"], ["train", "grpo"], ["train", "nli"]):
+        r = runner.invoke(app, [*args, "--model", "m", "--world", "w", "--out", str(tmp_path / "f")]
+                          if args[1] != "nli" else [*args, "--world", "w", "--out", str(tmp_path / "f")])
+        assert (r.exit_code, r.output) == (2, f"error: {tmp_path / 'f'}: is a file, but a folder is expected (--out); "
+                                              "pass a new folder path\n"), args
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m/config.json").write_text("{}")
+    r = runner.invoke(app, ["trap", "--model", str(tmp_path / "m"), "--questions", str(tmp_path / "qdir"),
+                            "--images", str(tmp_path),
+                            "--out", str(tmp_path / "t")])
+    assert r.exit_code == 2 and "qdir: is a folder, but a question file is expected (--questions)" in r.output

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hero.io import check_out_folder
+
 NLI_NOT_IDENTITY = ("world", "out", "budget_min", "max_steps", "threads", "progress")
 """NLITrainConfig fields left out of the run identity (hero.runid): stored apart (world, out) or budget-like."""
 
@@ -45,6 +47,8 @@ class NLITrainConfig:
     """Show a progress bar."""
 
     def __post_init__(self) -> None:
+        if self.out:
+            check_out_folder(self.out)
         if not self.budget_min > 0:
             raise ValueError(f"--budget-min {self.budget_min}: must be > 0 minutes")
         if self.max_steps < 1:

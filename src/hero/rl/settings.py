@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass, field
 
 from hero.degrade import canonical, merge_specs
+from hero.io import check_out_folder
 from hero.options import coerce, parse_set, read_yaml  # noqa: F401 (one implementation; re-exported)
 
 METHODS = ("grpo", "hero", "dpo")
@@ -93,6 +94,8 @@ class RLRunConfig:
                 raise ValueError(msg)
 
         need(self.method in METHODS, f"method={self.method!r}: use one of {METHODS}")
+        if self.out:
+            check_out_folder(self.out)
         if self.method != "dpo":
             from hero.rewards.registry import check_spec
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hero.io import check_out_folder
 from hero.threads import pick_threads  # noqa: F401 (moved to hero.threads; this import path is kept)
 
 PRECISIONS = ("auto", "bf16", "fp32")
@@ -87,6 +88,8 @@ class SFTRunConfig:
     """Show a progress bar."""
 
     def __post_init__(self) -> None:
+        if self.out:
+            check_out_folder(self.out)
         if self.style not in ("answer", "cot"):
             raise ValueError(f"--style {self.style!r}: use 'answer' or 'cot'")
         if self.budget_min <= 0:

@@ -62,7 +62,8 @@ def load_questions(path: str | Path, images: ImageFolder | str | Path) -> tuple[
     path = Path(path)
     images = images if isinstance(images, ImageFolder) else ImageFolder(images)
     if not path.is_file():
-        raise InputError(f"{path}: question file not found")
+        what = "is a folder, but a question file is expected" if path.is_dir() else "question file not found"
+        raise InputError(f"{path}: {what} (--questions)")
     if not Path(images.path).is_dir():
         raise InputError(f"{images.path}: image folder not found ({images.flag})")
     seen: dict[str, str] = {}
