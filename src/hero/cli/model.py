@@ -1,6 +1,6 @@
 """`hero model` — build HERO's tiny VLMs from configs (random init, genuine Hugging Face format).
 
-    hero model init --preset tiny|small --world WORLD_DIR --out MODEL_DIR [--seed 0]
+    hero model init --preset tiny|small --world WORLD_DIR --out MODEL_DIR [--seed 0] [--arch llava|qwen2_5_vl|...]
 
 Options are the fields of `hero.model.build.ModelInitConfig`.
 """
@@ -23,8 +23,10 @@ def _init(settings: options.Settings) -> None:
     model, processor = init_model(cfg)
     n = sum(p.numel() for p in model.parameters())
     v = model.config.vision_config
+    size = getattr(v, "image_size", None)
+    images = f"{size}px images in {(size // v.patch_size) ** 2} tokens" if size else f"{cfg.arch} images"
     typer.echo(f"wrote {cfg.preset} model to {cfg.out}: {n / 1e6:.2f} M parameters, vocabulary "
-               f"{len(processor.tokenizer)}, {v.image_size}px images in {(v.image_size // v.patch_size) ** 2} tokens")
+               f"{len(processor.tokenizer)}, {images}")
 
 
 options.command(app, "init", options.options_of(ModelInitConfig), _init,

@@ -103,11 +103,14 @@ def build_config(p: ModelPreset, image_size: int, vocab_size: int, special_ids: 
                        projector_hidden_act="gelu", tie_word_embeddings=True, initializer_range=p.init_std)
 
 
-def build_model(preset: str | ModelPreset, colours, shapes, image_size: int, seed: int = 0):
-    """Random-init (model, processor) for a world with these colours, shapes and image size."""
+def build_model(preset: str | ModelPreset, colours, shapes, image_size: int, seed: int = 0, arch: str = "llava"):
+    """Random-init (model, processor) of family `arch` (`hero.model.families`) for a world with these colours,
+    shapes and image size."""
     import torch
-    from transformers import GenerationConfig, LlavaForConditionalGeneration
+    import transformers
+    from transformers import GenerationConfig
 
+    from hero.model.families import get_family
     from hero.world.text import vocabulary
 
     if isinstance(preset, str):
@@ -115,16 +118,16 @@ def build_model(preset: str | ModelPreset, colours, shapes, image_size: int, see
             raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
         preset = PRESETS[preset]
     check_preset(preset, image_size)
-    processor = build_processor(vocabulary(colours, shapes), image_size, preset.patch_size)
+    family = get_family(arch)
+    processor = family.processor(vocabulary(colours, shapes), image_size, preset)
     tok = processor.tokenizer
-    ids = {"pad": tok.pad_token_id, "eos": tok.eos_token_id, "image": tok.convert_tokens_to_ids(IMAGE)}
-    config = build_config(preset, image_size, len(tok), ids)
+    config = family.config(preset, image_size, tok)
     torch.manual_seed(seed)
-    model = LlavaForConditionalGeneration(config)
+    model = getattr(transformers, family.model_class)(config)
     # One scheme for every tower: N(0, init_std) for each Linear / Conv / Embedding, LayerNorms at (1, 0). (SigLIP's
     # own init is xavier/lecun; the uniform, larger init left the chance plateau sooner in our runs.)
     model.apply(model._init_weights)
-    model.generation_config = GenerationConfig(eos_token_id=ids["eos"], pad_token_id=ids["pad"],
+    model.generation_config = GenerationConfig(eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
                                                bos_token_id=None, max_new_tokens=48, do_sample=False)
     model.config.hero_preset = asdict(preset)
     return model, processor
@@ -132,8 +135,11 @@ def build_model(preset: str | ModelPreset, colours, shapes, image_size: int, see
 
 def save(model, processor, out_dir) -> None:
     """Write a folder that AutoProcessor / AutoModelForImageTextToText load with no custom code."""
+    from hero.model.compat import saving_present_parts
+
     model.save_pretrained(out_dir)
-    processor.save_pretrained(out_dir)
+    with saving_present_parts(processor):
+        processor.save_pretrained(out_dir)
 
 
 @dataclass
@@ -148,10 +154,18 @@ class ModelInitConfig:
     """tiny (≈0.5 M parameters) or small (a few times larger)."""
     seed: int = 0
     """Seed of the random initialisation."""
+    arch: str = "llava"
+    """Model family (`hero.model.families`): llava (HERO's own layout), llava_next, qwen2_vl, qwen2_5_vl, idefics3 or
+    gemma3 — the family's real config class with tiny sizes, its own processor and chat template. See
+    docs/model-families.md for what works with each."""
 
     def __post_init__(self) -> None:
+        from hero.model.families import FAMILIES
+
         if self.preset not in PRESETS:
             raise ValueError(f"--preset {self.preset!r}: choose from {sorted(PRESETS)}")
+        if self.arch not in FAMILIES:
+            raise ValueError(f"--arch {self.arch!r}: choose from {', '.join(FAMILIES.names())}")
 
 
 def init_model(cfg: ModelInitConfig):
@@ -165,7 +179,8 @@ def init_model(cfg: ModelInitConfig):
         raise InputError(f"{out} is not empty; `hero model init` writes a new model folder — use a new --out "
                          f"folder, or delete {out}")
     world, _ = load_world(Path(cfg.world))
-    model, processor = build_model(cfg.preset, world.colours, world.shapes, world.image_size, seed=cfg.seed)
+    model, processor = build_model(cfg.preset, world.colours, world.shapes, world.image_size, seed=cfg.seed,
+                                   arch=cfg.arch)
     with staged_folder(out) as tmp:
         save(model, processor, tmp)
     return model, processor

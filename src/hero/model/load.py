@@ -34,6 +34,10 @@ def load_processor(path) -> object:
     one is missing."""
     from transformers import AutoProcessor
 
+    from hero.model.compat import allow_missing_video_processor
+
+    allow_missing_video_processor()
+
     path = Path(path)
     _check_folder(path)
     try:

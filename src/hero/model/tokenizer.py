@@ -43,15 +43,18 @@ CHAT_TEMPLATE = (
 )
 
 
-def build_tokenizer(words: Sequence[str]):
-    """A `PreTrainedTokenizerFast` over SPECIAL_TOKENS + `words` (ids in that order; duplicates dropped)."""
+def build_tokenizer(words: Sequence[str], special: Sequence[str] = tuple(SPECIAL_TOKENS), pad: str = PAD,
+                    eos: str = END, chat_template: str = CHAT_TEMPLATE, bos: str | None = None):
+    """A `PreTrainedTokenizerFast` over `special` + `words` (ids in that order; duplicates dropped). The defaults
+    are HERO's LLaVA tokenizer; model families (`hero.model.families`) pass their own special tokens, pad / EOS
+    markers and chat template. `special` must hold UNK, `pad` and `eos`."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
     from hero.world.text import WORD_RE
 
     vocab: dict[str, int] = {}
-    for w in list(SPECIAL_TOKENS) + list(words):
+    for w in list(special) + list(words):
         if w.strip() != w or not w:
             raise ValueError(f"tokenizer word {w!r} is empty or has surrounding spaces; pass bare words")
         vocab.setdefault(w, len(vocab))
@@ -61,11 +64,12 @@ def build_tokenizer(words: Sequence[str]):
     # WordPiece's decoder puts a space before every token but the first; the replacements glue punctuation back.
     tok.decoder = decoders.Sequence([decoders.WordPiece(prefix="##", cleanup=False)]
                                     + [decoders.Replace(f" {p}", p) for p in GLUED_PUNCTUATION])
-    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS])
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in special])
+    extra = {"bos_token": bos} if bos else {}
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, pad_token=PAD, unk_token=UNK, eos_token=END,
-        additional_special_tokens=[t for t in SPECIAL_TOKENS if t not in (PAD, UNK, END)],
-        padding_side="left", model_input_names=["input_ids", "attention_mask"],
+        tokenizer_object=tok, pad_token=pad, unk_token=UNK, eos_token=eos,
+        additional_special_tokens=[t for t in special if t not in (pad, UNK, eos, bos)],
+        padding_side="left", model_input_names=["input_ids", "attention_mask"], **extra,
     )
-    fast.chat_template = CHAT_TEMPLATE
+    fast.chat_template = chat_template
     return fast
