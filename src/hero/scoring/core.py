@@ -38,6 +38,32 @@ def answer_token_ids(vocab: Mapping[str, int], word: str) -> list[int]:
     return sorted(i for t, i in vocab.items() if normalise_token(t) == word)
 
 
+ANSWER_VARIANTS = ("{w}", "{W}", " {w}", " {W}", "{U}", " {U}")
+"""Spellings of an answer word whose first token is an answer token ({w} 'yes', {W} 'Yes', {U} 'YES')."""
+
+
+def resolve_answer_tokens(tok, vocab: Mapping[str, int] | None = None) -> tuple[list[int], list[int]]:
+    """(yes ids, no ids) for a tokenizer: every vocabulary token that normalises to the word (`answer_token_ids`)
+    plus the first token of each spelling in ANSWER_VARIANTS as the tokenizer encodes it (a BPE may spell " yes"
+    as one token that is not a plain vocabulary entry, e.g. 'Ġyes'); unknown / special tokens are left out.
+    ValueError when either set is empty or a token is in both (yes and no would not be distinguishable)."""
+    vocab = tok.get_vocab() if vocab is None else vocab
+    skip = set(getattr(tok, "all_special_ids", []) or [])
+    found = {}
+    for word in ("yes", "no"):
+        ids = set(answer_token_ids(vocab, word))
+        for v in ANSWER_VARIANTS:
+            first = tok(v.format(w=word, W=word.capitalize(), U=word.upper()), add_special_tokens=False)["input_ids"]
+            if first and first[0] not in skip:
+                ids.add(first[0])
+        found[word] = sorted(ids)
+    both = set(found["yes"]) & set(found["no"])
+    if not found["yes"] or not found["no"] or both:
+        raise ValueError(f"the tokenizer has no distinct single first token for 'yes' and 'no' (yes ids "
+                         f"{found['yes']}, no ids {found['no']}, shared {sorted(both)}); scoring needs both")
+    return found["yes"], found["no"]
+
+
 def yes_no_mass(log_probs: torch.Tensor, yes_ids: list[int], no_ids: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, V) log-probabilities → p_yes (B,), p_no (B,): summed probability of each variant set."""
     if not yes_ids or not no_ids:

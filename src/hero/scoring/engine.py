@@ -93,11 +93,7 @@ class Scorer:
         self.cfg = cfg or ScoringConfig()
         self.tok = processor.tokenizer
         self.tok.padding_side = "left"
-        vocab = self.tok.get_vocab()
-        self.yes_ids = core.answer_token_ids(vocab, "yes")
-        self.no_ids = core.answer_token_ids(vocab, "no")
-        if not self.yes_ids or not self.no_ids:
-            raise ValueError("the tokenizer has no 'yes' or no 'no' token (any case/space variant); cannot score")
+        self.yes_ids, self.no_ids = core.resolve_answer_tokens(self.tok)
         self.eos_ids = _eos_ids(model, self.tok)
         self.marker_ids = self.tok(" " + core.ANSWER_MARKER, add_special_tokens=False)["input_ids"]
         self._prompts: dict[str, str] = {}
@@ -157,7 +153,7 @@ class Scorer:
         enc = self.encode([r.question for r in requests], images)
         seed = derive_seed(cfg.seed, "|".join(r.id for r in requests))
         if cfg.mode == "answer":
-            logits = self._last_logits(enc["input_ids"], enc["attention_mask"], enc["pixel_values"])  # (B, V)
+            logits = self._last_logits(enc["input_ids"], enc["attention_mask"], image_inputs(enc))  # (B, V)
             answers = self._first_token_answers(logits, [r.id for r in requests], cfg)
             reasoning, status = [None] * len(requests), ["ok" if a else "unparseable" for a in answers]
         else:
@@ -168,11 +164,15 @@ class Scorer:
                 for r, a, py, pn, hb, hf, rs, st in zip(requests, answers, p_yes.tolist(), p_no.tolist(),
                                                          h_bin.tolist(), h_full.tolist(), reasoning, status)]
 
-    def _last_logits(self, ids: torch.Tensor, mask: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
-        """Next-token logits after the last column of a left-padded batch. (B, T) → (B, V)."""
-        position_ids = (mask.cumsum(-1) - 1).clamp_min(0)  # (B, T): pads do not shift real positions
-        out = self.model(input_ids=ids, attention_mask=mask, pixel_values=pixels.to(self.model.dtype),
-                         position_ids=position_ids, logits_to_keep=1)
+    def _last_logits(self, ids: torch.Tensor, mask: torch.Tensor, images) -> torch.Tensor:
+        """Next-token logits after the last column of a left-padded batch. (B, T) → (B, V). `images`: the
+        processor's other outputs (pixel_values, image_grid_thw, ...; `image_inputs`), passed through, or a
+        pixel_values tensor alone."""
+        images = images if isinstance(images, dict) else {"pixel_values": images}
+        extra = {k: v.to(self.model.dtype) if k == "pixel_values" else v for k, v in images.items()}
+        if not _own_positions(self.model):
+            extra["position_ids"] = (mask.cumsum(-1) - 1).clamp_min(0)  # (B, T): pads do not shift real positions
+        out = self.model(input_ids=ids, attention_mask=mask, **extra, logits_to_keep=1)
         return out.logits[:, -1].float()
 
     def _first_token_answers(self, logits: torch.Tensor, ids: Sequence[str], cfg: ScoringConfig) -> list[str]:
@@ -200,8 +200,30 @@ class Scorer:
         prompt_rows = [row[m.bool()].tolist() for row, m in zip(enc["input_ids"], enc["attention_mask"])]
         rows = [p + g for p, g in zip(prompt_rows, prefixes)]
         ids, mask = _left_pad(rows, self.tok.pad_token_id)
-        logits = self._last_logits(ids, mask, enc["pixel_values"])
+        images = image_inputs(enc)
+        for key in TOKEN_ALIGNED & images.keys():  # (B, T) per-token types: the generated tokens are text (0)
+            types = [row[m.bool()].tolist() + [0] * len(g) for row, m, g in zip(images[key], enc["attention_mask"],
+                                                                                prefixes)]
+            images[key] = _left_pad(types, 0)[0]
+        logits = self._last_logits(ids, mask, images)
         return logits, answers, reasoning, status
+
+
+TOKEN_ALIGNED = {"token_type_ids", "mm_token_type_ids"}
+"""Processor outputs with one entry per input token (B, T)."""
+
+
+def image_inputs(enc) -> dict:
+    """The processor outputs other than input_ids / attention_mask (pixel_values, image_grid_thw,
+    pixel_attention_mask, image_sizes, token_type_ids, ...): what a model family needs beside the text."""
+    return {k: v for k, v in enc.items() if k not in ("input_ids", "attention_mask")}
+
+
+def _own_positions(model) -> bool:
+    """Whether the model computes its own position ids from the batch (Qwen-VL's multimodal RoPE: 3-D positions
+    from image_grid_thw); 1-D position ids are passed to every other model."""
+    inner = getattr(model, "model", model)
+    return hasattr(inner, "get_rope_index") or hasattr(model, "get_rope_index")
 
 
 def _open_image(path):
