@@ -5,7 +5,7 @@ that lookup fails when torchvision is absent (VIDEO_PROCESSOR_MAPPING is a place
 processors — which have an optional video processor — cannot even be built with `video_processor=None`. HERO
 never processes video and never installs torchvision (its PyPI wheels do not import beside the CPU torch), so
 `allow_missing_video_processor` makes the check accept None for an absent sub-processor; any other argument is
-checked exactly as before. Idempotent; applied by `hero.model.families` and `hero.model.load`."""
+checked exactly as before; `save_pretrained` writes the sub-processors present. Idempotent; applied by `hero.model.families` and `hero.model.load`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,13 @@ def allow_missing_video_processor() -> None:
 
     check._hero_allows_none = True
     cls.check_argument_for_proper_class = check
+    original_save = cls.save_pretrained
+
+    def save_pretrained(self, *args, **kwargs):  # trainers save their processing_class in every checkpoint
+        with saving_present_parts(self):
+            return original_save(self, *args, **kwargs)
+
+    cls.save_pretrained = save_pretrained
     _video_loader_may_return_none()
 
 
@@ -56,7 +63,7 @@ def saving_present_parts(processor):
     without a video processor saves its tokenizer and image processor); a no-op for a processor holding all."""
     names = type(processor).get_attributes()
     present = [n for n in names if getattr(processor, n, None) is not None]
-    if present == names:
+    if present == names or "get_attributes" in vars(processor):  # all present, or already inside this block
         yield
         return
     processor.get_attributes = lambda: present  # the instance attribute shadows the classmethod
