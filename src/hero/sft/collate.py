@@ -72,3 +72,39 @@ class SFTCollator:
             mask[b, : len(p) + len(t)] = 1
         pixels = normalise_pixels(np.stack([e.image for e in examples]), *self.pix)
         return {"input_ids": ids, "attention_mask": mask, "labels": labels, "pixel_values": pixels}
+
+
+class ProcessorCollator:
+    """The same batches for any model family: the processor renders and expands each (image, prompt + target)
+    — Qwen's image grids, Idefics' image splitting — and the labels keep only the target's tokens (its tail).
+    Used for every family but LLaVA, whose fixed-size fast path is `SFTCollator`."""
+
+    def __init__(self, processor):
+        self.processor, self.tok = processor, processor.tokenizer
+        self._targets: dict[str, list[int]] = {}
+
+    def prompt(self, text: str) -> str:
+        return self.processor.apply_chat_template(user_message(text), add_generation_prompt=True)
+
+    def target_ids(self, text: str) -> list[int]:
+        if text not in self._targets:
+            self._targets[text] = self.tok(text + self.tok.eos_token, add_special_tokens=False)["input_ids"]
+        return self._targets[text]
+
+    def __call__(self, examples) -> dict[str, torch.Tensor]:
+        from PIL import Image
+
+        texts = [self.prompt(e.prompt) + e.target + self.tok.eos_token for e in examples]
+        images = [Image.fromarray(np.asarray(e.image)) for e in examples]
+        enc = dict(self.processor(text=texts, images=images, padding=True, padding_side="right",
+                                  return_tensors="pt"))
+        labels = torch.full_like(enc["input_ids"], IGNORE)  # (B, T)
+        for b, e in enumerate(examples):
+            target = self.target_ids(e.target)
+            end = int(enc["attention_mask"][b].sum())
+            if enc["input_ids"][b, end - len(target): end].tolist() != target:
+                raise ValueError(f"target {e.target!r} does not tokenize the same alone as after its prompt; "
+                                 "the labels cannot be located")
+            labels[b, end - len(target): end] = torch.tensor(target)
+        enc["labels"] = labels
+        return enc

@@ -12,7 +12,7 @@ import torch
 
 from hero.sft.aux import (ForwardTap, answer_positions, asked_patch_targets, decoder_layer_tap, grounding_loss,
                           listing_loss, patch_presence, patch_presence_loss, vision_tap)
-from hero.sft.collate import SFTCollator
+from hero.sft.collate import ProcessorCollator, SFTCollator
 from hero.sft.data import ExampleStream
 from hero import budget
 from hero.budget import BudgetClock, write_state
@@ -188,8 +188,7 @@ def probe_accuracy(model, ctx: RunContext) -> float:
     was_training = model.training
     model.eval()
     with torch.inference_mode():
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                       pixel_values=batch["pixel_values"]).logits  # (B, T, V)
+        logits = model(**{k: v for k, v in batch.items() if k != "labels"}).logits  # (B, T, V)
     model.train(was_training)
     labels = batch["labels"][:, 1:]  # (B, T-1)
     pred = logits[:, :-1].argmax(-1)  # (B, T-1)
@@ -283,7 +282,8 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     warm = cfg.cot_first > 0 and clock_frac(cfg, state) < cfg.cot_first
     stream = ExampleStream(world_cfg, "cot" if warm else cfg.style, caption_frac=cfg.caption_frac, seed=cfg.seed,
                            min_objects=cfg.min_objects, group=cfg.questions_per_image)
-    collator = SFTCollator(processor, num_image_tokens(world_cfg.image_size, patch))
+    collator = (SFTCollator(processor, num_image_tokens(world_cfg.image_size, patch))
+                if model.config.model_type == "llava" else ProcessorCollator(processor))
     clock = BudgetClock(cfg.budget_min * 60.0, cfg.max_steps, used_s=float(state.get("seconds", 0.0)))
     ctx = RunContext(cfg, stream, collator, clock, processor, patch_size=patch, precision=precision)
     if cfg.patch_aux > 0 or cfg.ground_aux > 0 or cfg.list_aux > 0:
