@@ -45,7 +45,8 @@ ANSWER_VARIANTS = ("{w}", "{W}", " {w}", " {W}", "{U}", " {U}")
 def resolve_answer_tokens(tok, vocab: Mapping[str, int] | None = None) -> tuple[list[int], list[int]]:
     """(yes ids, no ids) for a tokenizer: every vocabulary token that normalises to the word (`answer_token_ids`)
     plus the first token of each spelling in ANSWER_VARIANTS as the tokenizer encodes it (a BPE may spell " yes"
-    as one token that is not a plain vocabulary entry, e.g. 'Ġyes'); unknown / special tokens are left out.
+    as one token that is not a plain vocabulary entry, e.g. 'Ġyes'); a leading bare boundary token ('Ġ', '▁') is
+    passed over to the first token with text; unknown / special tokens are left out.
     ValueError when either set is empty or a token is in both (yes and no would not be distinguishable)."""
     vocab = tok.get_vocab() if vocab is None else vocab
     skip = set(getattr(tok, "all_special_ids", []) or [])
@@ -53,15 +54,22 @@ def resolve_answer_tokens(tok, vocab: Mapping[str, int] | None = None) -> tuple[
     for word in ("yes", "no"):
         ids = set(answer_token_ids(vocab, word))
         for v in ANSWER_VARIANTS:
-            first = tok(v.format(w=word, W=word.capitalize(), U=word.upper()), add_special_tokens=False)["input_ids"]
-            if first and first[0] not in skip:
-                ids.add(first[0])
+            pieces = tok(v.format(w=word, W=word.capitalize(), U=word.upper()), add_special_tokens=False)["input_ids"]
+            first = next((i for i in pieces if normalise_token(_token(tok, i, vocab))), None)  # skip a bare 'Ġ'
+            if first is not None and first not in skip:
+                ids.add(first)
         found[word] = sorted(ids)
     both = set(found["yes"]) & set(found["no"])
     if not found["yes"] or not found["no"] or both:
         raise ValueError(f"the tokenizer has no distinct single first token for 'yes' and 'no' (yes ids "
                          f"{found['yes']}, no ids {found['no']}, shared {sorted(both)}); scoring needs both")
     return found["yes"], found["no"]
+
+
+def _token(tok, i: int, vocab: Mapping[str, int]) -> str:
+    if not hasattr(_token, "_inverse") or _token._inverse[0] is not vocab:
+        _token._inverse = (vocab, {v: k for k, v in vocab.items()})
+    return _token._inverse[1].get(i, "")
 
 
 def yes_no_mass(log_probs: torch.Tensor, yes_ids: list[int], no_ids: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
