@@ -1,10 +1,13 @@
 """Scoring throughput: hero.scoring (batched, one forward per batch) vs one-question-at-a-time generation with
-answer parsing, the way lmms-eval's and LLaVA's POPE scripts evaluate (model.generate per question, decode, look
-for "yes"/"no" in the text).
+answer parsing, the way LLaVA's POPE scripts evaluate (model.generate per question, decode, look for "yes"/"no" in
+the text), and vs HF batched `generate` + the same parsing at the same batch size (what lmms-eval does with a
+batch size > 1).
 
-    python benchmarks/scoring_throughput.py [--model DIR] [--world DIR] [--n 256] [--threads 2]
+    python benchmarks/scoring_throughput.py [--model DIR | --arch qwen2_5_vl] [--world DIR] [--n 256]
+                                            [--threads 2] [--profile]
 
-Without --model a random-init `tiny` model is built (throughput does not depend on the weights for an
+Without --model a random-init `tiny` model of family --arch (default llava) is built, saved and reloaded the way
+`hero model init --arch` writes it (throughput does not depend on the weights for an
 answer-style model: the one-at-a-time baseline is capped at --max-new-tokens, 2 by default = "yes" + end token, the
 best case for the baseline). Without --world the questions come from an in-memory world (the scene API).
 Prints samples/s of each and the ratio, and checks that both give the same answers.
@@ -53,14 +56,66 @@ def one_at_a_time(model, processor, items, max_new_tokens: int) -> list[str]:
             enc = processor(text=prompt, images=image, return_tensors="pt")
             out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False)
             reply = processor.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
-            words = reply.lower().replace(".", " ").replace(",", " ").split()
-            answers.append("no" if "no" in words or "not" in words else "yes" if "yes" in words else "")
+            answers.append(parse_reply(reply))
     return answers
+
+
+def batched_generate(model, processor, items, max_new_tokens: int, batch_size: int) -> list[str]:
+    """lmms-eval's batched loop: per batch, processor (left padding) → generate → decode → parse each reply."""
+    answers, tok = [], processor.tokenizer
+    tok.padding_side = "left"
+    with torch.inference_mode():
+        for s in range(0, len(items), batch_size):
+            chunk = items[s: s + batch_size]
+            prompts = [processor.apply_chat_template(
+                [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": t}]}],
+                add_generation_prompt=True) for _, _, t, _ in chunk]
+            enc = processor(text=prompts, images=[im for _, im, _, _ in chunk], padding=True, return_tensors="pt")
+            out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False)
+            for row in out[:, enc["input_ids"].shape[1]:]:
+                answers.append(parse_reply(tok.decode(row, skip_special_tokens=True)))
+    return answers
+
+
+def parse_reply(reply: str) -> str:
+    """lmms-eval's POPE parsing: 'no' if the reply says no / not, else 'yes' if it says yes, else ''."""
+    words = reply.lower().replace(".", " ").replace(",", " ").split()
+    return "no" if "no" in words or "not" in words else "yes" if "yes" in words else ""
+
+
+def build(arch: str, wcfg: dict):
+    """Random-init tiny model of `arch`, saved and reloaded as `hero model init --arch` writes it."""
+    import tempfile
+
+    from hero.model.build import build_model, save
+    from hero.model.load import load_vlm
+
+    model, processor = build_model("tiny", wcfg["colours"], wcfg["shapes"], wcfg["image_size"], arch=arch)
+    with tempfile.TemporaryDirectory() as tmp:
+        save(model, processor, tmp)
+        return load_vlm(tmp)
+
+
+def profile(scorer, reqs) -> None:
+    """Where the batched path spends its time: cProfile of one scoring pass, top functions by own time."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    scorer.score(reqs)
+    prof.disable()
+    stats = pstats.Stats(prof)
+    stats.sort_stats("cumulative").print_stats(r"scoring/engine.py|processing_|image_processing|get_rope_index|"
+                                                r"forward|degrade", 14)
+    stats.sort_stats("tottime").print_stats(12)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", help="model folder (default: random-init tiny model)")
+    ap.add_argument("--model", help="model folder (default: random-init tiny model of --arch)")
+    ap.add_argument("--arch", default="llava", help="family of the random-init model (hero model init --arch)")
+    ap.add_argument("--profile", action="store_true", help="also profile one batched scoring pass")
     ap.add_argument("--world", help="world folder (default: in-memory world)")
     ap.add_argument("--n", type=int, default=256)
     ap.add_argument("--batch-size", type=int, default=64)
@@ -77,16 +132,16 @@ def main() -> None:
 
         model, processor = load_vlm(a.model)
     else:
-        from hero.model.build import build_model
-
-        model, processor = build_model("tiny", wcfg["colours"], wcfg["shapes"], wcfg["image_size"])
+        model, processor = build(a.arch, wcfg)
     model.eval()
     scorer = Scorer(model, processor, ScoringConfig(mode="answer", batch_size=a.batch_size))
     reqs = [ScoreRequest(i, img, q) for i, img, q, _ in items]
     scorer.score(reqs[: a.batch_size])  # warm-up
     one_at_a_time(model, processor, items[:8], a.max_new_tokens)
 
-    t_batched, t_single = [], []
+    batched_generate(model, processor, items[: a.batch_size], a.max_new_tokens, a.batch_size)
+
+    t_batched, t_single, t_gen = [], [], []
     for _ in range(a.repeats):  # interleaved repeats; the median of each resists other jobs on the shared cores
         t0 = time.perf_counter()
         batched = scorer.score(reqs).samples
@@ -94,15 +149,23 @@ def main() -> None:
         t0 = time.perf_counter()
         single = one_at_a_time(model, processor, items, a.max_new_tokens)
         t_single.append(time.perf_counter() - t0)
-    t_batched, t_single = float(np.median(t_batched)), float(np.median(t_single))
+        t0 = time.perf_counter()
+        generated = batched_generate(model, processor, items, a.max_new_tokens, a.batch_size)
+        t_gen.append(time.perf_counter() - t0)
+    t_batched, t_single, t_gen = (float(np.median(t)) for t in (t_batched, t_single, t_gen))
 
     agree = np.mean([b["answer"] == s for b, s in zip(batched, single)])
+    agree_gen = np.mean([b["answer"] == g for b, g in zip(batched, generated)])
     acc = np.mean([b["answer"] == it[3] for b, it in zip(batched, items)])
-    print(f"questions: {len(items)}  threads: {a.threads}  model: {a.model or 'random-init tiny'}  "
+    print(f"questions: {len(items)}  threads: {a.threads}  model: {a.model or f'random-init tiny {a.arch}'}  "
           f"median of {a.repeats} repeats")
-    print(f"hero.scoring batched (batch {a.batch_size}): {len(items) / t_batched:8.1f} samples/s  ({t_batched:.2f}s)")
-    print(f"one at a time, generate + parse:      {len(items) / t_single:8.1f} samples/s  ({t_single:.2f}s)")
-    print(f"ratio: {t_single / t_batched:.1f}x   answers agree: {agree:.3f}   accuracy (batched): {acc:.3f}")
+    print(f"hero.scoring batched (batch {a.batch_size}):  {len(items) / t_batched:8.1f} samples/s  ({t_batched:.2f}s)")
+    print(f"one at a time, generate + parse:       {len(items) / t_single:8.1f} samples/s  ({t_single:.2f}s)")
+    print(f"HF batched generate + parse (batch {a.batch_size}): {len(items) / t_gen:8.1f} samples/s  ({t_gen:.2f}s)")
+    print(f"ratio vs one at a time: {t_single / t_batched:.1f}x   vs batched generate: {t_gen / t_batched:.2f}x")
+    print(f"answers agree: one at a time {agree:.3f}, batched generate {agree_gen:.3f}   accuracy (batched): {acc:.3f}")
+    if a.profile:
+        profile(scorer, reqs)
 
 
 if __name__ == "__main__":
