@@ -70,7 +70,7 @@ def batched_generate(model, processor, items, max_new_tokens: int, batch_size: i
             prompts = [processor.apply_chat_template(
                 [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": t}]}],
                 add_generation_prompt=True) for _, _, t, _ in chunk]
-            enc = processor(text=prompts, images=[im for _, im, _, _ in chunk], padding=True, return_tensors="pt")
+            enc = processor(text=prompts, images=[[im] for _, im, _, _ in chunk], padding=True, return_tensors="pt")
             out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False)
             for row in out[:, enc["input_ids"].shape[1]:]:
                 answers.append(parse_reply(tok.decode(row, skip_special_tokens=True)))

@@ -84,7 +84,7 @@ def _encode(processor, size: int, n: int = 2):
     images = [Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)) for _ in range(n)]
     msg = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "is there a red circle ?"}]}]
     text = processor.apply_chat_template(msg, add_generation_prompt=True)
-    return processor(text=[text] * n, images=images, padding=True, return_tensors="pt")
+    return processor(text=[text] * n, images=[[im] for im in images], padding=True, return_tensors="pt")
 
 
 def test_qwen2_5_vl_forward_shapes(qwen):
@@ -121,9 +121,25 @@ def test_every_built_family_saves_reloads_and_scores(arch, tmp_path):
 
 
 def test_unknown_and_unbuilt_families_are_refused_with_the_reason():
-    with pytest.raises(ValueError, match="--arch 'qwen9': choose from llava, "):
+    with pytest.raises(ValueError, match="--arch 'qwen9': choose from llava, llava_next, idefics3, qwen2_vl, qwen2_5_vl, gemma3$"):
         ModelInitConfig(out="o", world="w", arch="qwen9")
     for name in FAMILIES.names():
         if FAMILIES.get(name).unavailable:
             with pytest.raises(ValueError, match=f"--arch {name}: not available yet"):
                 build_model("tiny", COLOURS, SHAPES, 64, arch=name)
+
+
+def test_gemma3_template_and_forward_shapes():
+    model, processor = build_model("tiny", COLOURS, SHAPES, 64, seed=0, arch="gemma3")
+    plain = [{"role": "system", "content": "red"}, {"role": "user", "content": "blue"},
+             {"role": "assistant", "content": "yes"}]
+    assert processor.apply_chat_template(plain) == (
+        "<bos><start_of_turn>user\nred\n\nblue<end_of_turn>\n<start_of_turn>model\nyes<end_of_turn>\n")
+    enc = _encode(processor, 64)
+    # 64 px / 16 px = 16 patches → 16 soft tokens (pooling kernel 1) between <start_of_image> and <end_of_image>;
+    # 30 tokens = 3 (<bos> <start_of_turn> user) + 18 image (boi, 16 soft, eoi) + 6 (is there a red circle ?)
+    # + 3 (<end_of_turn> <start_of_turn> model); the "\n\n" around the image are whitespace: no tokens
+    assert tuple(enc["pixel_values"].shape) == (2, 3, 64, 64) and tuple(enc["input_ids"].shape) == (2, 30)
+    assert enc["token_type_ids"][0].tolist().count(1) == 16
+    with torch.inference_mode():
+        assert tuple(model(**enc).logits.shape) == (2, 30, len(processor.tokenizer))

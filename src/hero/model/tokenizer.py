@@ -44,10 +44,12 @@ CHAT_TEMPLATE = (
 
 
 def build_tokenizer(words: Sequence[str], special: Sequence[str] = tuple(SPECIAL_TOKENS), pad: str = PAD,
-                    eos: str = END, chat_template: str = CHAT_TEMPLATE, bos: str | None = None):
+                    eos: str = END, chat_template: str = CHAT_TEMPLATE, bos: str | None = None,
+                    named: dict[str, str] | None = None):
     """A `PreTrainedTokenizerFast` over `special` + `words` (ids in that order; duplicates dropped). The defaults
     are HERO's LLaVA tokenizer; model families (`hero.model.families`) pass their own special tokens, pad / EOS
-    markers and chat template. `special` must hold UNK, `pad` and `eos`."""
+    markers and chat template. `special` must hold UNK, `pad` and `eos`; `named` gives special tokens attribute
+    names a processor reads (Gemma3: {"boi_token": "<start_of_image>", ...} → tokenizer.boi_token)."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
@@ -65,7 +67,7 @@ def build_tokenizer(words: Sequence[str], special: Sequence[str] = tuple(SPECIAL
     tok.decoder = decoders.Sequence([decoders.WordPiece(prefix="##", cleanup=False)]
                                     + [decoders.Replace(f" {p}", p) for p in GLUED_PUNCTUATION])
     tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in special])
-    extra = {"bos_token": bos} if bos else {}
+    extra = ({"bos_token": bos} if bos else {}) | ({"extra_special_tokens": dict(named)} if named else {})
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok, pad_token=pad, unk_token=UNK, eos_token=eos,
         additional_special_tokens=[t for t in special if t not in (pad, UNK, eos, bos)],

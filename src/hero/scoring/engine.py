@@ -130,7 +130,9 @@ class Scorer:
         return good, images, errors
 
     def encode(self, questions: Sequence[str], images) -> dict:
-        return self.processor(text=[self.prompt(q) for q in questions], images=list(images), padding=True,
+        """Processor outputs for a batch; images go one list per prompt (Gemma3's processor requires it; LLaVA's
+        and Qwen's give the same tensors as with a flat list)."""
+        return self.processor(text=[self.prompt(q) for q in questions], images=[[im] for im in images], padding=True,
                               return_tensors="pt")
 
     # -- scoring ------------------------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ class ProcessorCollator:
         from PIL import Image
 
         texts = [self.prompt(e.prompt) + e.target + self.tok.eos_token for e in examples]
-        images = [Image.fromarray(np.asarray(e.image)) for e in examples]
+        images = [[Image.fromarray(np.asarray(e.image))] for e in examples]  # one list per prompt
         enc = dict(self.processor(text=texts, images=images, padding=True, padding_side="right",
                                   return_tensors="pt"))
         labels = torch.full_like(enc["input_ids"], IGNORE)  # (B, T)

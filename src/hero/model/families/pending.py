@@ -9,6 +9,3 @@ FAMILIES.register("llava_next")(not_built(
     "not wired into HERO's tiny builder yet"))
 FAMILIES.register("idefics3")(not_built(
     "Idefics3's image splitting and pixel-shuffle connector are not wired into HERO's tiny builder yet"))
-FAMILIES.register("gemma3")(not_built(
-    "Gemma3's processor (pan-and-scan, token_type_ids for bidirectional image attention) is not wired into HERO's "
-    "tiny builder yet"))
