@@ -42,6 +42,7 @@ FAMILIES = Registry("model family")
 from hero.model.families import llava  # noqa: E402,F401,I001
 from hero.model.families import pending  # noqa: E402,F401
 from hero.model.families import qwen  # noqa: E402,F401
+from hero.model.families import idefics3  # noqa: E402,F401
 from hero.model.families import gemma3  # noqa: E402,F401
 
 

@@ -7,5 +7,3 @@ from hero.model.families import FAMILIES, not_built
 FAMILIES.register("llava_next")(not_built(
     "LLaVA-NeXT's any-resolution tiling (image_grid_pinpoints, a varying number of image tokens per image size) is "
     "not wired into HERO's tiny builder yet"))
-FAMILIES.register("idefics3")(not_built(
-    "Idefics3's image splitting and pixel-shuffle connector are not wired into HERO's tiny builder yet"))
