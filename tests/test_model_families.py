@@ -123,10 +123,15 @@ def test_every_built_family_saves_reloads_and_scores(arch, tmp_path):
 def test_unknown_and_unbuilt_families_are_refused_with_the_reason():
     with pytest.raises(ValueError, match="--arch 'qwen9': choose from llava, llava_next, qwen2_vl, qwen2_5_vl, idefics3, gemma3$"):
         ModelInitConfig(out="o", world="w", arch="qwen9")
-    for name in FAMILIES.names():
-        if FAMILIES.get(name).unavailable:
-            with pytest.raises(ValueError, match=f"--arch {name}: not available yet"):
-                build_model("tiny", COLOURS, SHAPES, 64, arch=name)
+    from hero.model.families import not_built
+
+    FAMILIES.register("toy_family")(not_built("its processor needs torchvision"))
+    try:
+        with pytest.raises(ValueError, match="^--arch toy_family: not available yet — its processor needs "
+                                             r"torchvision \(see docs/model-families.md\)$"):
+            build_model("tiny", COLOURS, SHAPES, 64, arch="toy_family")
+    finally:
+        FAMILIES.unregister("toy_family")
 
 
 def test_gemma3_template_and_forward_shapes():
@@ -158,3 +163,16 @@ def test_idefics3_template_and_forward_shapes():
     assert tuple(enc["pixel_attention_mask"].shape) == (2, 1, 64, 64)
     with torch.inference_mode():
         assert tuple(model(**enc).logits.shape) == (2, 19, len(processor.tokenizer))
+
+
+def test_llava_next_template_and_forward_shapes():
+    model, processor = build_model("tiny", COLOURS, SHAPES, 64, seed=0, arch="llava_next")
+    plain = [{"role": "user", "content": "blue"}, {"role": "assistant", "content": "yes"}]
+    assert processor.apply_chat_template(plain) == "[INST] blue [/INST] yes</s>"
+    enc = _encode(processor, 64)
+    # any-res with one 64 px pinpoint: base image + 1 tile, each (64 / 16)² = 16 features, + 4 row newlines = 36
+    # <image> tokens; 44 tokens = 36 + [INST] + 6 (is there a red circle ?) + [/INST]
+    assert tuple(enc["pixel_values"].shape) == (2, 2, 3, 64, 64) and enc["image_sizes"].tolist() == [[64, 64]] * 2
+    assert tuple(enc["input_ids"].shape) == (2, 44)
+    with torch.inference_mode():
+        assert tuple(model(**enc).logits.shape) == (2, 44, len(processor.tokenizer))

@@ -40,7 +40,7 @@ FAMILIES = Registry("model family")
 
 # Registration order is the order `--arch` lists them in.
 from hero.model.families import llava  # noqa: E402,F401,I001
-from hero.model.families import pending  # noqa: E402,F401
+from hero.model.families import llava_next  # noqa: E402,F401
 from hero.model.families import qwen  # noqa: E402,F401
 from hero.model.families import idefics3  # noqa: E402,F401
 from hero.model.families import gemma3  # noqa: E402,F401
