@@ -20,7 +20,9 @@ def _check_folder(path: Path, flag: str = "--model") -> dict:
 
 def check_vlm_folder(path, image_size: int | None = None, world=None, flag: str = "--model") -> dict:
     """The config.json of a model folder, read without loading weights (InputError naming `flag` when the folder or
-    the file is missing); with image_size, the vision tower must take images of that size (the world's)."""
+    the file is missing); with image_size, the vision tower must take images of that size (the world's) — for the
+    families with a fixed size (vision_config.image_size: LLaVA, LLaVA-NeXT, Idefics3, Gemma3); Qwen-VL towers take
+    any size (no image_size in their config) and are not checked."""
     config = _check_folder(Path(path), flag)
     size = (config.get("vision_config") or {}).get("image_size")
     if image_size is not None and size is not None and size != image_size:

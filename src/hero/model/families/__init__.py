@@ -24,9 +24,8 @@ class Family:
     config: Callable
     model_class: str
     template_words: tuple[str, ...] = ()
-    """Words the chat template spells (role names, default system prompt) added to the vocabulary."""
-    fixed_image_size: bool = True
-    """Whether config.vision_config.image_size is the one image size the model takes (Qwen: any size)."""
+    """Words the chat template spells (role names, default system prompt); the family's processor adds them to
+    the vocabulary."""
     unavailable: str = ""
     """Why `hero model init` cannot build this family yet (empty when it can); see docs/model-families.md."""
 

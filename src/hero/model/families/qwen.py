@@ -83,6 +83,6 @@ def _qwen2_config(p, image_size: int, tok):
 
 
 FAMILIES.register("qwen2_vl")(Family(_processor_class("Qwen2VLProcessor"), _qwen2_config,
-                                     "Qwen2VLForConditionalGeneration", WORDS, fixed_image_size=False))
+                                     "Qwen2VLForConditionalGeneration", WORDS))
 FAMILIES.register("qwen2_5_vl")(Family(_processor_class("Qwen2_5_VLProcessor"), _qwen2_5_config,
-                                       "Qwen2_5_VLForConditionalGeneration", WORDS, fixed_image_size=False))
+                                       "Qwen2_5_VLForConditionalGeneration", WORDS))
