@@ -121,7 +121,8 @@ def test_every_built_family_saves_reloads_and_scores(arch, tmp_path):
 
 
 def test_unknown_and_unbuilt_families_are_refused_with_the_reason():
-    with pytest.raises(ValueError, match="--arch 'qwen9': choose from llava, llava_next, qwen2_vl, qwen2_5_vl, idefics3, gemma3$"):
+    with pytest.raises(ValueError, match="--arch 'qwen9': choose from "
+                                         "llava, llava_next, qwen2_vl, qwen2_5_vl, idefics3, gemma3$"):
         ModelInitConfig(out="o", world="w", arch="qwen9")
     from hero.model.families import not_built
 
@@ -156,7 +157,7 @@ def test_idefics3_template_and_forward_shapes():
     assert processor.apply_chat_template(plain) == (
         "<|im_start|>User: blue<end_of_utterance>\nAssistant: yes<end_of_utterance>\n")
     enc = _encode(processor, 64)
-    # (64 / 16)² = 16 patches, pixel shuffle by 2 → 4 <image> tokens, wrapped as <fake> <global-img> 4×<image> <fake>;
+    # (64 / 16)² = 16 patches, pixel shuffle by 2 → 4 <image> tokens, wrapped: <fake> <global-img> 4×<image> <fake>;
     # 19 tokens = 1 (<|im_start|>) + 2 (User :) + 7 image + 6 (is there a red circle ?) + 1 (<end_of_utterance>)
     # + 2 (Assistant :)
     assert tuple(enc["pixel_values"].shape) == (2, 1, 3, 64, 64) and tuple(enc["input_ids"].shape) == (2, 19)

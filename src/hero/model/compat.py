@@ -5,7 +5,8 @@ that lookup fails when torchvision is absent (VIDEO_PROCESSOR_MAPPING is a place
 processors — which have an optional video processor — cannot even be built with `video_processor=None`. HERO
 never processes video and never installs torchvision (its PyPI wheels do not import beside the CPU torch), so
 `allow_missing_video_processor` makes the check accept None for an absent sub-processor; any other argument is
-checked exactly as before; `save_pretrained` writes the sub-processors present. Idempotent; applied by `hero.model.families` and `hero.model.load`."""
+checked exactly as before; `save_pretrained` writes the sub-processors present. Idempotent; applied by
+`hero.model.families.qwen` and `hero.model.load`."""
 
 from __future__ import annotations
 

@@ -50,12 +50,13 @@ def resolve_answer_tokens(tok, vocab: Mapping[str, int] | None = None) -> tuple[
     ValueError when either set is empty or a token is in both (yes and no would not be distinguishable)."""
     vocab = tok.get_vocab() if vocab is None else vocab
     skip = set(getattr(tok, "all_special_ids", []) or [])
+    token_of = {i: t for t, i in vocab.items()}
     found = {}
     for word in ("yes", "no"):
         ids = set(answer_token_ids(vocab, word))
         for v in ANSWER_VARIANTS:
             pieces = tok(v.format(w=word, W=word.capitalize(), U=word.upper()), add_special_tokens=False)["input_ids"]
-            first = next((i for i in pieces if normalise_token(_token(tok, i, vocab))), None)  # skip a bare 'Ġ'
+            first = next((i for i in pieces if normalise_token(token_of.get(i, ""))), None)  # skip a bare 'Ġ'
             if first is not None and first not in skip:
                 ids.add(first)
         found[word] = sorted(ids)
@@ -64,12 +65,6 @@ def resolve_answer_tokens(tok, vocab: Mapping[str, int] | None = None) -> tuple[
         raise ValueError(f"the tokenizer has no distinct single first token for 'yes' and 'no' (yes ids "
                          f"{found['yes']}, no ids {found['no']}, shared {sorted(both)}); scoring needs both")
     return found["yes"], found["no"]
-
-
-def _token(tok, i: int, vocab: Mapping[str, int]) -> str:
-    if not hasattr(_token, "_inverse") or _token._inverse[0] is not vocab:
-        _token._inverse = (vocab, {v: k for k, v in vocab.items()})
-    return _token._inverse[1].get(i, "")
 
 
 def yes_no_mass(log_probs: torch.Tensor, yes_ids: list[int], no_ids: list[int]) -> tuple[torch.Tensor, torch.Tensor]:

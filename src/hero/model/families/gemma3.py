@@ -5,7 +5,7 @@ global attention layers; bidirectional attention inside an image through token_t
 
 from __future__ import annotations
 
-from hero.model.families import FAMILIES, Family
+from hero.model.families.base import FAMILIES, Family
 
 BOI, IMG, EOI = "<start_of_image>", "<image_soft_token>", "<end_of_image>"
 SPECIAL = ["<pad>", "<unk>", "<bos>", "<eos>", "<start_of_turn>", "<end_of_turn>", BOI, IMG, EOI]

@@ -5,7 +5,7 @@ into <fake_token_around_image><global-img><image>×N<fake_token_around_image>. I
 
 from __future__ import annotations
 
-from hero.model.families import FAMILIES, Family
+from hero.model.families.base import FAMILIES, Family
 
 SPECIAL = ["<|endoftext|>", "<unk>", "<|im_start|>", "<end_of_utterance>", "<fake_token_around_image>", "<image>",
            "<global-img>"]

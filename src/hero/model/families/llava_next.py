@@ -6,7 +6,7 @@ size (so a picture = base image + 1 tile), Llama decoder, the Mistral-style temp
 
 from __future__ import annotations
 
-from hero.model.families import FAMILIES, Family
+from hero.model.families.base import FAMILIES, Family
 
 SPECIAL = ["<pad>", "<unk>", "<s>", "</s>", "[INST]", "[/INST]", "<image>"]
 TEMPLATE = (
@@ -46,7 +46,8 @@ def _config(p, image_size: int, tok):
                   hidden_size=p.vision_hidden, intermediate_size=p.mlp_ratio * p.vision_hidden,
                   num_hidden_layers=p.vision_layers, num_attention_heads=p.vision_heads,
                   initializer_range=p.init_std)
-    return LlavaNextConfig(vision_config=vision, text_config=text, image_token_index=tok.convert_tokens_to_ids("<image>"),
+    return LlavaNextConfig(vision_config=vision, text_config=text,
+                           image_token_index=tok.convert_tokens_to_ids("<image>"),
                            vision_feature_select_strategy="full", vision_feature_layer=-1,
                            image_grid_pinpoints=[[image_size, image_size]], tie_word_embeddings=True)
 

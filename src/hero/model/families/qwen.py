@@ -5,7 +5,7 @@ image becomes one (image_size / patch)² grid and (image_size / patch / 2)² ima
 
 from __future__ import annotations
 
-from hero.model.families import FAMILIES, Family
+from hero.model.families.base import FAMILIES, Family
 
 SPECIAL = ["<|endoftext|>", "<unk>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
            "<|image_pad|>", "<|video_pad|>"]
