@@ -47,7 +47,7 @@ def run_command(method: str, settings: options.Settings) -> dict:
     from hero.rl.settings import resolve
 
     run_kw, trainer_kw = resolve(method, settings)
-    missing = [k for k in ("model", "world", "out") if not run_kw.get(k)]
+    missing = [k for k in ("model", "out") if not run_kw.get(k)]
     if missing:
         raise ValueError(f"missing {', '.join('--' + k for k in missing)} (or `{missing[0]}:` in the --config file)")
     s = run_resolved(RLRunConfig(method=method, **run_kw), trainer_kw)
