@@ -2,6 +2,7 @@
 
     hero train hero --model SFT_DIR --world WORLD_DIR --out OUT [--config run.yaml] [--set key=value ...]
                     [--budget-min 1.5] [--max-steps N] [--lr 1e-4] [--lora] [--resume]
+    hero train hero --model SFT_DIR --data train.jsonl --images DIR --out OUT     # your files (hero.data.rows)
     hero train hero ... --set weight_mode=none        # ablations: gate=false, balancer=fixed
     hero train grpo ...                                # the same settings without HERO's three mechanisms
     hero train dpo  ... [--dpo-samples 8]              # pairs from the model's own samples, TRL's DPOTrainer

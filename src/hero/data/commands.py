@@ -112,6 +112,6 @@ def check_counts(cfg: DataCheckConfig) -> dict:
         out.update(images=len(status), found=sum(v is None for v in status.values()),
                    missing=sum(v == "missing" for v in status.values()),
                    unreadable=sum(v not in (None, "missing") for v in status.values()))
-        out["first_bad"] = next((f"{r.where}: field 'image' of row {r.id!r}: {status[p]} under {cfg.images}" for r in rows
-                                 for p in r.image_paths if status[p]), None)
+        out["first_bad"] = next((f"{r.where}: field 'image' of row {r.id!r}: {status[p]} under {cfg.images}"
+                                 for r in rows for p in r.image_paths if status[p]), None)
     return out
