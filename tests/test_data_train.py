@@ -120,7 +120,7 @@ def _hero(*args) -> str:
 @pytest.mark.slow
 def test_done_when_pope_train_on_a_coco_export_then_hero_changes_the_trap(tmp_path):
     """Issue 14's first done-when bullet, through the console script: world → COCO export → pope-train → a quick
-    answer-style SFT on the file → `hero train hero --data` → the trap samples of the trained model differ from
+    answer-style SFT on the file → `hero train hero --data` (and `hero train dpo --data`, one step) → the trap samples of the trained model differ from
     the start model's (it learned something). ~40 s on 2 cores."""
     _hero("world", "build", "--out", tmp_path / "world", "--image-size", "32", "--colours", "red,green,blue",
           "--shapes", "circle,square", "--min-size", "8", "--max-size", "10", "--max-objects", "3", "--images", "20",
@@ -139,6 +139,10 @@ def test_done_when_pope_train_on_a_coco_export_then_hero_changes_the_trap(tmp_pa
     _hero("train", "hero", "--model", tmp_path / "sft", "--data", tmp_path / "train.jsonl", "--images", images,
           "--out", tmp_path / "hero", "--max-steps", "2", "--batch-size", "8", "--num-generations", "4",
           "--max-completion-length", "4", "--no-progress", "--threads", "1")
+    out = _hero("train", "dpo", "--model", tmp_path / "sft", "--data", tmp_path / "train.jsonl", "--images", images,
+                "--out", tmp_path / "dpo", "--max-steps", "1", "--batch-size", "4", "--dpo-prompts", "16",
+                "--dpo-samples", "4", "--dpo-max-new-tokens", "4", "--no-progress", "--threads", "1")
+    assert "dpo: 1 steps" in out and "pairs" in out  # the SFT'd model answers yes and no: pairs exist
     log = json.loads((tmp_path / "hero" / "log_history.json").read_text())
     assert any(h.get("hero/skipped_update") == 0.0 for h in log)  # at least one step updated the weights
     questions = tmp_path / "q.jsonl"  # the training rows are POPE-format questions too (id, image, question, answer)

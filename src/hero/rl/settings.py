@@ -53,7 +53,7 @@ class RLRunConfig:
     questions_per_image: int = 2
     """Questions per image, alternating positive / negative (negatives of every SFT kind)."""
     max_images: int = 0
-    """Use only the split's first N images (0 = all)."""
+    """Use only the split's first N images (--data: the file's first N rows; 0 = all)."""
     budget_min: float = 1.5
     """Wall-clock training budget in minutes (DPO: sampling included); training stops and saves when it is used."""
     max_steps: int = 0
