@@ -30,10 +30,11 @@ class RLRunConfig:
     (offline preference pairs from the model's own samples, TRL's DPOTrainer)."""
     model: str
     """Model folder to start from (a `hero train sft` output; its `hero_style` is kept in the trained model)."""
-    out: str
-    """Output folder: the trained model + processor, checkpoints/, tensorboard/, log_history.json, rl_summary.json."""
     world: str = ""
     """World folder from `hero world build` (give --world or --data, not both)."""
+    out: str = ""
+    """Output folder (required): the trained model + processor, checkpoints/, tensorboard/, log_history.json,
+    rl_summary.json."""
     data: str = ""
     """Training rows from your files instead of the world: a JSONL file, a JSON list or a `datasets.save_to_disk`
     folder with image, question (or messages), answer (yes/no) and/or reference per row (hero.data.rows); needs
