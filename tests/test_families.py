@@ -1,6 +1,7 @@
 """The family matrix (issue 14, item 5): for each `hero model init --arch` family, through the real CLI — `hero trap`
 on 20 questions, `hero eval pope --limit 10`, `hero train sft` (2 steps), `hero train hero` 2 steps with and without
-`--lora`, `hero train dpo` 2 steps, and a resume of the HERO run (2 → 3 steps). A family HERO cannot build yet is
+`--lora`, `hero train dpo` 2 steps, a resume of the HERO run (2 → 3 steps), and SFT / HERO on a data file
+(`hero data from-world`, `--data FILE --images DIR`). A family HERO cannot build yet is
 an xfail with its reason (docs/model-families.md), never a skip. CI runs the qwen2_5_vl case (`-k ci_family`)."""
 
 from __future__ import annotations
@@ -85,3 +86,11 @@ def test_family_matrix(arch, world, tmp_path):
          *RL])
     resumed = _json(tmp_path / "hero/rl_summary.json")
     assert resumed["steps"] == 3 and resumed["resumed_from"].endswith("checkpoint-2")
+
+    data = tmp_path / "train.jsonl"
+    _ok(["data", "from-world", "--world", w, "--split", "train", "--out", data])
+    _ok(["train", "sft", "--model", model, "--data", data, "--images", w, "--out", tmp_path / "sft_data", *SFT])
+    assert _json(tmp_path / "sft_data/sft_summary.json")["steps"] == 2
+    _ok(["train", "hero", "--model", model, "--data", data, "--images", w, "--out", tmp_path / "hero_data",
+         "--max-steps", "2", *RL])
+    assert _json(tmp_path / "hero_data/rl_summary.json")["steps"] == 2

@@ -108,3 +108,18 @@ class ProcessorCollator:
             labels[b, end - len(target): end] = torch.tensor(target)
         enc["labels"] = labels
         return enc
+
+
+def fixed_size(model) -> bool:
+    """Whether `model` takes the fixed-size fast path (`SFTCollator`: LLaVA, a constant number of image tokens and a
+    plain (B, 3, H, W) pixel tensor); every other family goes through its processor (`ProcessorCollator`)."""
+    return model.config.model_type == "llava"
+
+
+def make_collator(processor, model, image_size: int | None):
+    """The SFT collator for `model`: SFTCollator for images of `image_size` pixels, or ProcessorCollator."""
+    from hero.model.presets import num_image_tokens
+
+    if fixed_size(model):
+        return SFTCollator(processor, num_image_tokens(image_size, model.config.vision_config.patch_size))
+    return ProcessorCollator(processor)

@@ -12,7 +12,7 @@ import torch
 
 from hero.sft.aux import (ForwardTap, answer_positions, asked_patch_targets, decoder_layer_tap, grounding_loss,
                           listing_loss, patch_presence, patch_presence_loss, vision_tap)
-from hero.sft.collate import ProcessorCollator, SFTCollator
+from hero.sft.collate import ProcessorCollator, SFTCollator, make_collator
 from hero.sft.data import ExampleStream
 from hero import budget
 from hero.budget import BudgetClock, write_state
@@ -44,7 +44,7 @@ class RunContext:
 
     cfg: SFTRunConfig
     stream: ExampleStream
-    collator: SFTCollator
+    collator: SFTCollator | ProcessorCollator
     clock: BudgetClock
     processor: object
     stage: int = 0
@@ -265,12 +265,25 @@ def clock_frac(cfg: SFTRunConfig, state: dict) -> float:
                      cfg.max_steps)
 
 
+def sft_config(cfg: SFTRunConfig, precision: str, cuda: bool):
+    """TRL's SFTConfig of a run (the world's scene stream and a --data file alike)."""
+    from trl import SFTConfig
+
+    return SFTConfig(
+        output_dir=str(Path(cfg.out) / "checkpoints"), max_steps=cfg.max_steps or 10**7,
+        per_device_train_batch_size=cfg.batch_size, learning_rate=cfg.lr, weight_decay=0.0,
+        adam_beta2=0.98, max_grad_norm=1.0, logging_steps=20, save_strategy="steps", save_steps=cfg.save_steps,
+        save_total_limit=2, seed=cfg.seed, data_seed=cfg.seed, bf16=precision == "bf16", fp16=False,
+        gradient_checkpointing=False, use_cpu=not cuda, report_to=[], dataloader_num_workers=0,
+        remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, max_length=None,
+        ignore_data_skip=True, disable_tqdm=not cfg.progress, save_only_model=False,
+    )
+
+
 def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     """(SFTTrainer, RunContext) ready to train; `state` is a checkpoint's hero_state.json ({} when fresh)."""
     import datasets
-    from trl import SFTConfig
 
-    from hero.model.build import num_image_tokens
     from hero.model.load import checkpoints_in_model_format, load_vlm
 
     model, processor = load_vlm(cfg.model)
@@ -282,8 +295,7 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     warm = cfg.cot_first > 0 and clock_frac(cfg, state) < cfg.cot_first
     stream = ExampleStream(world_cfg, "cot" if warm else cfg.style, caption_frac=cfg.caption_frac, seed=cfg.seed,
                            min_objects=cfg.min_objects, group=cfg.questions_per_image)
-    collator = (SFTCollator(processor, num_image_tokens(world_cfg.image_size, patch))
-                if model.config.model_type == "llava" else ProcessorCollator(processor))
+    collator = make_collator(processor, model, world_cfg.image_size)
     clock = BudgetClock(cfg.budget_min * 60.0, cfg.max_steps, used_s=float(state.get("seconds", 0.0)))
     ctx = RunContext(cfg, stream, collator, clock, processor, patch_size=patch, precision=precision)
     if cfg.patch_aux > 0 or cfg.ground_aux > 0 or cfg.list_aux > 0:
@@ -301,15 +313,7 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
             i += 1
 
     train = datasets.IterableDataset.from_generator(indices)
-    args = SFTConfig(
-        output_dir=str(Path(cfg.out) / "checkpoints"), max_steps=cfg.max_steps or 10**7,
-        per_device_train_batch_size=cfg.batch_size, learning_rate=cfg.lr, weight_decay=0.0,
-        adam_beta2=0.98, max_grad_norm=1.0, logging_steps=20, save_strategy="steps", save_steps=cfg.save_steps,
-        save_total_limit=2, seed=cfg.seed, data_seed=cfg.seed, bf16=precision == "bf16", fp16=False,
-        gradient_checkpointing=False, use_cpu=not cuda, report_to=[], dataloader_num_workers=0,
-        remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, max_length=None,
-        ignore_data_skip=True, disable_tqdm=not cfg.progress, save_only_model=False,
-    )
+    args = sft_config(cfg, precision, cuda)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=0.0)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda step: lr_factor(step, clock.frac_done(), cfg.warmup_steps, cfg.cooldown))
