@@ -12,7 +12,7 @@ import typer
 from hero import options
 from hero.model.build import ModelInitConfig
 
-app = options.group(help="Build VLMs: `init` writes a random-init LLaVA-style model sized for a world.",
+app = options.group(help="Build VLMs: `init` writes a random-init model sized for a world (LLaVA, or --arch FAMILY).",
                   no_args_is_help=True)
 
 
