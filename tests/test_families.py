@@ -94,3 +94,16 @@ def test_family_matrix(arch, world, tmp_path):
     _ok(["train", "hero", "--model", model, "--data", data, "--images", w, "--out", tmp_path / "hero_data",
          "--max-steps", "2", *RL])
     assert _json(tmp_path / "hero_data/rl_summary.json")["steps"] == 2
+
+
+@pytest.mark.slow
+def test_vcd_is_refused_for_packed_pixels(world, tmp_path):
+    model = tmp_path / "model"
+    _ok(["model", "init", "--arch", "qwen2_5_vl", "--world", world, "--out", model])
+    res = runner.invoke(app, [str(a) for a in ["eval", "pope", "--model", model, "--images", world / "test/images",
+                                               "--questions", world / "test/pope/world_test_pope_adversarial.json",
+                                               "--out", tmp_path / "vcd", "--limit", "4", "--decoding", "vcd",
+                                               "--no-progress"]])
+    assert res.exit_code == 2 and ("error: --decoding vcd noises one pixel tensor per image, but "
+                                   "Qwen2_5_VLForConditionalGeneration's processor packs 64 patch rows for 4 images"
+                                   ) in res.output

@@ -103,6 +103,10 @@ class Generator:
         cfg, procs = self.cfg, []
         if cfg.decoding == "vcd":
             pix = enc["pixel_values"]  # (B, ...)
+            if pix.shape[0] != len(requests):  # Qwen-VL: patch rows of all images in one (N, D) tensor
+                raise InputError(f"--decoding vcd noises one pixel tensor per image, but {type(self.model).__name__}'s "
+                                 f"processor packs {pix.shape[0]} patch rows for {len(requests)} images; use "
+                                 "--decoding greedy or sample with this model (docs/model-families.md)")
             noisy = torch.cat([diffusion_noise(pix[b: b + 1].float(), cfg.vcd_step, torch.Generator().manual_seed(
                 request_seed(cfg.seed, r.image, r.prompt, "vcd"))) for b, r in enumerate(requests)])  # (B, ...)
             extra = {k: v for k, v in enc.items() if k not in ("input_ids", "attention_mask")}
