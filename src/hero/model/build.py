@@ -54,6 +54,9 @@ PRESETS: dict[str, ModelPreset] = {
                         text_hidden=128, text_layers=2, text_heads=4, init_std=0.1),
     "small": ModelPreset(patch_size=16, vision_hidden=128, vision_layers=3, vision_heads=4,
                          text_hidden=256, text_layers=4, text_heads=8, init_std=0.1),
+    # ≈ 24 M parameters: big enough that the policy's forward/backward dominates an RL step (benchmarks/step_overhead)
+    "base": ModelPreset(patch_size=16, vision_hidden=256, vision_layers=4, vision_heads=4,
+                        text_hidden=512, text_layers=8, text_heads=8, init_std=0.02),
 }
 
 
@@ -145,7 +148,7 @@ class ModelInitConfig:
     world: str
     """World folder (world.json) whose words and image size to use."""
     preset: str = "tiny"
-    """tiny (≈0.5 M parameters) or small (a few times larger)."""
+    """tiny (≈0.5 M parameters), small (a few times larger) or base (≈24 M, for timing)."""
     seed: int = 0
     """Seed of the random initialisation."""
 

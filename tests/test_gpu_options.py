@@ -1,0 +1,126 @@
+"""GPU options (hero.hardware, hero.rl.gpu): bf16, gradient checkpointing, vLLM and 4-bit are passed to TRL by their
+fields and refused with one clear line, before anything loads, where this machine cannot run them."""
+
+import pytest
+from typer.testing import CliRunner
+
+from hero.hardware import Machine, check_4bit, check_precision, check_vllm, missing_package, require, vllm_settings
+from hero.rl.gpu import translate
+from hero.rl.settings import RLRunConfig, resolve
+
+CPU = Machine()  # no GPU, no bf16 kernels, no optional packages
+GPU = Machine(cuda=True, cuda_bf16=True, packages=frozenset({"vllm", "bitsandbytes"}))
+
+
+def test_precision_checks():
+    check_precision(True, False, GPU)
+    check_precision(True, None, Machine(cpu_bf16=True))
+    check_precision(None, None, CPU)
+    cases = [((True, False, CPU), "--bf16: no CUDA GPU is visible and this CPU has no native bf16 kernels "
+                                  "(AVX512-BF16 / AMX); drop --bf16 (the CPU default is fp32)"),
+             ((True, False, Machine(cuda=True)), "--bf16: this GPU does not compute bf16 (pre-Ampere); use --set "
+                                                 "fp16=true or drop --bf16"),
+             ((False, True, CPU), "fp16=true: fp16 mixed precision needs a CUDA GPU; none is visible (drop it on "
+                                  "the CPU)"),
+             ((True, True, GPU), "--bf16 and fp16 together: choose one precision")]
+    for args, message in cases:
+        with pytest.raises(ValueError) as e:
+            check_precision(*args)
+        assert str(e.value) == message
+
+
+def test_vllm_and_4bit_checks():
+    check_vllm(True, "colocate", GPU)
+    check_vllm(False, "colocate", CPU)
+    check_4bit(True, True, GPU)
+    check_4bit(False, False, CPU)
+    cases = [(check_vllm, (True, "server", CPU), "--use-vllm needs the 'vllm' package, which is not installed: pip "
+                                                  "install hero-vlm[vllm]"),
+             (check_vllm, (True, "colocate", Machine(packages=frozenset({"vllm"}))),
+              "--use-vllm: vLLM generates on CUDA GPUs and none is visible; drop --use-vllm on the CPU"),
+             (check_vllm, (True, "remote", GPU), "--use-vllm 'remote': use colocate (vLLM inside each training "
+              "process) or server (a separate `trl vllm-serve` process; --vllm-server-host / --vllm-server-port)"),
+             (check_4bit, (True, False, GPU), "--load-in-4bit: a 4-bit base model is frozen; add --lora to train "
+                                              "LoRA adapters (QLoRA)"),
+             (check_4bit, (True, True, CPU), "--load-in-4bit needs the 'bitsandbytes' package, which is not "
+                                             "installed: pip install hero-vlm[qlora]"),
+             (check_4bit, (True, True, Machine(packages=frozenset({"bitsandbytes"}))),
+              "--load-in-4bit: bitsandbytes 4-bit kernels need a CUDA GPU and none is visible; drop --load-in-4bit "
+              "on the CPU")]
+    for fn, args, message in cases:
+        with pytest.raises(ValueError) as e:
+            fn(*args)
+        assert str(e.value) == message
+
+
+def test_require_names_the_extra(monkeypatch):
+    assert require("json", "x").dumps([1]) == "[1]"
+    monkeypatch.setattr("hero.hardware.installed", lambda package: False)
+    with pytest.raises(ImportError, match=r"^x needs the 'vllm' package, which is not installed: pip install "
+                                          r"hero-vlm\[vllm\]$"):
+        require("vllm", "x")
+    assert missing_package("deepspeed", "--config_file deepspeed_zero3.yaml") == (
+        "--config_file deepspeed_zero3.yaml needs the 'deepspeed' package, which is not installed: "
+        "pip install hero-vlm[deepspeed]")
+
+
+def test_use_vllm_shortcut_sets_trl_fields():
+    assert vllm_settings("colocate") == {"use_vllm": True, "vllm_mode": "colocate"}
+    assert vllm_settings("Server") == {"use_vllm": True, "vllm_mode": "server"}
+    assert vllm_settings("off") == vllm_settings(False) == {"use_vllm": False}
+    _, trainer = resolve("grpo", {"vllm": ("server", "--use-vllm"), "vllm_server_port": ("8001", "--vllm-server-port"),
+                                  "bf16": (True, "--bf16"), "gradient_checkpointing": ("true", "x")})
+    assert trainer == {"use_vllm": True, "vllm_mode": "server", "vllm_server_port": 8001, "bf16": True,
+                       "gradient_checkpointing": True}
+    with pytest.raises(ValueError, match=r"^--use-vllm: vllm applies to grpo / hero \(DPO samples its pairs"):
+        resolve("dpo", {"vllm": ("colocate", "--use-vllm")})
+    with pytest.raises(ValueError, match=r"^cfg.yaml:2: --use-vllm 'gpu': use colocate, server or off$"):
+        resolve("hero", {"vllm": ("gpu", "cfg.yaml:2")})
+    with pytest.raises(ValueError, match=r"^--set vllm_server_port=0: vllm_server_port=0 must be a port number"):
+        resolve("hero", {"vllm_server_port": (0, "--set vllm_server_port=0")})
+    with pytest.raises(ValueError, match=r"vllm_gpu_memory_utilization=1.5 must be in \(0, 1\]"):
+        resolve("hero", {"vllm_gpu_memory_utilization": (1.5, "x")})
+
+
+def test_gradient_checkpointing_goes_by_the_trainer_configs_name(tmp_path):
+    from hero.rl.run_parts import trainer_args
+
+    assert translate({"gradient_checkpointing": True}, {"activation_checkpointing"}) == {
+        "activation_checkpointing": True}
+    assert translate({"gradient_checkpointing": True}, {"gradient_checkpointing"}) == {"gradient_checkpointing": True}
+    run = RLRunConfig(method="grpo", model="m", world="w", out=str(tmp_path / "o"))
+    args, _ = trainer_args(run, {"gradient_checkpointing": True, "use_vllm": True, "vllm_mode": "server",
+                                 "vllm_server_host": "10.0.0.2", "vllm_server_port": 8001})
+    assert (args.activation_checkpointing, args.bf16, args.use_vllm, args.vllm_mode) == (True, False, True, "server")
+    assert (args.vllm_server_host, args.vllm_server_port) == ("10.0.0.2", 8001)
+    plain, _ = trainer_args(run, {})  # CPU defaults as before: fp32, no checkpointing, no vLLM
+    assert (plain.activation_checkpointing, plain.bf16, plain.use_vllm) == (False, False, False)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--use-vllm", "colocate"], "error: --use-vllm needs the 'vllm' package, which is not installed: pip install "
+                                 "hero-vlm[vllm]\n"),
+    (["--bf16"], "error: --bf16: no CUDA GPU is visible and this CPU has no native bf16 kernels (AVX512-BF16 / "
+                 "AMX); drop --bf16 (the CPU default is fp32)\n"),
+    (["--load-in-4bit"], "error: --load-in-4bit: a 4-bit base model is frozen; add --lora to train LoRA adapters "
+                         "(QLoRA)\n"),
+])
+def test_cli_refuses_gpu_options_before_loading(tmp_path, monkeypatch, flags, message):
+    from hero.cli.main import app
+
+    monkeypatch.setattr("hero.rl.gpu.machine", lambda: CPU)
+    res = CliRunner().invoke(app, ["train", "grpo", "--model", str(tmp_path / "no-model"), "--world",
+                                   str(tmp_path / "no-world"), "--out", str(tmp_path / "out"), *flags])
+    assert (res.exit_code, res.output) == (2, message)
+    assert not (tmp_path / "out").exists()
+
+
+def test_help_lists_gpu_flags_where_they_apply():
+    from hero.cli.main import app
+
+    grpo = CliRunner().invoke(app, ["train", "grpo", "--help"], terminal_width=200).output
+    dpo = CliRunner().invoke(app, ["train", "dpo", "--help"], terminal_width=200).output
+    for flag in ("--use-vllm", "--vllm-server-host", "--vllm-server-port", "--vllm-gpu-memory-utilization"):
+        assert flag in grpo and flag not in dpo
+    for flag in ("--bf16", "--gradient-checkpointing", "--load-in-4bit"):
+        assert flag in grpo and flag in dpo
