@@ -12,6 +12,7 @@ from hero.official.configs import AmberConfig, ChairConfig, PopeConfig, ThroneCo
 from hero.official.configs import need_dir as _need_dir
 from hero.official.configs import need_file as _need_file
 from hero.degrade import Degradation
+from hero.distributed import rank_device
 from hero.io import ImageFolder, InputError
 from hero.threads import check_threads
 
@@ -94,6 +95,8 @@ class DecodingConfig:
 
         if self.device == "auto":
             self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device == "cuda":  # one GPU per process under torchrun / accelerate launch
+            self.device = rank_device(self.device)
         if not (self.device == "cpu" or self.device.startswith("cuda")):
             raise ValueError(f"--device {self.device!r}: use auto, cpu or cuda[:N]")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
