@@ -124,3 +124,58 @@ def test_help_lists_gpu_flags_where_they_apply():
         assert flag in grpo and flag not in dpo
     for flag in ("--bf16", "--gradient-checkpointing", "--load-in-4bit"):
         assert flag in grpo and flag in dpo
+
+
+ACCELERATE_CONFIGS = {  # file: (distributed_type, mixed_precision, DeepSpeed ZeRO stage, FSDP version)
+    "ddp.yaml": ("MULTI_GPU", "no", None, None),
+    "deepspeed_zero2.yaml": ("DEEPSPEED", "bf16", 2, None),
+    "deepspeed_zero3.yaml": ("DEEPSPEED", "bf16", 3, None),
+    "fsdp.yaml": ("FSDP", "bf16", None, 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACCELERATE_CONFIGS))
+def test_accelerate_configs_load_with_accelerates_loader(name):
+    from pathlib import Path
+
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    path = Path(__file__).resolve().parents[1] / "configs" / "accelerate" / name
+    cfg = load_config_from_file(str(path))
+    kind, precision, stage, fsdp = ACCELERATE_CONFIGS[name]
+    assert (cfg.distributed_type.value, cfg.mixed_precision, cfg.use_cpu) == (kind, precision, False)
+    assert (cfg.num_processes, cfg.num_machines, cfg.machine_rank) == (8, 1, 0)
+    assert cfg.deepspeed_config.get("zero_stage") == stage and cfg.fsdp_config.get("fsdp_version") == fsdp
+    if stage == 3:
+        assert cfg.deepspeed_config["zero3_init_flag"] is True and cfg.deepspeed_config["zero3_save_16bit_model"]
+    if fsdp:
+        assert cfg.fsdp_config["fsdp_auto_wrap_policy"] == "TRANSFORMER_BASED_WRAP"
+
+
+def test_launch_checks_what_accelerate_launch_exported():
+    from hero.hardware import check_launch
+
+    check_launch({}, None, CPU)
+    check_launch({"ACCELERATE_MIXED_PRECISION": "bf16", "ACCELERATE_USE_DEEPSPEED": "true"}, True,
+                 Machine(cuda=True, cuda_bf16=True, packages=frozenset({"deepspeed"})))
+    with pytest.raises(ValueError) as e:
+        check_launch({"ACCELERATE_USE_DEEPSPEED": "true"}, True, GPU)
+    assert str(e.value) == ("the accelerate config (distributed_type: DEEPSPEED) needs the 'deepspeed' package, "
+                            "which is not installed: pip install hero-vlm[deepspeed]")
+    with pytest.raises(ValueError) as e:
+        check_launch({"ACCELERATE_MIXED_PRECISION": "bf16"}, None, GPU)
+    assert str(e.value) == ("the accelerate config asks for bf16 mixed precision (mixed_precision: bf16) but the run "
+                            "trains in fp32: add --bf16, or set mixed_precision: 'no' in the config")
+
+
+def test_extras_name_the_optional_packages():
+    import tomllib
+    from pathlib import Path
+
+    from hero.hardware import EXTRAS
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    for package, extra in EXTRAS.items():
+        assert [d.split(">")[0] for d in extras[extra]] == [package]
+    assert not any(d.startswith(tuple(EXTRAS)) for d in project["dependencies"])  # never required

@@ -104,6 +104,16 @@ def check_4bit(load_in_4bit: bool, lora: bool, m: Machine) -> None:
                          "--load-in-4bit on the CPU")
 
 
+def check_launch(env: dict, bf16: bool | None, m: Machine) -> None:
+    """What `accelerate launch --config_file ...` asked for (it exports ACCELERATE_* variables) against the run:
+    DeepSpeed needs its package; a config with mixed_precision bf16 needs --bf16 (the two must agree)."""
+    if str(env.get("ACCELERATE_USE_DEEPSPEED", "")).lower() == "true" and "deepspeed" not in m.packages:
+        raise ValueError(missing_package("deepspeed", "the accelerate config (distributed_type: DEEPSPEED)"))
+    if env.get("ACCELERATE_MIXED_PRECISION") == "bf16" and not bf16:
+        raise ValueError("the accelerate config asks for bf16 mixed precision (mixed_precision: bf16) but the run "
+                         "trains in fp32: add --bf16, or set mixed_precision: 'no' in the config")
+
+
 def vllm_settings(value) -> dict:
     """The `--use-vllm` shortcut as TRL's fields: 'colocate' / 'server' → use_vllm on in that vllm_mode; 'off'
     (or false) → use_vllm off. ValueError for anything else."""

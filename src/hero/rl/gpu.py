@@ -8,12 +8,15 @@ that exercises them (docs/gpu.md).
 
 from __future__ import annotations
 
-from hero.hardware import Machine, check_4bit, check_precision, check_vllm, machine, require
+from hero.hardware import Machine, check_4bit, check_launch, check_precision, check_vllm, machine, require
 
 
 def check_run(run, trainer_kw: dict, m: Machine | None = None) -> None:
     """ValueError naming the option when this machine cannot run the run's GPU options (`hero.hardware`)."""
+    import os
+
     m = m or machine()
+    check_launch(os.environ, trainer_kw.get("bf16"), m)
     check_precision(trainer_kw.get("bf16"), trainer_kw.get("fp16"), m)
     check_vllm(trainer_kw.get("use_vllm"), trainer_kw.get("vllm_mode"), m)
     check_4bit(run.load_in_4bit, run.lora, m)
