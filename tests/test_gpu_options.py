@@ -17,9 +17,9 @@ def test_precision_checks():
     check_precision(True, None, Machine(cpu_bf16=True))
     check_precision(None, None, CPU)
     cases = [((True, False, CPU), "--bf16: no CUDA GPU is visible and this CPU has no native bf16 kernels "
-                                  "(AVX512-BF16 / AMX); drop --bf16 (the CPU default is fp32)"),
-             ((True, False, Machine(cuda=True)), "--bf16: this GPU does not compute bf16 (pre-Ampere); use --set "
-                                                 "fp16=true or drop --bf16"),
+                                  "(AVX512-BF16 / AMX); use fp32 (the CPU default)"),
+             ((True, False, Machine(cuda=True)), "--bf16: this GPU does not compute bf16 (pre-Ampere); use fp16 or "
+                                                 "fp32"),
              ((False, True, CPU), "fp16=true: fp16 mixed precision needs a CUDA GPU; none is visible (drop it on "
                                   "the CPU)"),
              ((True, True, GPU), "--bf16 and fp16 together: choose one precision")]
@@ -101,7 +101,7 @@ def test_gradient_checkpointing_goes_by_the_trainer_configs_name(tmp_path):
     (["--use-vllm", "colocate"], "error: --use-vllm needs the 'vllm' package, which is not installed: pip install "
                                  "hero-vlm[vllm]\n"),
     (["--bf16"], "error: --bf16: no CUDA GPU is visible and this CPU has no native bf16 kernels (AVX512-BF16 / "
-                 "AMX); drop --bf16 (the CPU default is fp32)\n"),
+                 "AMX); use fp32 (the CPU default)\n"),
     (["--load-in-4bit"], "error: --load-in-4bit: a 4-bit base model is frozen; add --lora to train LoRA adapters "
                          "(QLoRA)\n"),
 ])
@@ -179,3 +179,17 @@ def test_extras_name_the_optional_packages():
     for package, extra in EXTRAS.items():
         assert [d.split(">")[0] for d in extras[extra]] == [package]
     assert not any(d.startswith(tuple(EXTRAS)) for d in project["dependencies"])  # never required
+
+
+def test_sft_precision_bf16_refused_where_not_native_and_checkpointing_flag(tmp_path, monkeypatch):
+    from hero.cli.main import app
+
+    monkeypatch.setattr("hero.hardware.machine", lambda: CPU)
+    res = CliRunner().invoke(app, ["train", "sft", "--model", str(tmp_path / "m"), "--world", str(tmp_path / "w"),
+                                   "--style", "answer", "--out", str(tmp_path / "out"), "--precision", "bf16",
+                                   "--gradient-checkpointing"])
+    assert (res.exit_code, res.output) == (2, "error: --precision bf16: no CUDA GPU is visible and this CPU has no "
+                                              "native bf16 kernels (AVX512-BF16 / AMX); use fp32 (the CPU default)\n")
+    assert not (tmp_path / "out").exists()
+    helptext = CliRunner().invoke(app, ["train", "sft", "--help"], terminal_width=200).output
+    assert "--gradient-checkpointing" in helptext

@@ -64,16 +64,16 @@ def require(package: str, what: str):
     return importlib.import_module(package)
 
 
-def check_precision(bf16: bool | None, fp16: bool | None, m: Machine) -> None:
+def check_precision(bf16: bool | None, fp16: bool | None, m: Machine, flag: str = "--bf16") -> None:
     """bf16 needs native bf16 on the device that trains (a CUDA GPU with bf16, or a CPU with bf16 kernels);
-    fp16 mixed precision needs a CUDA GPU. ValueError with the fix otherwise."""
+    fp16 mixed precision needs a CUDA GPU. ValueError with the fix otherwise (`flag`: how the user asked)."""
     if bf16 and fp16:
-        raise ValueError("--bf16 and fp16 together: choose one precision")
+        raise ValueError(f"{flag} and fp16 together: choose one precision")
     if bf16 and m.cuda and not m.cuda_bf16:
-        raise ValueError("--bf16: this GPU does not compute bf16 (pre-Ampere); use --set fp16=true or drop --bf16")
+        raise ValueError(f"{flag}: this GPU does not compute bf16 (pre-Ampere); use fp16 or fp32")
     if bf16 and not m.cuda and not m.cpu_bf16:
-        raise ValueError("--bf16: no CUDA GPU is visible and this CPU has no native bf16 kernels (AVX512-BF16 / "
-                         "AMX); drop --bf16 (the CPU default is fp32)")
+        raise ValueError(f"{flag}: no CUDA GPU is visible and this CPU has no native bf16 kernels (AVX512-BF16 / "
+                         "AMX); use fp32 (the CPU default)")
     if fp16 and not m.cuda:
         raise ValueError("fp16=true: fp16 mixed precision needs a CUDA GPU; none is visible (drop it on the CPU)")
 
@@ -112,6 +112,16 @@ def check_launch(env: dict, bf16: bool | None, m: Machine) -> None:
     if env.get("ACCELERATE_MIXED_PRECISION") == "bf16" and not bf16:
         raise ValueError("the accelerate config asks for bf16 mixed precision (mixed_precision: bf16) but the run "
                          "trains in fp32: add --bf16, or set mixed_precision: 'no' in the config")
+
+
+def translate(trainer_kw: dict, fields) -> dict:
+    """`gradient_checkpointing` under the name the trainer config uses: transformers ≥ 5 calls it
+    `activation_checkpointing` (the old name is a deprecated alias). translate({"gradient_checkpointing": True},
+    {"activation_checkpointing"}) = {"activation_checkpointing": True}."""
+    kw = dict(trainer_kw)
+    if "gradient_checkpointing" in kw and "activation_checkpointing" in fields and "activation_checkpointing" not in kw:
+        kw["activation_checkpointing"] = kw.pop("gradient_checkpointing")
+    return kw
 
 
 def vllm_settings(value) -> dict:

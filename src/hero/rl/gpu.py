@@ -9,6 +9,7 @@ that exercises them (docs/gpu.md).
 from __future__ import annotations
 
 from hero.hardware import Machine, check_4bit, check_launch, check_precision, check_vllm, machine, require
+from hero.hardware import translate  # noqa: F401 (hero.rl.run_parts imports it from here)
 
 
 def check_run(run, trainer_kw: dict, m: Machine | None = None) -> None:
@@ -20,16 +21,6 @@ def check_run(run, trainer_kw: dict, m: Machine | None = None) -> None:
     check_precision(trainer_kw.get("bf16"), trainer_kw.get("fp16"), m)
     check_vllm(trainer_kw.get("use_vllm"), trainer_kw.get("vllm_mode"), m)
     check_4bit(run.load_in_4bit, run.lora, m)
-
-
-def translate(trainer_kw: dict, fields) -> dict:
-    """`gradient_checkpointing` under the name the trainer config uses: transformers ≥ 5 calls it
-    `activation_checkpointing` (the old name is a deprecated alias). translate({"gradient_checkpointing": True},
-    {"activation_checkpointing"}) = {"activation_checkpointing": True}."""
-    kw = dict(trainer_kw)
-    if "gradient_checkpointing" in kw and "activation_checkpointing" in fields and "activation_checkpointing" not in kw:
-        kw["activation_checkpointing"] = kw.pop("gradient_checkpointing")
-    return kw
 
 
 def load_4bit(path):

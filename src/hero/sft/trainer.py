@@ -271,6 +271,7 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     import datasets
     from trl import SFTConfig
 
+    from hero.hardware import translate
     from hero.model.build import num_image_tokens
     from hero.model.load import checkpoints_in_model_format, load_vlm
 
@@ -301,12 +302,14 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
             i += 1
 
     train = datasets.IterableDataset.from_generator(indices)
+    checkpointing = translate({"gradient_checkpointing": cfg.gradient_checkpointing},
+                              set(SFTConfig.__dataclass_fields__))
     args = SFTConfig(
         output_dir=str(Path(cfg.out) / "checkpoints"), max_steps=cfg.max_steps or 10**7,
         per_device_train_batch_size=cfg.batch_size, learning_rate=cfg.lr, weight_decay=0.0,
         adam_beta2=0.98, max_grad_norm=1.0, logging_steps=20, save_strategy="steps", save_steps=cfg.save_steps,
         save_total_limit=2, seed=cfg.seed, data_seed=cfg.seed, bf16=precision == "bf16", fp16=False,
-        gradient_checkpointing=False, use_cpu=not cuda, report_to=[], dataloader_num_workers=0,
+        **checkpointing, use_cpu=not cuda, report_to=[], dataloader_num_workers=0,
         remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, max_length=None,
         ignore_data_skip=True, disable_tqdm=not cfg.progress, save_only_model=False,
     )
