@@ -193,3 +193,14 @@ def test_sft_precision_bf16_refused_where_not_native_and_checkpointing_flag(tmp_
     assert not (tmp_path / "out").exists()
     helptext = CliRunner().invoke(app, ["train", "sft", "--help"], terminal_width=200).output
     assert "--gradient-checkpointing" in helptext
+
+
+def test_pick_device():
+    from hero.hardware import pick_device
+
+    assert pick_device("auto", True, 1, 2) == "cuda:1" and pick_device("auto", True) == "cuda"
+    assert pick_device("auto", False, 1, 2) == "cpu" and pick_device("cuda:3", True, 1, 2) == "cuda:3"
+    with pytest.raises(ValueError, match=r"^--device cuda: no CUDA device is visible; use --device cpu$"):
+        pick_device("cuda", False)
+    with pytest.raises(ValueError, match=r"^--device 'tpu': use auto, cpu or cuda\[:N\]$"):
+        pick_device("tpu", True)

@@ -104,6 +104,19 @@ def check_4bit(load_in_4bit: bool, lora: bool, m: Machine) -> None:
                          "--load-in-4bit on the CPU")
 
 
+def pick_device(device: str, cuda: bool, local_rank: int = 0, world: int = 1) -> str:
+    """'auto' → 'cuda' when a GPU is visible, else 'cpu'; 'cuda' → this process's GPU ('cuda:<LOCAL_RANK>') in a
+    launch of several processes. ValueError for cuda without a GPU or an unknown device.
+    pick_device("auto", True, 1, 2) = "cuda:1"; pick_device("auto", False) = "cpu"; ("cuda:3", True) = "cuda:3"."""
+    if device == "auto":
+        device = "cuda" if cuda else "cpu"
+    if not (device == "cpu" or device.startswith("cuda")):
+        raise ValueError(f"--device {device!r}: use auto, cpu or cuda[:N]")
+    if device.startswith("cuda") and not cuda:
+        raise ValueError(f"--device {device}: no CUDA device is visible; use --device cpu")
+    return f"cuda:{local_rank}" if device == "cuda" and world > 1 else device
+
+
 def check_launch(env: dict, bf16: bool | None, m: Machine) -> None:
     """What `accelerate launch --config_file ...` asked for (it exports ACCELERATE_* variables) against the run:
     DeepSpeed needs its package; a config with mixed_precision bf16 needs --bf16 (the two must agree)."""

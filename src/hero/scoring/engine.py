@@ -135,7 +135,7 @@ class Scorer:
 
     def encode(self, questions: Sequence[str], images) -> dict:
         return self.processor(text=[self.prompt(q) for q in questions], images=list(images), padding=True,
-                              return_tensors="pt")
+                              return_tensors="pt").to(self.model.device)  # the model's device (GPU runs)
 
     # -- scoring ------------------------------------------------------------------------------------------------
     def score(self, requests: Sequence[ScoreRequest], degrade=None, temperature: float | None = None) -> ScoringRun:

@@ -98,6 +98,9 @@ class TrapConfig:
     threads: int = 0
     """torch CPU threads; 0 = auto: every core when the machine is idle (1-minute load average < 1), 1 when other
     jobs already load it (as `hero train sft --threads`)."""
+    device: str = "auto"
+    """Where the model scores: auto (cuda when a GPU is visible — each process its own GPU under torchrun /
+    accelerate launch — else cpu), cpu, cuda or cuda:N. Not part of the run identity."""
 
     def __post_init__(self) -> None:
         self.noise = parse_number_list(self.noise, "--noise")
