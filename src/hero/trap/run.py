@@ -329,7 +329,7 @@ def _score_and_finalize(cfg: TrapConfig, out: Path, new_manifest: dict, question
     write_json_atomic(out / "manifest.json", manifest)
     samples_path = out / "samples.jsonl"
     done = {sample_key(r) for r in read_samples(samples_path, repair=True)}
-    done |= rank_file_keys(samples_path, sample_key, read_samples)  # the work of a sharded run that stopped (hero.trap.sharded)
+    done |= rank_file_keys(samples_path, sample_key, read_samples)  # a stopped sharded run's work (hero.trap.sharded)
     todo = pending_batches(questions, cfg.specs(), cfg.temperatures, done, cfg.batch_size)
     n_new = score_all(todo, score_fn, samples_path, progress)
     merge_rank_files(samples_path, sample_key, sample_order(questions, cfg.specs(), cfg.temperatures), read_samples,
