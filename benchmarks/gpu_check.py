@@ -4,6 +4,7 @@ others, and each step starts with an empty GPU). Every step prints one `RESULT {
     python benchmarks/gpu_check.py build --out DIR        # world + ~2 B-parameter LLaVA from config (no download)
     python benchmarks/gpu_check.py trap  --out DIR        # hero trap on the GPU: questions/s
     python benchmarks/gpu_check.py rl    --out DIR --method hero|grpo [--no-vllm]   # step time, vLLM colocate
+    python benchmarks/gpu_check.py eval  --out DIR [--no-vllm]   # hero eval pope --backend vllm: requests/s
 
 Not a test: it measures. Nothing here has run on a GPU yet (docs/gpu.md). HERO_GPU_CHECK_SMOKE=1 runs the same
 code on the CPU with a tiny model, fp32 and no vLLM (the plumbing check tests/test_gpu_check.py does).
@@ -114,12 +115,31 @@ def rl(out: Path, method: str, vllm: bool, steps: int, batch: int, length: int) 
            run_s=round(total, 1), completions_per_step=batch, max_completion_length=length)
 
 
+def evaluate(out: Path, vllm: bool, limit: int) -> None:
+    """`hero eval pope --backend vllm|hf --limit N` on the world's test split (greedy, 16 new tokens)."""
+    from hero.evaluation.config import DecodingConfig, PopeEvalConfig
+    from hero.evaluation.tasks import run_pope
+
+    world = out / "world"
+    backend = "vllm" if vllm else "hf"
+    cfg = PopeEvalConfig(model=str(out / "model"), images=str(world / "test/images"), out=str(out / f"eval_{backend}"),
+                         questions=[str(world / "test/pope/world_test_pope_adversarial.json")], limit=limit,
+                         progress=False, decoding=DecodingConfig(backend=backend, max_new_tokens=16, batch_size=64,
+                                                                 device=DEVICE))
+    t0 = time.perf_counter()
+    scores = run_pope(cfg)
+    seconds = time.perf_counter() - t0
+    result(step=f"eval pope {backend}", requests=scores["n"], seconds=round(seconds, 1),
+           requests_per_s=round(scores["n"] / seconds, 1), accuracy=round(scores["mean"]["accuracy"], 3))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("step", choices=("build", "trap", "rl"))
+    p.add_argument("step", choices=("build", "trap", "rl", "eval"))
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--method", choices=("hero", "grpo"), default="hero")
-    p.add_argument("--no-vllm", action="store_true", help="rl: transformers' generate instead of vLLM colocate")
+    p.add_argument("--no-vllm", action="store_true", help="rl / eval: transformers' generate instead of vLLM")
+    p.add_argument("--limit", type=int, default=300, help="eval: POPE questions")
     p.add_argument("--steps", type=int, default=4, help="rl: optimizer steps (the first is warm-up)")
     p.add_argument("--batch", type=int, default=64, help="rl: completions per step (groups of 8)")
     p.add_argument("--length", type=int, default=32, help="rl: max completion length")
@@ -134,6 +154,8 @@ def main() -> None:
         build(a.out)
     elif a.step == "trap":
         trap(a.out, a.trap_batch)
+    elif a.step == "eval":
+        evaluate(a.out, not a.no_vllm, a.limit)
     else:
         rl(a.out, a.method, not a.no_vllm, a.steps, a.batch, a.length)
 

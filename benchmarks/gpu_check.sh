@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One prepared GPU check (≤ 8 minutes on one large GPU): builds a ~2 B-parameter LLaVA from config (no download),
-# prints hero trap throughput (questions/s), HERO and GRPO step time with vLLM colocate, and peak memory per step.
+# prints hero trap throughput (questions/s), HERO and GRPO step time with vLLM colocate, peak memory per step, and
+# runs hero eval pope --backend vllm once (requests/s).
 #
 #   bash benchmarks/gpu_check.sh [OUT_DIR]          # default OUT_DIR: a new temporary folder
 #   SKIP_VLLM=1 bash benchmarks/gpu_check.sh        # RL steps with transformers' generate instead of vLLM
@@ -73,14 +74,17 @@ fi
 
 RL_ARGS=()
 [ "$SMOKE" = 1 ] && RL_ARGS=(--steps 2 --batch 16 --length 8)
-run_step build 100 build
+EVAL_ARGS=()
+[ "$SMOKE" = 1 ] && EVAL_ARGS=(--limit 8)
+run_step build 85 build  # the time limits add up to 480 s
 if [ -f "$OUT/model/config.json" ]; then
-  run_step trap 80 trap
-  run_step grpo 150 rl --method grpo "${VLLM_FLAG[@]}" "${RL_ARGS[@]}"
-  run_step hero 150 rl --method hero "${VLLM_FLAG[@]}" "${RL_ARGS[@]}"
+  run_step trap 65 trap
+  run_step grpo 135 rl --method grpo "${VLLM_FLAG[@]}" "${RL_ARGS[@]}"
+  run_step hero 135 rl --method hero "${VLLM_FLAG[@]}" "${RL_ARGS[@]}"
+  run_step eval 60 eval "${VLLM_FLAG[@]}" "${EVAL_ARGS[@]}"  # hero eval pope --backend vllm (hf without vLLM)
 else
-  echo "== model not built: trap / grpo / hero skipped"
-  FAILED=$((FAILED + 3))
+  echo "== model not built: trap / grpo / hero / eval skipped"
+  FAILED=$((FAILED + 4))
 fi
 
 echo "== summary (also in $OUT/gpu_check.json)"

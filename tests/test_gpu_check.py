@@ -53,7 +53,7 @@ def test_smoke_run_on_the_cpu(tmp_path):
     proc = subprocess.run(["bash", str(SCRIPT), str(tmp_path / "out")], capture_output=True, text=True, timeout=600,
                           env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    for step in ("build", "trap", "grpo hf generate", "hero hf generate"):
+    for step in ("build", "trap", "grpo hf generate", "hero hf generate", "eval pope hf"):
         assert f'"step": "{step}"' in proc.stdout
     assert "HERO / GRPO step time ratio: " in proc.stdout and "== failed steps: 0" in proc.stdout
     assert (tmp_path / "out" / "gpu_check.json").is_file()
