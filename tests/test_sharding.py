@@ -122,3 +122,15 @@ def test_two_processes_equal_one(tmp_path):
     assert s2 == s1 and (p2 / "pope/answers_adversarial.jsonl").read_bytes() == (
         p1 / "pope/answers_adversarial.jsonl").read_bytes()
     assert not list(p2.glob("generations.rank*"))
+
+
+def test_a_failed_run_keeps_a_folder_holding_rank_files(tmp_path):
+    from hero.trap.runfolder import removed_on_failure
+
+    for name, rows in (("kept", [{"id": 1}]), ("removed", [])):
+        out = tmp_path / name
+        with pytest.raises(RuntimeError), removed_on_failure(out):
+            out.mkdir()
+            (out / "generations.rank1.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+            raise RuntimeError("rank 0 failed")
+        assert out.exists() == bool(rows)

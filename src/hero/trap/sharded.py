@@ -17,7 +17,7 @@ from hero.distributed import Group, Ranks, merge_rank_files, rank_file, shard
 from hero.io import RunLock, check_out_folder, write_json_atomic, write_jsonl_atomic
 from hero.trap.run import (RunResult, ScoreFn, TrapConfig, finalize, make_manifest, pending_batches, sample_order,
                            score_all, scoreable_questions)
-from hero.trap.runfolder import RESULTS, check_manifest, read_samples, removed_on_failure, sample_key
+from hero.trap.runfolder import check_manifest, read_samples, removed_on_failure, sample_key
 
 
 def run_trap_sharded(cfg: TrapConfig, score_fn: ScoreFn, r: Ranks, progress: bool = False,
@@ -29,11 +29,10 @@ def run_trap_sharded(cfg: TrapConfig, score_fn: ScoreFn, r: Ranks, progress: boo
     out = check_out_folder(cfg.out)
     samples = out / "samples.jsonl"
     order = sample_order(questions, cfg.specs(), cfg.temperatures)
-    keep = RESULTS + tuple(rank_file(samples, i).name for i in range(r.world))
     group = Group(r)
     try:
         with contextlib.ExitStack() as owner:  # rank 0: the folder, its lock and the manifest for the whole run
-            manifest = group.sync(lambda: _open(owner, out, new_manifest, order, keep) if r.main else None,
+            manifest = group.sync(lambda: _open(owner, out, new_manifest, order) if r.main else None,
                                   "hero trap")
             n_mine = group.sync(lambda: _score_share(cfg, questions, score_fn, r, samples, progress), "hero trap")
             if not r.main:
@@ -45,10 +44,10 @@ def run_trap_sharded(cfg: TrapConfig, score_fn: ScoreFn, r: Ranks, progress: boo
         group.close()
 
 
-def _open(owner: contextlib.ExitStack, out: Path, new_manifest: dict, order: list, keep: tuple) -> dict:
+def _open(owner: contextlib.ExitStack, out: Path, new_manifest: dict, order: list) -> dict:
     """Rank 0: create and lock the folder (removed again on failure unless results are in it), check and write
     the manifest, fold in rank files an interrupted run left behind."""
-    owner.enter_context(removed_on_failure(out, keep))
+    owner.enter_context(removed_on_failure(out))
     out.mkdir(parents=True, exist_ok=True)
     owner.enter_context(RunLock(out, tool="hero trap"))
     manifest = check_manifest(out, new_manifest)
