@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 
 import pytest
 from typer.testing import CliRunner
@@ -125,6 +126,13 @@ def test_staged_folder_failure_keeps_the_old_folder(tmp_path):
             (tmp / "done.json").write_text("new")
             raise RuntimeError("killed")
     assert (out / "done.json").read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+    dead = tmp_path / ".o.999999999.abc.tmp"  # left by a run killed with -9 (no such pid)
+    dead.mkdir()
+    mine = tmp_path / f".o.{os.getppid()}.abc.tmp"  # a live process's: kept
+    mine.mkdir()
+    with staged_folder(out) as tmp:
+        (tmp / "x").write_text("1")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, "o"]
 
 
 def test_truncated_weights_are_one_line_naming_the_folder(tmp_path):

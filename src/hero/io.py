@@ -83,13 +83,17 @@ def check_out_folder(path: str | os.PathLike, flag: str = "--out") -> Path:
 @contextlib.contextmanager
 def staged_folder(out: str | os.PathLike, last: str | None = None) -> Iterator[Path]:
     """Yield a hidden temporary folder beside `out` (a crash never leaves a half-written folder under its final
-    name); when the block succeeds its entries move into `out` (created if
-    needed; same-named entries replaced, other files in `out` kept; `last` — a completion marker such as world.json
+    name); when the block succeeds its entries move into `out` (created if needed; same-named entries replaced, other files in `out` kept; `last` — a completion marker such as world.json
     — moves last). When the block fails the temporary folder is removed and `out` is untouched. `out` being a file
-    → InputError before anything is written."""
+    → InputError before anything is written. The temporary folder's name carries the pid: one left by a killed run
+    (kill -9, the pid gone) is removed by the next call for the same `out`."""
     out = check_out_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    for stale in out.parent.glob(f".{out.name}.*.tmp"):
+        pid = stale.name[len(out.name) + 2:].split(".")[0]
+        if stale.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=out.parent))
     try:
         yield tmp
         out.mkdir(exist_ok=True)

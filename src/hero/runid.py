@@ -53,15 +53,17 @@ def file_fingerprint(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def identity(method: str, model, data, data_file, config: dict, trainer: dict | None = None) -> dict:
+def identity(method: str, model, data, data_file, config: dict, trainer: dict | None = None,
+             fingerprint: str | None = None) -> dict:
     """The identity mapping of a run: method, start model (absolute path + cheap fingerprint; None for a model
-    built from scratch), data source (absolute path + fingerprint of `data_file`) and the defining settings."""
+    built from scratch), data source (absolute path + fingerprint of `data_file`, or the given `fingerprint`) and
+    the defining settings."""
     from hero.trap.runfolder import model_fingerprint
 
     return json.loads(json.dumps({  # as it reads back from run.json (tuples → lists)
         "schema": SCHEMA, "method": method, "model": str(Path(model).resolve()) if model else None,
         "model_fingerprint": model_fingerprint(model) if model else None, "data": str(Path(data).resolve()),
-        "data_fingerprint": file_fingerprint(data_file), "config": config, "trainer": trainer or {}}))
+        "data_fingerprint": fingerprint or file_fingerprint(data_file), "config": config, "trainer": trainer or {}}))
 
 
 def check_identity(out: str | Path, new: dict) -> None:

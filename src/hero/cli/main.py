@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from hero.cli import demo, eval as eval_cli, model, score, train, trap, world
+from hero.cli import data, demo, eval as eval_cli, model, score, train, trap, world
 
 app = typer.Typer(
     name="hero",
@@ -26,6 +26,7 @@ app = typer.Typer(
 )
 app.add_typer(world.app, name="world")
 app.add_typer(model.app, name="model")
+app.add_typer(data.app, name="data")
 app.add_typer(train.app, name="train")
 app.add_typer(trap.app, name="trap")
 app.add_typer(score.app, name="score")

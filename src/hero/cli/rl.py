@@ -2,6 +2,7 @@
 
     hero train hero --model SFT_DIR --world WORLD_DIR --out OUT [--config run.yaml] [--set key=value ...]
                     [--budget-min 1.5] [--max-steps N] [--lr 1e-4] [--lora] [--resume]
+    hero train hero --model SFT_DIR --data train.jsonl --images DIR --out OUT     # your files (hero.data.rows)
     hero train hero ... --set weight_mode=none        # ablations: gate=false, balancer=fixed
     hero train grpo ...                                # the same settings without HERO's three mechanisms
     hero train dpo  ... [--dpo-samples 8]              # pairs from the model's own samples, TRL's DPOTrainer
@@ -47,7 +48,7 @@ def run_command(method: str, settings: options.Settings) -> dict:
     from hero.rl.settings import resolve
 
     run_kw, trainer_kw = resolve(method, settings)
-    missing = [k for k in ("model", "world", "out") if not run_kw.get(k)]
+    missing = [k for k in ("model", "out") if not run_kw.get(k)]
     if missing:
         raise ValueError(f"missing {', '.join('--' + k for k in missing)} (or `{missing[0]}:` in the --config file)")
     s = run_resolved(RLRunConfig(method=method, **run_kw), trainer_kw)

@@ -155,9 +155,10 @@ def run_amber(cfg: AmberEvalConfig, progress: bool = False, make_generator=None)
     queries = amber_selected(read_json(cfg.queries), data.annotations, a.eval_type, cfg.queries, cfg.image_folder())
     queries = limit_per_type(queries, data.annotations, cfg.limit)
     if a.eval_type in ("a", "g"):  # generative metrics need the spaCy model: fail before generating, not after
+        from hero.official.amber_nlp import select_tools
         from hero.official.text import load_spacy
 
-        load_spacy(a.similarity_model)
+        load_spacy(select_tools(a.similarity_model).similarity_model)  # None → the model scoring will use
     gens = generate_for(cfg, [Request(q["image"], q["query"]) for q in queries], progress, "AMBER", make_generator)
     style, out = model_style(cfg.model), Path(cfg.out) / "amber"
     responses = [{"id": q["id"], "response": amber_response(

@@ -18,7 +18,8 @@ from hero.rl.settings import RLRunConfig, resolve
 
 
 def run_rl(method: str, model_dir, world_dir, out_dir, *, reward_funcs=None, callbacks=None, **overrides) -> dict:
-    """Train with `method` ('grpo' | 'hero' | 'dpo') from `model_dir` on the world at `world_dir` into `out_dir`.
+    """Train with `method` ('grpo' | 'hero' | 'dpo') from `model_dir` on the world at `world_dir` into `out_dir`
+    (or, with world_dir None, on the rows of `data=FILE, images=DIR`).
 
     `overrides`: any RLRunConfig field (budget_min, max_steps, seed, sigmas, lora, resume, ...) or any field of the
     method's trainer config (HeroConfig / GRPOConfig / DPOConfig: learning_rate, beta, weight_mode, gate,
@@ -32,7 +33,7 @@ def run_rl(method: str, model_dir, world_dir, out_dir, *, reward_funcs=None, cal
                          "do not pass them again as keywords")
     settings = {k: (v, f"run_rl({k}=...)") for k, v in overrides.items()}
     run_kw, trainer_kw = resolve(method, settings)
-    run = RLRunConfig(method=method, model=str(model_dir), world=str(world_dir), out=str(out_dir), **run_kw)
+    run = RLRunConfig(method=method, model=str(model_dir), world=str(world_dir or ""), out=str(out_dir), **run_kw)
     return run_resolved(run, trainer_kw, reward_funcs=reward_funcs, callbacks=callbacks)
 
 

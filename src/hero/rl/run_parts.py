@@ -65,8 +65,8 @@ def check_start_model(run: RLRunConfig):
     from hero.model.load import check_vlm_folder
     from hero.world import load_world
 
-    world_cfg, _ = load_world(run.world)
-    check_vlm_folder(run.model, world_cfg.image_size, run.world)
+    world_cfg = load_world(run.world)[0] if run.world else None  # --data: the processor resizes the images
+    check_vlm_folder(run.model, world_cfg.image_size if world_cfg else None, run.world)
     if run.nli_model:
         check_vlm_folder(run.nli_model)
     return world_cfg
@@ -92,6 +92,10 @@ def run_identity(run: RLRunConfig, args) -> dict:
     defaults = type(args)(output_dir=args.output_dir, use_cpu=args.use_cpu, bf16=args.bf16, fp16=args.fp16)
     base, mine = json.loads(defaults.to_json_string()), json.loads(args.to_json_string())
     trainer = {k: v for k, v in mine.items() if not k.startswith(TRAINER_NOT_IDENTITY) and base.get(k) != v}
+    if run.data:
+        from hero.data.training import source_identity
+
+        return source_identity(run.method, run.model, run.data, run.images, config, trainer)
     return identity(run.method, run.model, run.world, Path(run.world) / "world.json", config, trainer)
 
 
@@ -122,7 +126,13 @@ def lora_config(run: RLRunConfig):
 
 
 def prompt_rows(run: RLRunConfig) -> list[dict]:
+    """The prompt rows: the world split's questions, or the --data file's rows (hero.rl.file_rows)."""
     from hero.rl.world_data import question_rows
+
+    if run.data:
+        from hero.rl.file_rows import file_prompt_rows
+
+        return file_prompt_rows(run)
 
     return question_rows(run.world, run.split, run.sigmas, run.seed, run.questions_per_image, limit=run.max_images,
                          degrade=run.degrade)

@@ -31,10 +31,20 @@ class RLRunConfig:
     (offline preference pairs from the model's own samples, TRL's DPOTrainer)."""
     model: str
     """Model folder to start from (a `hero train sft` output; its `hero_style` is kept in the trained model)."""
-    world: str
-    """World folder from `hero world build`."""
-    out: str
-    """Output folder: the trained model + processor, checkpoints/, tensorboard/, log_history.json, rl_summary.json."""
+    world: str = ""
+    """World folder from `hero world build` (give --world or --data, not both)."""
+    out: str = ""
+    """Output folder (required): the trained model + processor, checkpoints/, tensorboard/, log_history.json,
+    rl_summary.json."""
+    data: str = ""
+    """Training rows from your files instead of the world: a JSONL file, a JSON list or a `datasets.save_to_disk`
+    folder with image, question (or messages), answer (yes/no) and/or reference per row (hero.data.rows); needs
+    --images. Checked row by row, every image opened, before any model loads."""
+    images: str = ""
+    """With --data: the folder the rows' image paths are relative to."""
+    allow_outside_images: bool = False
+    """With --data: read images whose path resolves outside --images (absolute, '..', a symlink out); refused by
+    default."""
     split: str = "train"
     """World split whose images the prompts are about."""
     sigmas: list[float] = field(default_factory=list)
@@ -45,7 +55,7 @@ class RLRunConfig:
     questions_per_image: int = 2
     """Questions per image, alternating positive / negative (negatives of every SFT kind)."""
     max_images: int = 0
-    """Use only the split's first N images (0 = all)."""
+    """Use only the split's first N images (--data: the file's first N rows; 0 = all)."""
     budget_min: float = 1.5
     """Wall-clock training budget in minutes (DPO: sampling included); training stops and saves when it is used."""
     max_steps: int = 0
@@ -98,6 +108,9 @@ class RLRunConfig:
                 raise ValueError(msg)
 
         need(self.method in METHODS, f"method={self.method!r}: use one of {METHODS}")
+        from hero.data.training import check_source
+
+        check_source(self.world, self.data, self.images)
         if self.out:
             check_out_folder(self.out)
         if self.method != "dpo":
@@ -187,10 +200,10 @@ GRPO_ONLY_FLAGS = ("num_generations", "max_completion_length", "vllm", "vllm_ser
                    "vllm_gpu_memory_utilization")
 SHORTCUTS = {"vllm": vllm_settings}
 """Flags that set several trainer fields: key → function turning the value into {field: value}."""
-RUN_NOT_IDENTITY = ("method", "model", "world", "out", "budget_min", "max_steps", "resume", "threads", "progress",
-                    "dpo_sampling_share")
-"""RLRunConfig fields left out of the run identity (hero.runid): stored apart (method, model, world, out) or
-budget-like and free to change on --resume."""
+RUN_NOT_IDENTITY = ("method", "model", "world", "data", "images", "allow_outside_images", "out", "budget_min",
+                    "max_steps", "resume", "threads", "progress", "dpo_sampling_share", "load_in_4bit")
+"""RLRunConfig fields left out of the run identity (hero.runid): stored apart (method, model, world / data and
+images, out), budget-like or machine choices (load_in_4bit), free to change on --resume."""
 TRAINER_NOT_IDENTITY = (
     "output_dir", "logging", "log_", "run_name", "project", "report_to", "disable_tqdm", "max_steps",
     "num_train_epochs", "seed", "data_seed", "resume_from_checkpoint", "save_", "eval_", "per_device_eval", "do_",

@@ -47,23 +47,31 @@ def run_sft(cfg: SFTRunConfig) -> dict:
     from hero.world import load_world
 
     check_precision(cfg.precision == "bf16", False, machine(), flag="--precision bf16")  # before anything loads
-    world_cfg, _ = load_world(cfg.world)
-    check_vlm_folder(cfg.model, world_cfg.image_size, cfg.world)
-    with training_folder(cfg.out, sft_identity(cfg), tool="hero train sft"):
+    if cfg.data:  # a data file (hero.sft.file_data): rows and images checked here, before anything loads
+        from hero.sft.file_data import check_file_run, file_identity
+
+        source, ident = check_file_run(cfg), file_identity(cfg)
+    else:
+        source, _ = load_world(cfg.world)
+        check_vlm_folder(cfg.model, source.image_size, cfg.world)
+        ident = sft_identity(cfg)
+    with training_folder(cfg.out, ident, tool="hero train sft"):
         resume_from, state = resume_state(cfg)
-        return _train(cfg, world_cfg, resume_from, state)
+        return _train(cfg, source, resume_from, state)
 
 
-def _train(cfg: SFTRunConfig, world_cfg, resume_from: Path | None, state: dict) -> dict:
+def _train(cfg: SFTRunConfig, source, resume_from: Path | None, state: dict) -> dict:
+    """Train on `source`: the world's config (the scene stream) or a data file's rows (hero.sft.file_data)."""
     import torch
 
     from hero.model.load import undo_checkpoint_format
+    from hero.sft.file_data import build_file_trainer
     from hero.sft.trainer import build_trainer, detach_aux_heads
 
     torch.set_num_threads(pick_threads(cfg.threads, os.cpu_count() or 1, os.getloadavg()[0]))
     torch.set_flush_denormal(True)  # tiny weights/moments drift into denormals and slow CPU math 10×
     out = Path(cfg.out)
-    trainer, ctx = build_trainer(cfg, world_cfg, state)
+    trainer, ctx = (build_file_trainer if cfg.data else build_trainer)(cfg, source, state)
     ctx.clock.start()
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     ctx.clock.pause()

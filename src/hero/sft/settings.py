@@ -12,8 +12,8 @@ PRECISIONS = ("auto", "bf16", "fp32")
 CURRICULUM = ((2, 1), (3, 2), (4, 3), (None, None))
 """Stages as (colours, shapes) of the world's first colours/shapes; (None, None) is the full world."""
 
-SFT_NOT_IDENTITY = ("model", "world", "out", "budget_min", "max_steps", "resume", "threads", "progress", "save_steps",
-                    "precision", "gradient_checkpointing")
+SFT_NOT_IDENTITY = ("model", "world", "data", "images", "allow_outside_images", "out", "budget_min", "max_steps",
+                    "resume", "threads", "progress", "save_steps", "precision", "gradient_checkpointing")
 """SFTRunConfig fields left out of the run identity (hero.runid): stored apart (model, world, out), budget-like or
 machine choices, free to change on --resume."""
 
@@ -24,12 +24,20 @@ class SFTRunConfig:
 
     model: str
     """Folder of the model to fine-tune (from `hero model init` or an earlier SFT run)."""
-    world: str
-    """World folder (with world.json) from `hero world build`."""
     style: str
     """'answer' (targets "yes"/"no") or 'cot' (the world's short chain-of-thought ending "Answer: yes|no.")."""
     out: str
     """Output folder: the fine-tuned model + processor, `checkpoints/`, `sft_log.jsonl`."""
+    world: str = ""
+    """World folder (with world.json) from `hero world build` (give --world or --data, not both)."""
+    data: str = ""
+    """Train on your files instead of the world: a JSONL file, a JSON list or a `datasets.save_to_disk` folder of
+    rows (hero.data.rows); needs --images. Targets: answer style the yes/no answer, CoT style the reference then
+    "Answer: yes|no.", an open question its reference (hero.data.training). The auxiliary losses are off."""
+    images: str = ""
+    """With --data: the folder the rows' image paths are relative to."""
+    allow_outside_images: bool = False
+    """With --data: read images whose path resolves outside --images; refused by default."""
     budget_min: float = 5.0
     """Wall-clock training budget in minutes (data rendering included, evaluation excluded)."""
     max_steps: int = 0
@@ -91,8 +99,14 @@ class SFTRunConfig:
     """Show a progress bar."""
 
     def __post_init__(self) -> None:
+        from hero.data.training import check_source
+
         if self.out:
             check_out_folder(self.out)
+        check_source(self.world, self.data, self.images)
+        if self.data and (self.curriculum or self.cot_first or self.caption_frac):
+            raise ValueError("--curriculum, --cot-first and --caption-frac draw from the world's scenes; drop them "
+                             "with --data")
         if self.style not in ("answer", "cot"):
             raise ValueError(f"--style {self.style!r}: use 'answer' or 'cot'")
         if self.budget_min <= 0:

@@ -266,12 +266,29 @@ def clock_frac(cfg: SFTRunConfig, state: dict) -> float:
                      cfg.max_steps)
 
 
-def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
-    """(SFTTrainer, RunContext) ready to train; `state` is a checkpoint's hero_state.json ({} when fresh)."""
-    import datasets
+def sft_config(cfg: SFTRunConfig, precision: str, cuda: bool):
+    """TRL's SFTConfig of a run (the world's scene stream and a --data file alike)."""
     from trl import SFTConfig
 
     from hero.hardware import translate
+
+    checkpointing = translate({"gradient_checkpointing": cfg.gradient_checkpointing},
+                              set(SFTConfig.__dataclass_fields__))  # transformers 5: activation_checkpointing
+    return SFTConfig(
+        output_dir=str(Path(cfg.out) / "checkpoints"), max_steps=cfg.max_steps or 10**7,
+        per_device_train_batch_size=cfg.batch_size, learning_rate=cfg.lr, weight_decay=0.0,
+        adam_beta2=0.98, max_grad_norm=1.0, logging_steps=20, save_strategy="steps", save_steps=cfg.save_steps,
+        save_total_limit=2, seed=cfg.seed, data_seed=cfg.seed, bf16=precision == "bf16", fp16=False,
+        **checkpointing, use_cpu=not cuda, report_to=[], dataloader_num_workers=0,
+        remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, max_length=None,
+        ignore_data_skip=True, disable_tqdm=not cfg.progress, save_only_model=False,
+    )
+
+
+def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
+    """(SFTTrainer, RunContext) ready to train; `state` is a checkpoint's hero_state.json ({} when fresh)."""
+    import datasets
+
     from hero.model.build import num_image_tokens
     from hero.model.load import checkpoints_in_model_format, load_vlm
 
@@ -302,17 +319,7 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
             i += 1
 
     train = datasets.IterableDataset.from_generator(indices)
-    checkpointing = translate({"gradient_checkpointing": cfg.gradient_checkpointing},
-                              set(SFTConfig.__dataclass_fields__))
-    args = SFTConfig(
-        output_dir=str(Path(cfg.out) / "checkpoints"), max_steps=cfg.max_steps or 10**7,
-        per_device_train_batch_size=cfg.batch_size, learning_rate=cfg.lr, weight_decay=0.0,
-        adam_beta2=0.98, max_grad_norm=1.0, logging_steps=20, save_strategy="steps", save_steps=cfg.save_steps,
-        save_total_limit=2, seed=cfg.seed, data_seed=cfg.seed, bf16=precision == "bf16", fp16=False,
-        **checkpointing, use_cpu=not cuda, report_to=[], dataloader_num_workers=0,
-        remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, max_length=None,
-        ignore_data_skip=True, disable_tqdm=not cfg.progress, save_only_model=False,
-    )
+    args = sft_config(cfg, precision, cuda)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=0.0)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda step: lr_factor(step, clock.frac_done(), cfg.warmup_steps, cfg.cooldown))
