@@ -134,3 +134,30 @@ def test_a_failed_run_keeps_a_folder_holding_rank_files(tmp_path):
             (out / "generations.rank1.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
             raise RuntimeError("rank 0 failed")
         assert out.exists() == bool(rows)
+
+
+@pytest.mark.slow
+def test_two_processes_eval_world_meets_at_every_benchmark(tmp_path):
+    """`hero eval world` (POPE ×3, AMBER, CHAIR: one sharded generation pass each, one gloo group for all) under
+    torchrun with 2 CPU processes: the same generations and scores as one process."""
+    from typer.testing import CliRunner
+
+    from eval_helpers import scrambled_model, tiny_world
+    from hero.cli.main import app
+
+    world = tiny_world(tmp_path / "world", n_test=3)
+    model = scrambled_model(tmp_path / "model", world)
+    args = ["eval", "world", "--model", str(model), "--world", str(world), "--limit", "3", "--max-new-tokens", "8",
+            "--threads", "1", "--no-progress", "--batch-size", "2"]
+    one = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "one")])
+    assert one.exit_code == 0, one.output
+    two = _torchrun([*args, "--out", str(tmp_path / "two")])
+    assert two.returncode == 0, two.stderr[-4000:]
+    assert two.stdout.count("results: ") == 1  # rank 0 prints
+    lines = [sorted((tmp_path / d / "generations.jsonl").read_text().splitlines()) for d in ("one", "two")]
+    assert lines[0] == lines[1] and lines[0]
+    r1, r2 = (json.loads((tmp_path / d / "results.json").read_text()) for d in ("one", "two"))
+    for name in ("amber", "chair"):
+        r1[name].pop("files"), r2[name].pop("files")
+        assert r1[name] == r2[name]
+    assert r1["pope"]["splits"] == r2["pope"]["splits"]

@@ -128,21 +128,32 @@ def merge_rank_files(path: str | Path, key: Callable[[dict], object], order: Ite
     return added
 
 
+_PG: dict = {}
+"""The gloo group of this process, created once (a command such as `hero eval world` meets at many sync points over
+several benchmarks) and destroyed at exit."""
+
+
+def _gloo_group():
+    if "pg" not in _PG:
+        import atexit
+        import datetime
+
+        import torch.distributed as dist
+
+        timeout = datetime.timedelta(hours=SYNC_TIMEOUT_H)
+        if not dist.is_initialized():
+            dist.init_process_group("gloo", timeout=timeout)
+            atexit.register(dist.destroy_process_group)
+        _PG["pg"] = dist.new_group(backend="gloo", timeout=timeout)
+    return _PG["pg"]
+
+
 class Group:
     """The processes of one launch, meeting at sync points (a gloo process group; none for a single process)."""
 
     def __init__(self, r: Ranks):
-        self.ranks, self._pg, self._own = r, None, False
-        if r.world > 1:
-            import datetime
-
-            import torch.distributed as dist
-
-            timeout = datetime.timedelta(hours=SYNC_TIMEOUT_H)
-            if not dist.is_initialized():
-                dist.init_process_group("gloo", timeout=timeout)
-                self._own = True
-            self._pg = dist.new_group(backend="gloo", timeout=timeout)
+        self.ranks = r
+        self._pg = _gloo_group() if r.world > 1 else None
 
     def all_ok(self, ok: bool) -> bool:
         """True when `ok` is True on every rank (each rank passes its own)."""
@@ -170,8 +181,4 @@ class Group:
         return result
 
     def close(self) -> None:
-        if self._own:
-            import torch.distributed as dist
-
-            dist.destroy_process_group()
-            self._own = False
+        """Nothing to release per run: the group lives until the process exits (`_gloo_group`)."""
