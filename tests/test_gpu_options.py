@@ -204,3 +204,26 @@ def test_pick_device():
         pick_device("cuda", False)
     with pytest.raises(ValueError, match=r"^--device 'tpu': use auto, cpu or cuda\[:N\]$"):
         pick_device("tpu", True)
+
+
+def test_trap_device_flag_reaches_the_scorer(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from hero.cli.main import app
+    from test_trap_run import fake_score, make_inputs
+
+    seen = []
+    mod = types.ModuleType("hero.scoring")
+    mod.make_trap_scorer = lambda model, *, seed, batch_size, device: seen.append(device) or fake_score
+    monkeypatch.setitem(sys.modules, "hero.scoring", mod)
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    p = make_inputs(tmp_path)
+    base = ["trap", "--model", p["model"], "--questions", p["questions"], "--images", p["images"], "--no-progress",
+            "--n-boot", "10"]
+    res = CliRunner().invoke(app, [*base, "--out", p["out"]])
+    assert res.exit_code == 0, res.output
+    assert seen == ["cpu"]  # auto without a GPU
+    res = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "gpu"), "--device", "cuda"])
+    assert (res.exit_code, res.output) == (2, "error: --device cuda: no CUDA device is visible; use --device cpu\n")
+    assert seen == ["cpu"] and not (tmp_path / "gpu").exists()
