@@ -12,7 +12,13 @@ All completions are forced to the full length (min_new_tokens), so the arms gene
 Runs alternate between the arms (A B A B ...) so load from other processes hits both alike; medians are reported.
 Times are CPU seconds of this process (time.process_time, one torch thread), which other processes' load on the
 shared cores disturbs far less than wall time; the wall-time ratio of part 1 is printed too.
+3. The same ratio as part 1 on a model big enough that the policy pass dominates the step: the `base` LLaVA
+   preset (≈ 24 M parameters, hero.model.build.PRESETS) on a small world, trained through `run_rl` (the real
+   `hero train hero|grpo` pipeline: HERO with the gate off vs plain GRPO), completions forced to full length.
+   Part 1's tiny LM (≈ 0.03 M parameters) measures mostly Python's fixed per-step cost; this part measures HERO's
+   work against a policy pass of realistic weight. `--vlm-preset ''` skips it.
 Run: python benchmarks/step_overhead.py [--rounds 6] [--steps 8] [--batch 64] [--gate-batches 32,64,128]
+         [--vlm-preset base] [--vlm-rounds 2] [--vlm-steps 4] [--vlm-batch 32]
 """
 
 from __future__ import annotations
@@ -107,6 +113,60 @@ def compare(arms: tuple[str, ...], rounds: int, **kw) -> dict[str, tuple[list, l
     return pooled
 
 
+VLM_WORLD = dict(image_size=32, colours=["red", "green", "blue"], shapes=["circle", "square"], min_size=8,
+                 max_size=10, max_objects=3, prior=[["red circle", "blue square", 0.85]], train_images=20,
+                 val_images=0, test_images=0)
+
+
+def vlm_setup(root, preset: str):
+    """A small world and a random-init VLM of `preset` for it (marked as an answer model); (world, model) folders."""
+    from pathlib import Path
+
+    from hero.model.build import build_model, save
+    from hero.world import WorldConfig, build_world
+
+    root = Path(root)
+    cfg = WorldConfig(seed=0, **VLM_WORLD)
+    build_world(cfg, root / "world", progress=False)
+    model, processor = build_model(preset, cfg.colours, cfg.shapes, cfg.image_size, seed=0)
+    model.config.hero_style = "answer"
+    save(model, processor, root / "model")
+    return root / "world", root / "model", sum(p.numel() for p in model.parameters())
+
+
+def vlm_run(arm: str, world, model, tmp: str, steps: int, batch: int, length: int, warmup: int) -> tuple[list, list]:
+    """One `run_rl` of `steps` steps (arm 'hero' with the gate off, or 'grpo'); (step CPU s, step wall s)."""
+    from hero.rl.pipeline import run_rl
+
+    timer = StepTimer()
+    extra = {"gate": False} if arm == "hero" else {}
+    run_rl(arm, model, world, tmp, callbacks=[timer], max_steps=steps, per_device_train_batch_size=batch,
+           num_generations=8, max_completion_length=length, generation_kwargs={"min_new_tokens": length},
+           threads=1, progress=False, save_strategy="no", report_to=[], budget_min=60.0, **extra)
+    return timer.times[warmup:], timer.wall[warmup:]
+
+
+def vlm_part(preset: str, rounds: int, steps: int, batch: int, length: int, warmup: int) -> None:
+    """Part 3: HERO (gate off) vs GRPO step time on the `preset` VLM, arms alternating, medians."""
+    with tempfile.TemporaryDirectory() as root:
+        world, model, n_params = vlm_setup(root, preset)
+        pooled = {a: ([], []) for a in ("grpo", "hero")}
+        for r in range(rounds):
+            for arm in ("grpo", "hero") if r % 2 == 0 else ("hero", "grpo"):
+                with tempfile.TemporaryDirectory() as tmp:
+                    cpu, wall = vlm_run(arm, world, model, tmp, steps, batch, length, warmup)
+                pooled[arm][0].extend(cpu)
+                pooled[arm][1].extend(wall)
+    med = statistics.median
+    g, h = med(pooled["grpo"][0]), med(pooled["hero"][0])
+    gw, hw = med(pooled["grpo"][1]), med(pooled["hero"][1])
+    print(f"part 3, {preset} LLaVA preset ({n_params / 1e6:.1f} M parameters), gate off, {batch} completions/step "
+          f"of {length} tokens, n = {len(pooled['grpo'][0])} steps per arm (medians)")
+    print(f"  grpo             {g:.4f} CPU s/step  (wall {gw:.4f})")
+    print(f"  hero             {h:.4f} CPU s/step  (wall {hw:.4f})  ratio {h / g:.3f} (wall {hw / gw:.3f}) "
+          f"goal <= 1.02: {'met' if h / g <= 1.02 else 'NOT met'}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=6)
@@ -115,8 +175,16 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=64, help="completions per step for part 1 (groups of 8)")
     p.add_argument("--gate-batches", default="32,64,128", help="completions per step for part 2")
     p.add_argument("--length", type=int, default=16, help="max completion length")
+    p.add_argument("--vlm-preset", default="base", help="LLaVA preset of part 3 ('' skips part 3)")
+    p.add_argument("--vlm-rounds", type=int, default=2)
+    p.add_argument("--vlm-steps", type=int, default=4)
+    p.add_argument("--vlm-batch", type=int, default=32)
+    p.add_argument("--only-vlm", action="store_true", help="run part 3 alone")
     a = p.parse_args()
     torch.set_num_threads(1)
+    if a.only_vlm:
+        vlm_part(a.vlm_preset, a.vlm_rounds, a.vlm_steps, a.vlm_batch, a.length, a.warmup)
+        return
     med = statistics.median
     kw = dict(steps=a.steps, length=a.length, warmup=a.warmup)
 
@@ -136,6 +204,8 @@ def main() -> None:
         so, sn = med(res["gate_off"][0]), med(res["gate_on"][0])
         print(f"  {batch:4d} completions: off {off:.4f}  on {on:.4f}  ratio {on / off:.3f} "
               f"({'met' if on / off <= 0.6 else 'NOT met'});  whole step ratio {sn / so:.3f}")
+    if a.vlm_preset:
+        vlm_part(a.vlm_preset, a.vlm_rounds, a.vlm_steps, a.vlm_batch, a.length, a.warmup)
 
 
 if __name__ == "__main__":

@@ -136,7 +136,7 @@ def test_model_init_writes_into_an_empty_folder_and_leaves_no_temporary(world, t
 def test_model_init_bad_input(world, tmp_path):
     out = tmp_path / "m"
     res = _cli(["model", "init", "--world", str(world), "--out", str(out), "--preset", "huge"])
-    assert (res.exit_code, res.output) == (2, "error: --preset 'huge': choose from ['small', 'tiny']\n")
+    assert (res.exit_code, res.output) == (2, "error: --preset 'huge': choose from ['base', 'small', 'tiny']\n")
     out.mkdir()
     (out / "config.json").write_text("{}")
     res = _cli(["model", "init", "--world", str(world), "--out", str(out)])

@@ -24,7 +24,7 @@ def _args(p: dict, *extra: str) -> list[str]:
 def _fake_scoring(monkeypatch, calls: list) -> None:
     mod = types.ModuleType("hero.scoring")
 
-    def make_trap_scorer(model, *, seed, batch_size):
+    def make_trap_scorer(model, *, seed, batch_size, device="cpu"):
         calls.append((model, seed, batch_size))
         return fake_score
 

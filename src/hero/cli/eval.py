@@ -34,6 +34,7 @@ app = options.group(
 
 
 def _evaluate(name: str, settings: options.Settings) -> None:
+    from hero.distributed import ranks
     from hero.evaluation.registry import runner
     from hero.threads import torch_threads
     from hero.io import check_out_folder
@@ -43,16 +44,20 @@ def _evaluate(name: str, settings: options.Settings) -> None:
     check_out_folder(cfg.out)
     with removed_on_failure(cfg.out), torch_threads(cfg.threads):  # a failed run leaves no folder it created
         scores = runner(name)(cfg, cfg.progress)
-    typer.echo(json.dumps(rounded(scores), indent=2))  # 3 decimals; RUN/<bench>/scores.json keeps all
+    if ranks().main:  # under torchrun / accelerate launch every rank scores; rank 0 prints
+        typer.echo(json.dumps(rounded(scores), indent=2))  # 3 decimals; RUN/<bench>/scores.json keeps all
 
 
 def _world(settings: options.Settings) -> None:
+    from hero.distributed import ranks
     from hero.evaluation.world import run_world
     from hero.threads import torch_threads
 
     cfg = options.build(WorldEvalConfig, settings, command="eval world")
     with torch_threads(cfg.threads):
         res = run_world(cfg, cfg.progress)
+    if not ranks().main:
+        return
     for name, m in res["pope"]["splits"].items():
         typer.echo(f"POPE {name:<12} accuracy {number(m['accuracy'])}  F1 {number(m['f1'])}  "
                    f"yes-ratio {number(m['yes_ratio'])}  (n={m['n']})")

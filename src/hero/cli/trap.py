@@ -53,14 +53,23 @@ def _print_result(res) -> None:
 def _trap(settings: options.Settings) -> None:
     from hero.scoring import make_trap_scorer
     from hero.threads import torch_threads
+    import torch
+
+    from hero.distributed import ranks
+    from hero.hardware import pick_device
     from hero.trap.run import preflight, run_trap
+    from hero.trap.sharded import run_trap_sharded
 
     cfg = options.build(TrapConfig, settings, command="trap")
     preflight(cfg)  # bad input fails before the model loads
+    r = ranks()  # under torchrun / accelerate launch: each process scores its share (hero.trap.sharded)
     with torch_threads(cfg.threads):
-        score_fn = make_trap_scorer(cfg.model, seed=cfg.seed, batch_size=cfg.batch_size)
-        res = run_trap(cfg, score_fn, progress=cfg.progress)
-    _print_result(res)
+        device = pick_device(cfg.device, torch.cuda.is_available(), r.local_rank, r.world)
+        score_fn = make_trap_scorer(cfg.model, seed=cfg.seed, batch_size=cfg.batch_size, device=device)
+        res = run_trap(cfg, score_fn, progress=cfg.progress) if r.world == 1 else run_trap_sharded(
+            cfg, score_fn, r, progress=cfg.progress)
+    if res.summary is not None:  # rank 0 prints the merged run
+        _print_result(res)
 
 
 def _compare(settings: options.Settings) -> None:

@@ -12,6 +12,8 @@ from hero.official.configs import AmberConfig, ChairConfig, PopeConfig, ThroneCo
 from hero.official.configs import need_dir as _need_dir
 from hero.official.configs import need_file as _need_file
 from hero.degrade import Degradation
+from hero.distributed import rank_device
+from hero.evaluation.backends import check_backend
 from hero.io import ImageFolder, InputError
 from hero.threads import check_threads
 
@@ -46,6 +48,9 @@ class DecodingConfig:
     """Requests per `generate` call (outputs are flushed per batch)."""
     seed: int = 0
     """Seeds the image noise, the sampling draws and the VCD noise (each per request)."""
+    backend: str = "hf"
+    """Generation backend (hero.evaluation.backends): hf (transformers generate: greedy, sample, vcd) or vllm
+    (vLLM on CUDA GPUs: greedy, sample; `pip install hero-vlm[vllm]`; not yet verified on a GPU)."""
     device: str = "auto"
     """Where the model runs: auto (cuda if available, else cpu), cpu, cuda, cuda:1, ..."""
     dtype: str = "auto"
@@ -66,6 +71,7 @@ class DecodingConfig:
         if self.decoding == "sample" and t == 0:
             raise ValueError("--decoding sample needs --temperature > 0 (0 is greedy: use --decoding greedy)")
         self.temperature = t
+        check_backend(self.backend, self.decoding)
         if self.vcd_alpha < 0 or not 0 < self.vcd_beta <= 1:
             raise ValueError(f"VCD needs --vcd-alpha ≥ 0 and 0 < --vcd-beta ≤ 1, got {self.vcd_alpha}, "
                              f"{self.vcd_beta}")
@@ -94,6 +100,8 @@ class DecodingConfig:
 
         if self.device == "auto":
             self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        if self.device == "cuda":  # one GPU per process under torchrun / accelerate launch
+            self.device = rank_device(self.device)
         if not (self.device == "cpu" or self.device.startswith("cuda")):
             raise ValueError(f"--device {self.device!r}: use auto, cpu or cuda[:N]")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
@@ -109,6 +117,8 @@ class DecodingConfig:
         d.pop("batch_size")
         d.pop("device")
         d.pop("noise")
+        if d["backend"] == "hf":  # the default leaves the identity of older run folders as it was
+            d.pop("backend")
         sigma = Degradation.parse(d.pop("degrade")).sigma
         d.update({"noise": sigma} if sigma is not None else {"degrade": self.degrade})  # older runs kept "noise"
         if self.decoding != "vcd":

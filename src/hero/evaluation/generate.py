@@ -142,8 +142,15 @@ class Generator:
         return rows
 
 
-def load_generator(model_dir: str | Path, cfg: DecodingConfig, images_dir: str | Path) -> Generator:
-    """A `Generator` over a model folder (validated by `hero.model.load.load_vlm`)."""
+def load_generator(model_dir: str | Path, cfg: DecodingConfig, images_dir: str | Path):
+    """The generator of `cfg.backend` (hero.evaluation.backends: hf = `Generator` below, vllm, ...)."""
+    from hero.evaluation.backends import load
+
+    return load(model_dir, cfg, images_dir)
+
+
+def load_hf_generator(model_dir: str | Path, cfg: DecodingConfig, images_dir: str | Path) -> Generator:
+    """A `Generator` over a model folder (validated by `hero.model.load.load_vlm`): the `hf` backend."""
     from hero.model.load import load_vlm
 
     model, processor = load_vlm(model_dir, dtype=getattr(torch, cfg.dtype))

@@ -14,8 +14,9 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from hero.distributed import merge_rank_files, ranks
 from hero.evaluation.generate import DecodingConfig, Request
-from hero.io import InputError, RunLock, read_json, write_json_atomic
+from hero.io import InputError, RunLock, read_json, write_json_atomic, write_jsonl_atomic
 from hero.runid import ABSENT, first_difference
 from hero.trap.fingerprint import SCHEME_CHANGED, model_fingerprint, scheme_changed
 from hero.trap.runfolder import append_samples, read_samples
@@ -71,11 +72,19 @@ def run_generations(out: str | Path, requests: Sequence[Request], manifest: dict
     `make_generator()` is called only when something is left to generate (a finished run never loads the model);
     it returns an object with `generate(list[Request]) -> list[dict]`.
     """
+    rk = ranks()
+    if rk.world > 1:  # torchrun / accelerate launch: each process generates its share (hero.evaluation.sharded)
+        from hero.evaluation.sharded import run_generations_sharded
+
+        return run_generations_sharded(out, requests, manifest, make_generator, batch_size, rk, progress, label,
+                                       check_manifest=check_manifest, pending=pending, bar=_bar)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     check_manifest(out, manifest)
     path = out / GENERATIONS
     with RunLock(out, tool="hero eval"):
+        merge_rank_files(path, lambda x: (x["image"], x["prompt"]), [], read_samples,
+                         write_jsonl_atomic)  # rank files of a sharded run that stopped, appended
         rows = {(r["image"], r["prompt"]): r for r in reversed(read_samples(path, repair=True))}
         todo = pending(requests, set(rows))
         if todo:

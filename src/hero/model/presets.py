@@ -40,6 +40,9 @@ PRESETS: dict[str, ModelPreset] = {
                         text_hidden=128, text_layers=2, text_heads=4, init_std=0.1),
     "small": ModelPreset(patch_size=16, vision_hidden=128, vision_layers=3, vision_heads=4,
                          text_hidden=256, text_layers=4, text_heads=8, init_std=0.1),
+    # ≈ 24 M parameters: big enough that the policy's forward/backward dominates an RL step (benchmarks/step_overhead)
+    "base": ModelPreset(patch_size=16, vision_hidden=256, vision_layers=4, vision_heads=4,
+                        text_hidden=512, text_layers=8, text_heads=8, init_std=0.02),
 }
 
 

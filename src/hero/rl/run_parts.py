@@ -13,6 +13,7 @@ from hero.budget import BudgetClock, read_state, write_state
 from hero.checkpoint import note_fresh_start, resume_checkpoint
 from hero.io import write_json_atomic
 from hero.model.load import checkpoints_in_model_format, undo_checkpoint_format
+from hero.rl.gpu import check_run, load_4bit, translate
 from hero.rl.settings import (DPO_ONLY_FIELDS, RUN_NOT_IDENTITY, TRAINER_NOT_IDENTITY, RLRunConfig, config_class,
                               field_types, trainer_defaults)
 
@@ -26,9 +27,9 @@ def trainer_args(run: RLRunConfig, trainer_kw: dict):
     defaults = trainer_defaults(run.method, torch.cuda.is_available(), int(os.environ.get("WORLD_SIZE", "1")))
     if "activation_checkpointing" in field_types(config_class(run.method)):  # transformers ≥ 5: the new name
         defaults.pop("gradient_checkpointing")
-        if "gradient_checkpointing" not in trainer_kw:
+        if "gradient_checkpointing" not in trainer_kw and "activation_checkpointing" not in trainer_kw:
             defaults["activation_checkpointing"] = False
-    kw = {**defaults, **trainer_kw}
+    kw = {**defaults, **translate(trainer_kw, field_types(config_class(run.method)))}
     kw.update(output_dir=str(Path(run.out) / "checkpoints"), seed=run.seed, data_seed=run.seed,
               max_steps=run.max_steps or 10**9, disable_tqdm=not run.progress)
     if run.method == "grpo":  # plain GRPO with HERO's GRPO settings (β_0, ε_high), not TRL's defaults
@@ -73,7 +74,8 @@ def check_start_model(run: RLRunConfig):
 
 def preflight(run: RLRunConfig, trainer_kw: dict) -> Plan:
     """Every input check that needs no model, before any model loads: the trainer config (built, so its own
-    checks run), the world, the start model's folder, the split's prompts."""
+    checks run), the world, the start model's folder, the split's prompts; first the GPU options (`hero.rl.gpu`)."""
+    check_run(run, trainer_kw)
     args, tensorboard = trainer_args(run, trainer_kw)
     check_start_model(run)
     return Plan(args, tensorboard, prompt_rows(run))
@@ -102,7 +104,12 @@ def load_start_model(run: RLRunConfig):
     from hero.model.load import load_vlm
 
     world_cfg = check_start_model(run)
-    model, processor = load_vlm(run.model)
+    if run.load_in_4bit:  # QLoRA: the weights in 4-bit on this process's GPU
+        from hero.model.load import load_processor
+
+        model, processor = load_4bit(run.model), load_processor(run.model)
+    else:
+        model, processor = load_vlm(run.model)
     checkpoints_in_model_format(model)
     return model, processor, world_cfg
 

@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass, field
 
 from hero.degrade import canonical, merge_specs
+from hero.hardware import vllm_settings
 from hero.io import check_out_folder
 from hero.options import coerce, parse_set, read_yaml  # noqa: F401 (one implementation; re-exported)
 
@@ -79,6 +80,9 @@ class RLRunConfig:
     """Dropout on the LoRA input."""
     lora_target_modules: list[str] = field(default_factory=lambda: ["all-linear"])
     """Modules that get adapters: ['all-linear'] (every linear layer but the output head) or module names."""
+    load_in_4bit: bool = False
+    """QLoRA: load the start model in 4-bit NF4 (bitsandbytes, CUDA only; `pip install hero-vlm[qlora]`) and train
+    LoRA adapters on it (needs --lora). Not yet verified on a GPU (docs/gpu.md)."""
     resume: bool = False
     """Continue from the newest checkpoint in OUT/checkpoints (β, optimizer, clock and step restored)."""
     threads: int = 0
@@ -155,6 +159,20 @@ class TrainerFlags:
     """HERO's variance gate on/off."""
     balancer: str | None = None
     """HERO's KL balancer: adaptive, pid or fixed."""
+    bf16: bool | None = None
+    """bf16 mixed precision (a CUDA GPU with bf16, or a CPU with native bf16 kernels; default off = fp32)."""
+    gradient_checkpointing: bool | None = None
+    """Recompute activations in the backward pass to save memory (transformers' activation_checkpointing)."""
+    vllm: str | None = field(default=None, metadata={"flag": "--use-vllm"})
+    """Generate with vLLM (grpo/hero; CUDA + `pip install hero-vlm[vllm]`): colocate (inside each training
+    process) or server (a `trl vllm-serve` process); off = transformers' generate. Sets TRL's use_vllm and
+    vllm_mode. Not yet verified on a GPU (docs/gpu.md)."""
+    vllm_server_host: str | None = None
+    """--use-vllm server: host of the `trl vllm-serve` process."""
+    vllm_server_port: int | None = None
+    """--use-vllm server: port of the `trl vllm-serve` process."""
+    vllm_gpu_memory_utilization: float | None = None
+    """--use-vllm colocate: share of each GPU's memory vLLM may take (TRL's default 0.3)."""
 
     def __post_init__(self) -> None:
         for key, (ok, rule) in TRAINER_RULES.items():
@@ -170,17 +188,22 @@ TRAINER_RULES = {
     "num_generations": (lambda v: v >= 2, "must be ≥ 2 (GRPO compares the completions of a prompt)"),
     "max_completion_length": (lambda v: v >= 1, "must be ≥ 1"),
     "save_steps": (lambda v: v >= 1, "must be ≥ 1"),
+    "vllm_server_port": (lambda v: 1 <= v <= 65535, "must be a port number in 1..65535"),
+    "vllm_gpu_memory_utilization": (lambda v: 0 < v <= 1, "must be in (0, 1] (a share of the GPU's memory)"),
 }
 """Range checks of the trainer fields that have flags (TrainerFlags), run on flags, YAML and --set alike, before
 anything loads; the trainer configs check the rest when they are built."""
 
 
 HERO_ONLY_FLAGS = ("weight_mode", "gate", "balancer")
-GRPO_ONLY_FLAGS = ("num_generations", "max_completion_length")
+GRPO_ONLY_FLAGS = ("num_generations", "max_completion_length", "vllm", "vllm_server_host", "vllm_server_port",
+                   "vllm_gpu_memory_utilization")
+SHORTCUTS = {"vllm": vllm_settings}
+"""Flags that set several trainer fields: key → function turning the value into {field: value}."""
 RUN_NOT_IDENTITY = ("method", "model", "world", "data", "images", "allow_outside_images", "out", "budget_min",
-                    "max_steps", "resume", "threads", "progress", "dpo_sampling_share")
+                    "max_steps", "resume", "threads", "progress", "dpo_sampling_share", "load_in_4bit")
 """RLRunConfig fields left out of the run identity (hero.runid): stored apart (method, model, world / data and
-images, out) or budget-like and free to change on --resume."""
+images, out), budget-like or machine choices (load_in_4bit), free to change on --resume."""
 TRAINER_NOT_IDENTITY = (
     "output_dir", "logging", "log_", "run_name", "project", "report_to", "disable_tqdm", "max_steps",
     "num_train_epochs", "seed", "data_seed", "resume_from_checkpoint", "save_", "eval_", "per_device_eval", "do_",
@@ -229,6 +252,24 @@ def field_types(cls) -> dict[str, object]:
     return {f.name: hints.get(f.name, object) for f in dataclasses.fields(cls) if f.init}
 
 
+def expand_shortcuts(settings: dict[str, tuple[object, str]], method: str) -> dict[str, tuple[object, str]]:
+    """Settings with each SHORTCUTS key replaced by the trainer fields it stands for, under the same source;
+    ValueError naming the source for a bad value or a method without those fields (dpo has no vLLM)."""
+    out = {}
+    for key, (value, source) in settings.items():
+        if key not in SHORTCUTS:
+            out[key] = (value, source)
+            continue
+        if method == "dpo":
+            raise ValueError(f"{source}: {key} applies to grpo / hero (DPO samples its pairs before training)")
+        try:
+            fields = SHORTCUTS[key](value)
+        except ValueError as e:
+            raise ValueError(f"{source}: {e}") from None
+        out.update({k: (v, source) for k, v in fields.items()})
+    return out
+
+
 def resolve(method: str, settings: dict[str, tuple[object, str]]) -> tuple[dict, dict]:
     """Split {key: (value, source)} into (run fields, trainer fields) for `method`, each value coerced to its field's
     type. Unknown keys, reserved keys and HERO fields given to grpo/dpo are errors naming the source and the fix."""
@@ -237,7 +278,7 @@ def resolve(method: str, settings: dict[str, tuple[object, str]]) -> tuple[dict,
     trainer_types = field_types(cls)
     hero_only = set(field_types(config_class("hero"))) - set(field_types(config_class("grpo")))
     run, trainer = {}, {}
-    for key, (value, source) in settings.items():
+    for key, (value, source) in expand_shortcuts(settings, method).items():
         if key == "method":
             raise ValueError(f"{source}: method cannot be set; it is the command (`hero train grpo|hero|dpo`)")
         if key in RESERVED:

@@ -14,16 +14,17 @@ from hero.scoring.engine import Scorer, ScoreRequest, ScoringConfig, ScoringRun
 __all__ = ["Scorer", "ScoreRequest", "ScoringConfig", "ScoringRun", "load_scorer", "make_trap_scorer", "model_style"]
 
 
-def load_scorer(path, mode: str | None = None, **cfg) -> Scorer:
-    """A Scorer over a model folder; `mode` defaults to the style the model was trained with."""
+def load_scorer(path, mode: str | None = None, device: str = "cpu", **cfg) -> Scorer:
+    """A Scorer over a model folder on `device`; `mode` defaults to the style the model was trained with."""
     from hero.model.load import load_vlm
 
     model, processor = load_vlm(path)
+    model = model.to(device)
     return Scorer(model, processor, ScoringConfig(mode=mode or model_style(model), **cfg))
 
 
 def make_trap_scorer(model_path, seed: int = 0, batch_size: int = 64, mode: str | None = None,
-                     max_new_tokens: int = 64):
+                     max_new_tokens: int = 64, device: str = "cpu"):
     """`score_fn(batch, degrade, temperature) -> list[dict]` for `hero trap` (contract in hero.trap.run).
 
     Each question dict has id, image (file name), image_path and text. The degradation spec (a hero.degrade string,
@@ -32,7 +33,8 @@ def make_trap_scorer(model_path, seed: int = 0, batch_size: int = 64, mode: str 
     passed per call: the scorer's config is never mutated. An unreadable image
     raises an error naming the file and the question id (the trap runner checks files before scoring).
     """
-    scorer = load_scorer(model_path, mode=mode, seed=seed, batch_size=batch_size, max_new_tokens=max_new_tokens)
+    scorer = load_scorer(model_path, mode=mode, device=device, seed=seed, batch_size=batch_size,
+                         max_new_tokens=max_new_tokens)
 
     def score_fn(batch: list[dict], degrade: str, temperature: float) -> list[dict]:
         reqs = [ScoreRequest(id=str(q["id"]), image=q.get("image_path") or q["image"], question=q["text"],

@@ -130,10 +130,10 @@ class Scorer:
         return good, images, errors
 
     def encode(self, questions: Sequence[str], images) -> dict:
-        """Processor outputs for a batch; images go one list per prompt (Gemma3's processor requires it; LLaVA's
-        and Qwen's give the same tensors as with a flat list)."""
+        """Processor outputs for a batch on the model's device (GPU runs); images go one list per prompt (Gemma3's
+        processor requires it; LLaVA's and Qwen's give the same tensors as with a flat list)."""
         return self.processor(text=[self.prompt(q) for q in questions], images=[[im] for im in images], padding=True,
-                              return_tensors="pt")
+                              return_tensors="pt").to(self.model.device)
 
     # -- scoring ------------------------------------------------------------------------------------------------
     def score(self, requests: Sequence[ScoreRequest], degrade=None, temperature: float | None = None) -> ScoringRun:

@@ -41,10 +41,12 @@ def sft_identity(cfg: SFTRunConfig) -> dict:
 def run_sft(cfg: SFTRunConfig) -> dict:
     """Check the inputs (world, model folder and image size, the folder's identity) before anything loads, then
     train in the locked folder and save; returns a summary {steps, examples, seconds, stage, out}."""
+    from hero.hardware import check_precision, machine
     from hero.model.load import check_vlm_folder
     from hero.runid import training_folder
     from hero.world import load_world
 
+    check_precision(cfg.precision == "bf16", False, machine(), flag="--precision bf16")  # before anything loads
     if cfg.data:  # a data file (hero.sft.file_data): rows and images checked here, before anything loads
         from hero.sft.file_data import check_file_run, file_identity
 

@@ -13,7 +13,7 @@ CURRICULUM = ((2, 1), (3, 2), (4, 3), (None, None))
 """Stages as (colours, shapes) of the world's first colours/shapes; (None, None) is the full world."""
 
 SFT_NOT_IDENTITY = ("model", "world", "data", "images", "allow_outside_images", "out", "budget_min", "max_steps",
-                    "resume", "threads", "progress", "save_steps", "precision")
+                    "resume", "threads", "progress", "save_steps", "precision", "gradient_checkpointing")
 """SFTRunConfig fields left out of the run identity (hero.runid): stored apart (model, world, out), budget-like or
 machine choices, free to change on --resume."""
 
@@ -89,6 +89,9 @@ class SFTRunConfig:
     (a CUDA GPU with bf16, or a CPU whose oneDNN has bf16 kernels: AVX512-BF16 / AMX), else fp32. bf16 on the CPU
     uses eager attention (set automatically: PyTorch's CPU flash-attention kernel is slow in bf16 for these short
     sequences)."""
+    gradient_checkpointing: bool = False
+    """Recompute activations in the backward pass to save memory (transformers' activation_checkpointing; for
+    large models on a GPU). Not yet verified on a GPU (docs/gpu.md)."""
     threads: int = 0
     """torch CPU threads; 0 = auto: every core when the machine is idle, 1 when other jobs already load it (a
     2-thread run whose second thread gets descheduled waits at every op's barrier: 10–20× slower)."""

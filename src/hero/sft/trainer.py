@@ -269,12 +269,16 @@ def sft_config(cfg: SFTRunConfig, precision: str, cuda: bool):
     """TRL's SFTConfig of a run (the world's scene stream and a --data file alike)."""
     from trl import SFTConfig
 
+    from hero.hardware import translate
+
+    checkpointing = translate({"gradient_checkpointing": cfg.gradient_checkpointing},
+                              set(SFTConfig.__dataclass_fields__))  # transformers 5: activation_checkpointing
     return SFTConfig(
         output_dir=str(Path(cfg.out) / "checkpoints"), max_steps=cfg.max_steps or 10**7,
         per_device_train_batch_size=cfg.batch_size, learning_rate=cfg.lr, weight_decay=0.0,
         adam_beta2=0.98, max_grad_norm=1.0, logging_steps=20, save_strategy="steps", save_steps=cfg.save_steps,
         save_total_limit=2, seed=cfg.seed, data_seed=cfg.seed, bf16=precision == "bf16", fp16=False,
-        gradient_checkpointing=False, use_cpu=not cuda, report_to=[], dataloader_num_workers=0,
+        **checkpointing, use_cpu=not cuda, report_to=[], dataloader_num_workers=0,
         remove_unused_columns=False, dataset_kwargs={"skip_prepare_dataset": True}, max_length=None,
         ignore_data_skip=True, disable_tqdm=not cfg.progress, save_only_model=False,
     )

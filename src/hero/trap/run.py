@@ -35,8 +35,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hero.distributed import merge_rank_files, rank_file_keys
 from hero.degrade import DEFAULT_NOISE, Degradation, canonical, merge_specs, noise_specs
-from hero.io import ImageFolder, InputError, RunLock, check_out_folder, write_json_atomic
+from hero.io import ImageFolder, InputError, RunLock, check_out_folder, write_json_atomic, write_jsonl_atomic
 from hero.model.load import check_vlm_folder
 from hero.threads import check_threads
 from hero.trap.questions import file_sha256, load_questions
@@ -97,6 +98,9 @@ class TrapConfig:
     threads: int = 0
     """torch CPU threads; 0 = auto: every core when the machine is idle (1-minute load average < 1), 1 when other
     jobs already load it (as `hero train sft --threads`)."""
+    device: str = "auto"
+    """Where the model scores: auto (cuda when a GPU is visible — each process its own GPU under torchrun /
+    accelerate launch — else cpu), cpu, cuda or cuda:N. Not part of the run identity."""
 
     def __post_init__(self) -> None:
         self.noise = parse_number_list(self.noise, "--noise")
@@ -202,6 +206,11 @@ def pending_batches(questions: Sequence[dict], specs: Sequence[str], temperature
     return todo
 
 
+def sample_order(questions: Sequence[dict], specs: Sequence[str], temperatures: Sequence[float]) -> list[tuple]:
+    """Every sample key of the grid in the order a fresh single-process run writes them (as pending_batches)."""
+    return [(str(q["id"]), s, float(t)) for t in temperatures for s in specs for q in questions]
+
+
 def score_all(todo: Sequence[tuple[str, float, list[dict]]], score_fn: ScoreFn, path: Path,
               progress: bool) -> int:
     """Score every pending batch, appending its rows to `path` as soon as it is done; return the count."""
@@ -245,7 +254,7 @@ class _progress:
 class RunResult:
     """What a run did: the summary written, samples scored now / already there, questions without an image."""
 
-    summary: dict
+    summary: dict | None
     n_new: int
     n_skipped: int
     missing: list[dict]
@@ -320,8 +329,11 @@ def _score_and_finalize(cfg: TrapConfig, out: Path, new_manifest: dict, question
     write_json_atomic(out / "manifest.json", manifest)
     samples_path = out / "samples.jsonl"
     done = {sample_key(r) for r in read_samples(samples_path, repair=True)}
+    done |= rank_file_keys(samples_path, sample_key, read_samples)  # a stopped sharded run's work (hero.trap.sharded)
     todo = pending_batches(questions, cfg.specs(), cfg.temperatures, done, cfg.batch_size)
     n_new = score_all(todo, score_fn, samples_path, progress)
+    merge_rank_files(samples_path, sample_key, sample_order(questions, cfg.specs(), cfg.temperatures), read_samples,
+                     write_jsonl_atomic)  # ... folded in, in single-process order
     n_total = len(questions) * len(cfg.specs()) * len(cfg.temperatures)
     summary, files = finalize(cfg, out, manifest, questions, missing, report)
     return RunResult(summary, n_new, n_total - n_new, list(missing), files)
