@@ -104,15 +104,13 @@ def _callback(clock):
 
 def build_file_trainer(cfg: SFTRunConfig, rows: Sequence[DataRow], state: dict):
     """(trainer, RunContext) for the file's rows; `state` is a checkpoint's hero_state.json ({} when fresh)."""
-    import datasets
-    import torch
     from PIL import Image
 
     from hero.budget import BudgetClock
     from hero.model.load import checkpoints_in_model_format, load_vlm
     from hero.sft.collate import fixed_size, make_collator
     from hero.sft.settings import device_precision
-    from hero.sft.trainer import RunContext, _budget_progress, _sft_trainer_class, lr_factor, sft_config
+    from hero.sft.trainer import RunContext, _budget_progress, _sft_trainer_class, index_dataset, optimizer, sft_config
 
     model, processor = load_vlm(cfg.model)
     checkpoints_in_model_format(model)
@@ -122,20 +120,10 @@ def build_file_trainer(cfg: SFTRunConfig, rows: Sequence[DataRow], state: dict):
     clock = BudgetClock(cfg.budget_min * 60.0, cfg.max_steps, used_s=float(state.get("seconds", 0.0)))
     ctx = RunContext(cfg, None, collator, clock, processor, precision=precision)
     resample = getattr(processor.image_processor, "resample", None) or Image.Resampling.BICUBIC
-    start = int(state.get("step", 0)) * cfg.batch_size
-
-    def indices():
-        i = start
-        while True:
-            yield {"idx": i}
-            i += 1
-
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda step: lr_factor(step, clock.frac_done(), cfg.warmup_steps, cfg.cooldown))
+    opt, sched = optimizer(model, cfg, clock)
     trainer = _sft_trainer_class()(
-        model=model, args=sft_config(cfg, precision, cuda), train_dataset=datasets.IterableDataset.from_generator(
-            indices), data_collator=FileCollator(rows, cfg.style, cfg.seed, collator, size, resample),
+        model=model, args=sft_config(cfg, precision, cuda),
+        train_dataset=index_dataset(int(state.get("step", 0)) * cfg.batch_size), data_collator=FileCollator(rows, cfg.style, cfg.seed, collator, size, resample),
         processing_class=processor, optimizers=(opt, sched), callbacks=[_callback(clock)])
     if cfg.progress:
         from transformers.trainer_callback import ProgressCallback

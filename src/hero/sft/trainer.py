@@ -286,8 +286,6 @@ def sft_config(cfg: SFTRunConfig, precision: str, cuda: bool):
 
 def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     """(SFTTrainer, RunContext) ready to train; `state` is a checkpoint's hero_state.json ({} when fresh)."""
-    import datasets
-
     from hero.model.load import checkpoints_in_model_format, load_vlm
 
     model, processor = load_vlm(cfg.model)
@@ -308,19 +306,9 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
     if cfg.curriculum:
         ctx.set_stage(int(state.get("stage", 0)))
         ctx.stage_start_s = float(state.get("stage_start_s", 0.0))
-    start = int(state.get("step", 0)) * cfg.batch_size
-
-    def indices():
-        i = start
-        while True:
-            yield {"idx": i}
-            i += 1
-
-    train = datasets.IterableDataset.from_generator(indices)
+    train = index_dataset(int(state.get("step", 0)) * cfg.batch_size)
     args = sft_config(cfg, precision, cuda)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda step: lr_factor(step, clock.frac_done(), cfg.warmup_steps, cfg.cooldown))
+    opt, sched = optimizer(model, cfg, clock)
     trainer = _sft_trainer_class()(
         model=model, args=args, train_dataset=train, data_collator=IndexCollator(ctx), processing_class=processor,
         optimizers=(opt, sched), callbacks=[_make_callback(ctx)], taps=ctx.taps,
@@ -331,3 +319,29 @@ def build_trainer(cfg: SFTRunConfig, world_cfg, state: dict):
         trainer.remove_callback(ProgressCallback)
         trainer.add_callback(_budget_progress(clock))
     return trainer, ctx
+
+
+def _indices(start: int):
+    i = start
+    while True:
+        yield {"idx": i}
+        i += 1
+
+
+def index_dataset(start: int):
+    """The endless stream {"idx": start}, {"idx": start + 1}, ... that the collators turn into examples (a resumed
+    run starts at steps done × batch size)."""
+    import datasets
+
+    return datasets.IterableDataset.from_generator(_indices, gen_kwargs={"start": start})
+
+
+def optimizer(model, cfg, clock):
+    """(AdamW, its LambdaLR): warm-up over cfg.warmup_steps, then the cool-down over the budget's last cfg.cooldown
+    share (`lr_factor`), for both SFT trainers."""
+    import torch
+
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: lr_factor(step, clock.frac_done(), cfg.warmup_steps, cfg.cooldown))
+    return opt, sched

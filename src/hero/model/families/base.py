@@ -29,3 +29,20 @@ def not_built(reason: str) -> Family:
 
 
 FAMILIES = Registry("model family")
+
+
+def llama_text(p, tok) -> dict:
+    """The Llama decoder sub-config of a preset (`hero.model.presets.ModelPreset`) for a family whose language
+    model is Llama (llava_next, idefics3), as a dict for the family's config class."""
+    return dict(model_type="llama", vocab_size=len(tok), hidden_size=p.text_hidden,
+                intermediate_size=p.mlp_ratio * p.text_hidden, num_hidden_layers=p.text_layers,
+                num_attention_heads=p.text_heads, num_key_value_heads=p.text_heads,
+                max_position_embeddings=p.max_positions, initializer_range=p.init_std,
+                pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, bos_token_id=None)
+
+
+def vision_tower(p, image_size: int, **extra) -> dict:
+    """The SigLIP-style vision sub-config of a preset (image size, patch, widths, depth, heads, init)."""
+    return dict(image_size=image_size, patch_size=p.patch_size, hidden_size=p.vision_hidden,
+                intermediate_size=p.mlp_ratio * p.vision_hidden, num_hidden_layers=p.vision_layers,
+                num_attention_heads=p.vision_heads, initializer_range=p.init_std, **extra)

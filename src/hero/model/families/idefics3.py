@@ -5,7 +5,7 @@ into <fake_token_around_image><global-img><image>×N<fake_token_around_image>. I
 
 from __future__ import annotations
 
-from hero.model.families.base import FAMILIES, Family
+from hero.model.families.base import FAMILIES, Family, llama_text, vision_tower
 
 SPECIAL = ["<|endoftext|>", "<unk>", "<|im_start|>", "<end_of_utterance>", "<fake_token_around_image>", "<image>",
            "<global-img>"]
@@ -43,14 +43,8 @@ def _processor(words, image_size: int, preset):
 def _config(p, image_size: int, tok):
     from transformers import Idefics3Config
 
-    text = dict(model_type="llama", vocab_size=len(tok), hidden_size=p.text_hidden,
-                intermediate_size=p.mlp_ratio * p.text_hidden, num_hidden_layers=p.text_layers,
-                num_attention_heads=p.text_heads, num_key_value_heads=p.text_heads,
-                max_position_embeddings=p.max_positions, initializer_range=p.init_std,
-                pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, bos_token_id=None)
-    vision = dict(image_size=image_size, patch_size=p.patch_size, hidden_size=p.vision_hidden,
-                  intermediate_size=p.mlp_ratio * p.vision_hidden, num_hidden_layers=p.vision_layers,
-                  num_attention_heads=p.vision_heads, initializer_range=p.init_std)
+    text = llama_text(p, tok)
+    vision = vision_tower(p, image_size)
     return Idefics3Config(text_config=text, vision_config=vision, scale_factor=SCALE,
                           image_token_id=tok.convert_tokens_to_ids("<image>"), tie_word_embeddings=True,
                           pad_token_id=tok.pad_token_id)

@@ -6,7 +6,7 @@ size (so a picture = base image + 1 tile), Llama decoder, the Mistral-style temp
 
 from __future__ import annotations
 
-from hero.model.families.base import FAMILIES, Family
+from hero.model.families.base import FAMILIES, Family, llama_text, vision_tower
 
 SPECIAL = ["<pad>", "<unk>", "<s>", "</s>", "[INST]", "[/INST]", "<image>"]
 TEMPLATE = (
@@ -37,15 +37,8 @@ def _processor(words, image_size: int, preset):
 def _config(p, image_size: int, tok):
     from transformers import LlavaNextConfig
 
-    text = dict(model_type="llama", vocab_size=len(tok), hidden_size=p.text_hidden,
-                intermediate_size=p.mlp_ratio * p.text_hidden, num_hidden_layers=p.text_layers,
-                num_attention_heads=p.text_heads, num_key_value_heads=p.text_heads,
-                max_position_embeddings=p.max_positions, initializer_range=p.init_std,
-                pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, bos_token_id=None)
-    vision = dict(model_type="siglip_vision_model", image_size=image_size, patch_size=p.patch_size,
-                  hidden_size=p.vision_hidden, intermediate_size=p.mlp_ratio * p.vision_hidden,
-                  num_hidden_layers=p.vision_layers, num_attention_heads=p.vision_heads,
-                  initializer_range=p.init_std)
+    text = llama_text(p, tok)
+    vision = vision_tower(p, image_size, model_type="siglip_vision_model")
     return LlavaNextConfig(vision_config=vision, text_config=text,
                            image_token_index=tok.convert_tokens_to_ids("<image>"),
                            vision_feature_select_strategy="full", vision_feature_layer=-1,
