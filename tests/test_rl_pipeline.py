@@ -116,9 +116,19 @@ def test_cli_lora_one_step_from_yaml(setup, tmp_path):
 
 
 @pytest.mark.slow
-def test_accelerate_two_processes_hero_cli(setup, tmp_path):
-    """2 CPU processes (gloo) under torchrun, 2 steps of `hero train hero`: both ranks finish, rank 0 writes."""
+@pytest.mark.parametrize("arch", ["llava", "qwen2_5_vl"])
+def test_accelerate_two_processes_hero_cli(setup, tmp_path, arch):
+    """2 CPU processes (gloo) under torchrun, 2 steps of `hero train hero`: both ranks finish, rank 0 writes; on
+    the project's LLaVA (SFT'd) and on a non-LLaVA family (a fresh tiny Qwen2.5-VL, `hero model init --arch`)."""
+    from typer.testing import CliRunner
+
+    from hero.cli.main import app
+
     world, model = setup
+    if arch != "llava":
+        model = tmp_path / arch
+        res = CliRunner().invoke(app, ["model", "init", "--arch", arch, "--world", str(world), "--out", str(model)])
+        assert res.exit_code == 0, res.output
     torchrun = Path(sys.executable).with_name("torchrun")
     out = tmp_path / "ddp"
     cmd = [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "hero.cli.main", "train", "hero",
