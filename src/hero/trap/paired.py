@@ -1,0 +1,73 @@
+"""Paired comparison of two models on the same questions (issue 13's statistics): a paired bootstrap CI of the
+accuracy difference and McNemar's exact test. Pure functions over 0/1 arrays aligned by question.
+
+Why paired: two models answering the same questions are correlated; comparing their separate CIs wastes that and
+can miss a real difference (or see one that is not there). Resampling *questions* — the same index for both models
+— keeps the pairing (Efron & Tibshirani 1993, ch. 16); McNemar's test uses only the discordant questions (McNemar
+1947), exact binomial form (Fagerland et al. 2013 recommend it for small discordant counts; it is valid for all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from math import comb
+
+import numpy as np
+
+
+def _pair(a: Sequence | np.ndarray, b: Sequence | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(a, dtype=bool).reshape(-1), np.asarray(b, dtype=bool).reshape(-1)  # (N,), (N,)
+    if a.shape != b.shape:
+        raise ValueError(f"paired comparison needs the same questions: {a.size} vs {b.size} answers")
+    return a, b
+
+
+def discordant(a: Sequence | np.ndarray, b: Sequence | np.ndarray) -> tuple[int, int]:
+    """(n10, n01): questions A gets right and B wrong, and the reverse."""
+    a, b = _pair(a, b)
+    return int(np.sum(a & ~b)), int(np.sum(~a & b))
+
+
+def mcnemar_exact_p(n10: int, n01: int) -> float:
+    """Two-sided exact McNemar p-value: under H0 each discordant question favours A with probability 1/2, so
+    p = min(1, 2 · P(Binomial(n10 + n01, 1/2) ≤ min(n10, n01))); 1.0 without discordant questions.
+    mcnemar_exact_p(10, 0) = 2 · 1/2¹⁰ = 0.001953125; mcnemar_exact_p(2, 1) = min(1, 2 · (1 + 3)/8) = 1.0."""
+    n, k = n10 + n01, min(n10, n01)
+    if n == 0:
+        return 1.0
+    tail = Fraction(sum(comb(n, i) for i in range(k + 1)), 2 ** n)  # exact: no overflow for large n
+    return float(min(Fraction(1), 2 * tail))
+
+
+def paired_bootstrap_ci(a: Sequence | np.ndarray, b: Sequence | np.ndarray, n_boot: int = 2000,
+                        level: float = 0.95, seed: int = 0) -> list[float] | None:
+    """Percentile CI of mean(a) − mean(b), resampling questions with replacement (the same indices for A and B);
+    None for no questions. Deterministic for a seed (numpy default_rng)."""
+    a, b = _pair(a, b)
+    if a.size == 0:
+        return None
+    if n_boot < 1 or not 0 < level < 1:
+        raise ValueError("paired_bootstrap_ci: need n_boot ≥ 1 and 0 < level < 1")
+    d = a.astype(float) - b.astype(float)  # (N,) per-question difference: −1, 0 or 1
+    rng = np.random.default_rng(seed)
+    diffs = np.empty(n_boot)
+    chunk = max(1, 2_000_000 // d.size)  # bound memory: ≤ 2M indices at a time
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        idx = rng.integers(0, d.size, size=(stop - start, d.size))  # (chunk, N)
+        diffs[start:stop] = d[idx].mean(axis=1)
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(diffs, [alpha, 1.0 - alpha])
+    return [float(lo), float(hi)]
+
+
+def paired_comparison(a: Sequence | np.ndarray, b: Sequence | np.ndarray, n_boot: int = 2000, level: float = 0.95,
+                      seed: int = 0) -> dict:
+    """{"diff": acc(A) − acc(B), "ci": [lo, hi], "p_mcnemar", "n", "a_only", "b_only"} on the same questions
+    (`results.json` → `paired` → "HERO vs GRPO" and the like); diff and ci None for no questions."""
+    a, b = _pair(a, b)
+    n10, n01 = discordant(a, b)
+    diff = float(a.mean() - b.mean()) if a.size else None
+    return {"diff": diff, "ci": paired_bootstrap_ci(a, b, n_boot, level, seed), "p_mcnemar": mcnemar_exact_p(n10, n01),
+            "n": int(a.size), "a_only": n10, "b_only": n01}

@@ -1,0 +1,60 @@
+"""Paired statistics (bootstrap CI of an accuracy difference, exact McNemar) and temperature scaling: worked values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hero.trap.paired import discordant, mcnemar_exact_p, paired_bootstrap_ci, paired_comparison
+from hero.trap.tempscale import apply_temperature, fit_temperature, margins, nll
+
+
+def test_mcnemar_exact_worked_values():
+    assert mcnemar_exact_p(10, 0) == 2 / 2 ** 10  # 0.001953125: every discordant question favours A
+    assert mcnemar_exact_p(2, 1) == 1.0  # 2 · (C(3,0) + C(3,1)) / 8 = 1 → capped at 1
+    # n = 12, k = 2: 2 · (1 + 12 + 66) / 4096 = 158 / 4096 = 0.03857421875
+    assert mcnemar_exact_p(10, 2) == 0.03857421875 == mcnemar_exact_p(2, 10)
+    assert mcnemar_exact_p(0, 0) == 1.0
+    assert 0 < mcnemar_exact_p(3000, 2800) < 0.02  # exact big-integer tail, no overflow
+
+
+def test_paired_comparison_worked_values():
+    a = [1, 1, 1, 0, 0, 1]  # A right on 4 of 6
+    b = [1, 0, 0, 0, 1, 1]  # B right on 3 of 6
+    assert discordant(a, b) == (2, 1)  # questions 2, 3 for A only; question 5 for B only
+    res = paired_comparison(a, b, n_boot=500, seed=3)
+    assert res["diff"] == pytest.approx(1 / 6) and res["p_mcnemar"] == 1.0 and res["n"] == 6
+    assert (res["a_only"], res["b_only"]) == (2, 1)
+    assert res["ci"] == paired_bootstrap_ci(a, b, n_boot=500, seed=3)  # deterministic for a seed
+    lo, hi = res["ci"]
+    assert -1 <= lo < 1 / 6 < hi <= 1  # a resampled mean of per-question differences in {−1, 0, 1}
+
+
+def test_paired_bootstrap_degenerate_and_errors():
+    assert paired_bootstrap_ci([1, 1, 1], [0, 0, 0]) == [1.0, 1.0]  # every resample differs by exactly 1
+    assert paired_bootstrap_ci([1, 0, 1], [1, 0, 1]) == [0.0, 0.0]
+    assert paired_bootstrap_ci([], []) is None and paired_comparison([], [])["diff"] is None
+    with pytest.raises(ValueError, match="same questions: 2 vs 3"):
+        paired_comparison([1, 0], [1, 0, 1])
+
+
+def test_temperature_fit_closed_form():
+    # all margins z = 2 with 3 of 4 labels 'yes': the best p_yes is 0.75 = σ(2 / T) → T = 2 / ln 3
+    z, y = np.full(400, 2.0), np.array([1, 1, 1, 0] * 100, dtype=bool)
+    assert fit_temperature(z, y) == pytest.approx(2 / math.log(3), abs=1e-6)  # 1.8204784532536746
+    # nll at T = 1: −(3/4 · log σ(2) + 1/4 · log(1 − σ(2))) = 0.75 · 0.126928 + 0.25 · 2.126928 = 0.626928
+    assert nll(z, y, 1.0) == pytest.approx(0.75 * math.log1p(math.exp(-2)) + 0.25 * math.log1p(math.exp(2)))
+
+
+def test_margins_and_apply_temperature_round_trip():
+    p_yes, p_no = np.array([0.9, 0.5, 0.2]), np.array([0.1, 0.5, 0.8])
+    assert margins(p_yes, p_no) == pytest.approx([math.log(9), 0.0, math.log(0.25)])
+    assert apply_temperature(p_yes, p_no, 1.0) == pytest.approx(p_yes)  # T = 1 keeps the (renormalised) p_yes
+    # T = 2 halves the margin: σ(ln 9 / 2) = σ(ln 3) = 3 / 4
+    assert apply_temperature(p_yes, p_no, 2.0)[0] == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        apply_temperature(p_yes, p_no, 0.0)
+    with pytest.raises(ValueError, match="as many labels as margins"):
+        fit_temperature([1.0, 2.0], [True])
