@@ -88,6 +88,24 @@ def test_compare_report(tmp_path):
     assert "| entropy bin (nats) | SFT | GRPO | HERO |" in md
     data = json.loads(files["json"].read_text())
     assert [r["name"] for r in data["runs"]] == ["SFT", "GRPO", "HERO"] and data["runs"][0]["dir"] == "/r/sft"
+    assert list(data["paired"]) == ["GRPO vs SFT", "HERO vs SFT"]
+    assert list(data["paired"]["HERO vs SFT"]) == ["degrade=none,T=1.0", "degrade=noise:30,T=1.0",
+                                                   "degrade=noise:50,T=1.0"]
+    assert "| runs | group | n | diff | 95 % CI | p (McNemar) | only B / only A right |" in md
+
+
+def test_compare_pairs_the_same_questions():
+    from hero.trap.compare import paired_results
+
+    def rows(correct):  # one group (σ = 0, T = 1); question i right or wrong
+        return [{"id": i, "sigma": 0, "temperature": 1.0, "correct": c} for i, c in enumerate(correct)]
+
+    a = rows([True, True, False, False, True])
+    b = rows([True, False, True, True, True])[1:]  # B skipped question 0: pairs on questions 1-4 only
+    res = paired_results([("A", {}, a), ("B", {}, b)])["B vs A"]["degrade=none,T=1.0"]
+    # on questions 1-4: A right on {1, 4}, B right on {2, 3, 4} → diff = 3/4 − 2/4 = 0.25; only B: {2, 3}; only A: {1}
+    assert (res["n"], res["diff"], res["a_only"], res["b_only"]) == (4, 0.25, 2, 1)
+    assert res["p_mcnemar"] == 1.0  # 2 · (C(3,0) + C(3,1)) / 2³ = 1
 
 
 def test_compare_refuses_mixed_settings_and_duplicate_names(tmp_path):

@@ -3,7 +3,9 @@
 Every run's summary is recomputed from its samples.jsonl with ONE set of summary settings (entropy kind, edges,
 threshold, bins, bootstrap), so the columns are comparable whatever each run was summarised with.
 Writes report.html, report.md, plots/ and compare.json ({"schema": "hero.trap.compare/1", "settings": {...},
-"runs": [{"name", "dir", "summary"}]}).
+"runs": [{"name", "dir", "summary"}], "paired": {...}}). `paired` compares every later run with the first on the
+samples both scored (same question id, degradation and temperature): accuracy difference, paired bootstrap CI and
+exact McNemar p (`hero.trap.paired`), keyed "B vs A" and then by "degrade=...,T=...".
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from hero.io import write_json_atomic
 from hero.trap import plots
+from hero.trap.paired import paired_comparison
 from hero.trap.report import (
     FIGURE_HEADINGS, HEADLINE, TREND_HEAD, Section, _rc_series, bins_table, entropy_upper, headline_row,
     notes_sections, spec_label, trend_row, write_sections,
@@ -92,6 +95,42 @@ def compare_figures(runs: Sequence[Run]) -> dict[str, list[Section]]:
     return figs
 
 
+def paired_results(runs: Sequence[Run], seed: int = 0) -> dict[str, dict[str, dict]]:
+    """{"B vs A": {"degrade=noise:30,T=1.0": paired_comparison(B, A)}} for every later run B against the first run A,
+    on the samples both scored (matched by question id, degradation spec and temperature; order of A): diff =
+    acc(B) − acc(A), a_only / b_only = questions only B / only A got right."""
+    from hero.trap.runfolder import sample_key
+
+    (base, _, base_samples), out = runs[0], {}
+    for name, _, samples in runs[1:]:
+        later = {sample_key(r): bool(r["correct"]) for r in samples}
+        groups: dict[str, tuple[list[bool], list[bool]]] = {}  # group → (later run's, first run's correctness)
+        for r in base_samples:
+            key = sample_key(r)
+            if key in later:
+                mine, first = groups.setdefault(f"degrade={key[1]},T={key[2]}", ([], []))
+                mine.append(later[key])
+                first.append(bool(r["correct"]))
+        out[f"{name} vs {base}"] = {g: paired_comparison(b, a, seed=seed) for g, (b, a) in groups.items()}
+    return out
+
+
+def paired_section(paired: dict[str, dict[str, dict]]) -> list[Section]:
+    """The report's table of paired comparisons (empty for a single run)."""
+    from hero.display import number
+
+    rows = [[pair, group, str(r["n"]), number(r["diff"]),
+             "—" if r["ci"] is None else f"[{number(r['ci'][0])}, {number(r['ci'][1])}]", number(r["p_mcnemar"]),
+             f"{r['a_only']} / {r['b_only']}"] for pair, groups in paired.items() for group, r in groups.items()]
+    if not rows:
+        return []
+    return [("h2", "Paired comparison on the same questions"),
+            ("p", "B vs A: accuracy of B (a later run) − accuracy of A (the first run) on the samples both runs "
+                  "scored, a paired bootstrap 95 % CI (questions resampled jointly) and the exact McNemar p-value; "
+                  "the last column counts the questions only B / only A got right."),
+            ("table", ["runs", "group", "n", "diff", "95 % CI", "p (McNemar)", "only B / only A right"], rows)]
+
+
 def compare_sections(runs: Sequence[Run]) -> list[Section]:
     """All sections of the comparison report."""
     names = [n for n, _, _ in runs]
@@ -107,6 +146,7 @@ def compare_sections(runs: Sequence[Run]) -> list[Section]:
     rows = [[n] + headline_row(g) for t in ts for sg in specs for n, s, _ in runs
             for g in [_groups_at(s, t).get(sg)] if g is not None]
     secs += [("h2", "Per degradation and temperature"), ("table", ["run"] + HEADLINE, rows)]
+    secs += paired_section(paired_results(runs))
     secs += [("h2", "Trap trend across degradation levels"),
              ("table", ["run"] + TREND_HEAD, [[n] + trend_row(tr) for n, s, _ in runs for tr in s["trend"]])]
     for t in ts:
@@ -149,7 +189,8 @@ def write_compare(out_dir: str | Path, runs: Sequence[Run], run_dirs: Sequence[s
     dirs = list(run_dirs) if run_dirs else [None] * len(runs)
     write_json_atomic(Path(out_dir) / "compare.json", {
         "schema": COMPARE_SCHEMA, "settings": {k: runs[0][1][k] for k in keys},
-        "runs": [{"name": n, "dir": d, "summary": s} for (n, s, _), d in zip(runs, dirs)]})
+        "runs": [{"name": n, "dir": d, "summary": s} for (n, s, _), d in zip(runs, dirs)],
+        "paired": paired_results(runs)})
     out["json"] = Path(out_dir) / "compare.json"
     return out
 
