@@ -104,6 +104,8 @@ def test_marginal_run_rows_summary_and_identity(tmp_path):
     s = json.loads((Path(paths["out"]) / "summary.json").read_text())
     assert s["confidence"]["kind"] == "marginal" and s["confidence"]["samples"] == 4
     assert s["confidence"]["measured"] == {"marginal": 7} and s["confidence"]["note"] is None
+    md = (Path(paths["out"]) / "report.md").read_text()
+    assert "confidence: marginal (k = 4)" in md and "the answer is the majority, ties go to" in md
     # correct: 4 (no/no), 7 (yes/yes), 8 (all no, label no) → 3 of 7
     assert s["groups"][0]["accuracy"] == pytest.approx(3 / 7) and s["groups"][0]["n_unparseable"] == 1
     manifest = json.loads((Path(paths["out"]) / "manifest.json").read_text())
@@ -131,6 +133,7 @@ def test_marginal_of_an_answer_only_model_is_conditional(tmp_path):
     assert sorted(calls) == [1, 2, 4, 5, 6, 7, 8]  # asked once per question, no sampled copies
     assert res.summary["confidence"]["measured"] == {"conditional": 7}
     assert "answer-only model" in res.summary["confidence"]["note"]
+    assert "confidence: answer-only model" in (Path(paths["out"]) / "report.md").read_text()
     rows = read_samples(Path(paths["out"]) / "samples.jsonl")
     assert {r["confidence"] for r in rows} == {"conditional"} and all("answers" not in r for r in rows)
 
