@@ -24,7 +24,8 @@ def test_marginal_worked_value():
     m = marginal_from_answers(["yes", "yes", "no", None, "yes", "yes", "no", "yes"])
     # 5 yes, 2 no, 1 unparseable: p_yes = 5/7 = 0.7142857, p_no = 2/7 (the unparseable one counts as neither)
     assert m["p_yes"] == pytest.approx(5 / 7, abs=1e-12) and m["p_no"] == pytest.approx(2 / 7, abs=1e-12)
-    # H = −(5/7 ln 5/7 + 2/7 ln 2/7) = −(5/7·(−0.3364722) + 2/7·(−1.2527630)) = 0.2403373 + 0.3579323 = 0.5982696
+    # H = −(5/7 ln 5/7 + 2/7 ln 2/7) = −(5/7·(−0.3364722) + 2/7·(−1.2527630))
+    #   = 0.2403373 + 0.3579323 = 0.5982696
     assert m["entropy_binary"] == pytest.approx(0.5982695886, abs=1e-9)
     # full: shares 5/8, 2/8, 1/8 over {yes, no, unparseable}: 0.2937523 + 0.3465736 + 0.2599302 = 0.9002561
     assert m["entropy_full"] == pytest.approx(0.9002560513, abs=1e-9)
@@ -113,6 +114,15 @@ def test_marginal_run_rows_summary_and_identity(tmp_path):
         manifest["confidence"]
     with pytest.raises(InputError, match=r"a different --confidence .*refusing to mix"):
         run_trap(cfg_of(paths, noise="0"), fake_cot([]))
+    other = make_inputs(tmp_path / "other")
+    from hero.trap.compare import compare_runs
+    from test_trap_run import fake_score
+
+    run_trap(cfg_of(other, noise="0"), fake_score)  # a conditional run beside it
+
+    compare_runs([paths["out"], other["out"]], tmp_path / "cmp", ["M", "C"], n_boot=20)
+    md = (tmp_path / "cmp" / "report.md").read_text()
+    assert "| M |" in md and "marginal (k = 4)" in md and "measured confidence differently" in md
     with pytest.raises(InputError, match=r"'samples': 4\}, now \{'kind': 'marginal', 'samples': 8\}"):
         run_trap(cfg_of(paths, noise="0", confidence="marginal"), fake_cot([]))
     again = []
@@ -199,6 +209,13 @@ def test_cli_marginal_on_a_tiny_cot_model(tmp_path):
         assert s["confidence"]["kind"] == "marginal" and s["confidence"]["samples"] == 3
         assert trap("b", "--confidence", "marginal", "--confidence-samples", "3").exit_code == 0
         assert read_samples(tmp_path / "b" / "samples.jsonl") == rows  # seeded: a rerun draws the same CoTs
+        from hero.scoring import make_trap_scorer
+        from hero.trap.confidence import expand
+
+        image = sorted((world / "test/images").iterdir())[0]
+        q = {"id": 1, "image": image.name, "image_path": str(image), "text": "Is there a cat?"}
+        got = make_trap_scorer(model, seed=3, batch_size=4)(expand([q], 3), "none", 1.0)
+        assert len({r["reasoning"] for r in got}) == 3  # the 3 samples of one question are distinct CoTs
         res = trap("a")  # conditional into the marginal run's folder
         assert res.exit_code == 2 and "a different --confidence" in res.output, res.output
         res = trap("c", "--confidence", "semantic")

@@ -258,7 +258,8 @@ def run_sections(summary: dict, samples: Sequence[dict], name: str = "run") -> l
     secs: list[Section] = [("h1", f"Confidence Trap report — {name}")]
     secs.append(("p", f"model: {run.get('model', '?')} · questions: {run.get('questions', '?')} · "
                       f"samples: {summary['n_samples']} · entropy: {summary['entropy_kind']} (nats) · "
-                      f"confidence: {confidence_label(summary)} · trap threshold: H ≤ {summary['trap_threshold']:g} · "
+                      f"confidence: {confidence_label(summary)} · "
+                      f"trap threshold: H ≤ {summary['trap_threshold']:g} · "
                       f"missing images: {summary.get('missing_images', {}).get('count', 0)}"))
     if not groups:
         return secs + [("p", "No samples to summarise.")] + notes_sections(summary)

@@ -6,10 +6,10 @@ noise 0,30,50.
 
 Run folder (RUN = --out):
 * ``manifest.json`` — identity of the run: model path + fingerprint, question-file SHA-256, image folder, seed,
-  the confidence kind (--confidence, and k for marginal; hero.trap.confidence) and the scorer's settings. A rerun whose identity differs is refused (two runs never mix in one samples.jsonl);
-  summary settings (entropy kind, edges, threshold, bins, bootstrap) may change freely, and new specs / T values
-  extend the run. It stores the grid: "degrade" (canonical specs) and, for older readers, "noise" (the σ of the
-  noise-only specs).
+  the confidence kind (--confidence, and k for marginal; hero.trap.confidence) and the scorer's settings. A rerun
+  whose identity differs is refused (two runs never mix in one samples.jsonl); summary settings (entropy kind,
+  edges, threshold, bins, bootstrap) may change freely, and new specs / T values extend the run. It stores the
+  grid: "degrade" (canonical specs) and, for older readers, "noise" (the σ of the noise-only specs).
 * ``samples.jsonl`` — one line per (question, spec, T), see SAMPLE_FIELDS: ``degrade`` is the canonical spec and
   ``sigma`` its noise σ (0 for "none", null for specs that are not noise-only); appended, flushed and fsync'ed
   after every batch. A rerun skips the finished (id, degrade, T) keys (rows of older runs without ``degrade`` read
