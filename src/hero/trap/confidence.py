@@ -19,8 +19,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from hero import mathutil
-
 CONFIDENCE_KINDS = ("conditional", "marginal")
 NOT_BUILT = ("semantic",)
 TIE_RULE = "ties go to the answer of the earliest sample among the tied answers (sample 0 first)"
@@ -36,7 +34,9 @@ def marginal_from_answers(answers: Sequence[str | None]) -> dict:
     either way: never in a confident bin), entropy_full = 0 (every sample gave the same non-answer).
     Returns {answer, parse_status, p_yes, p_no, entropy_binary, entropy_full, counts: {yes, no, unparseable}}.
     """
-    import torch
+    import torch  # lazily: `hero trap`'s options load this module before any model
+
+    from hero import mathutil
 
     if not answers:
         raise ValueError("marginal_from_answers needs at least one sampled answer")
