@@ -65,7 +65,9 @@ def test_full_run_writes_samples_summary_report(tmp_path):
     assert {r["sigma"] for r in rows} == {0, 30} and all(r["temperature"] == 1.0 for r in rows)
     assert {r["degrade"] for r in rows} == {"none", "noise:30"}
     assert set(rows[0]) == {"id", "degrade", "sigma", "temperature", "image", "category", "answer", "label", "correct",
-                            "p_yes", "p_no", "entropy_binary", "entropy_full", "reasoning", "parse_status"}
+                            "p_yes", "p_no", "entropy_binary", "entropy_full", "reasoning", "parse_status",
+                            "confidence"}
+    assert {r["confidence"] for r in rows} == {"conditional"}  # the default: the scorer's own distribution
     s = json.loads((Path(paths["out"]) / "summary.json").read_text())
     assert s["missing_images"] == {"count": 1, "ids": [3], "files": ["img3.png"]}
     assert [g["key"] for g in s["groups"]] == ["degrade=none,T=1.0", "degrade=noise:30,T=1.0"] and s["n_samples"] == 14

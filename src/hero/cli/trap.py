@@ -1,7 +1,8 @@
 """`hero trap` — diagnose the Confidence Trap; `hero trap compare` — several runs side by side.
 
     hero trap --model DIR --questions POPE.json --images DIR --out RUN [--noise 0,30,50] [--degrade blur:1.5 ...]
-              [--temperatures 1.0] [--entropy binary|full]
+              [--temperatures 1.0] [--entropy binary|full] [--confidence conditional|marginal]
+              [--confidence-samples 8]
     hero trap compare RUN1 RUN2 ... --out DIR [--names SFT,GRPO,...]
 
 Options are the fields of `hero.trap.run.TrapConfig` and `hero.trap.compare.CompareConfig` (both nest the summary
@@ -32,7 +33,12 @@ def _ci(v, ci) -> str:
 
 def _print_result(res) -> None:
     s = res.summary
-    typer.echo(f"scored {res.n_new} new samples, {res.n_skipped} already done; entropy: {s['entropy_kind']} (nats)")
+    c = s["confidence"]
+    kind = c["kind"] + (f" (k = {c['samples']} sampled CoTs per question)" if c["samples"] else "")
+    typer.echo(f"scored {res.n_new} new samples, {res.n_skipped} already done; entropy: {s['entropy_kind']} (nats); "
+               f"confidence: {kind}")
+    if c["note"]:
+        typer.echo(f"  note: {c['note']}")
     for g in s["groups"]:
         typer.echo(f"  {g['key']:<28} n={g['n']:<5} acc={_ci(g['accuracy'], g['accuracy_ci'])}  "
                    f"mean H={number(g['mean_entropy'])}  trap acc={number(g['trap']['accuracy'])} "

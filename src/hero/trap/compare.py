@@ -131,14 +131,24 @@ def paired_section(paired: dict[str, dict[str, dict]]) -> list[Section]:
             ("table", ["runs", "group", "n", "diff", "95 % CI", "p (McNemar)", "only B / only A right"], rows)]
 
 
+def _confidence(summary: dict) -> str:
+    """'conditional' / 'marginal (k = 8)' from the run's manifest record (older runs: conditional)."""
+    c = summary.get("run", {}).get("confidence") or {"kind": "conditional"}
+    return c["kind"] + (f" (k = {c['samples']})" if c.get("samples") else "")
+
+
 def compare_sections(runs: Sequence[Run]) -> list[Section]:
     """All sections of the comparison report."""
     names = [n for n, _, _ in runs]
     ts, specs = _axes(runs)
     secs: list[Section] = [("h1", "Confidence Trap comparison — " + " vs ".join(names))]
     info = [[n, str(s.get("run", {}).get("model", "?")), str(s.get("run", {}).get("questions", "?")),
-             str(s["n_samples"]), str(s.get("missing_images", {}).get("count", 0))] for n, s, _ in runs]
-    secs.append(("table", ["run", "model", "questions", "samples", "missing images"], info))
+             _confidence(s), str(s["n_samples"]), str(s.get("missing_images", {}).get("count", 0))]
+            for n, s, _ in runs]
+    secs.append(("table", ["run", "model", "questions", "confidence", "samples", "missing images"], info))
+    if len({_confidence(s) for _, s, _ in runs}) > 1:
+        secs.append(("p", "Warning: the runs measured confidence differently (--confidence); their entropies and "
+                          "calibration are not comparable."))
     hashes = {s.get("run", {}).get("questions_sha256") for _, s, _ in runs}
     if len(hashes) > 1:
         secs.append(("p", "Warning: the runs were scored on different question files (their hashes differ); "
@@ -219,7 +229,8 @@ def load_run(run_dir: str | Path) -> tuple[dict, list[dict]]:
     info: dict = {}
     if (d / "manifest.json").is_file():
         m = read_json(d / "manifest.json")
-        info["run"] = {k: m.get(k) for k in ("model", "questions", "questions_sha256", "images", "seed", "scorer")}
+        info["run"] = {k: m.get(k) for k in ("model", "questions", "questions_sha256", "images", "seed", "confidence",
+                                             "scorer")}
     if (d / "summary.json").is_file():
         miss = read_json(d / "summary.json").get("missing_images")
         if miss is not None:

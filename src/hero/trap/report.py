@@ -231,12 +231,24 @@ def notes_sections(summary: dict, extra: Sequence[str] = ()) -> list[Section]:
                           + ", ".join(miss.get("files", [])[:20]) + (" …" if miss["count"] > 20 else "")))
     for note in extra:
         secs.append(("p", note))
+    conf = summary.get("confidence") or {}
+    if conf.get("note"):
+        secs.append(("p", f"confidence: {conf['note']}."))
+    if conf.get("tie_rule"):
+        secs.append(("p", f"marginal confidence: p_yes = share of \"yes\" among the parseable sampled answers "
+                          f"(unparseable ones count as neither); the answer is the majority, {conf['tie_rule']}."))
     for g in summary["groups"]:
         if g["calibration"]["auroc_note"]:
             secs.append(("p", f"{g['key']}: {g['calibration']['auroc_note']}."))
     conv = summary.get("conventions", {})
     secs.append(("table", ["quantity", "convention"], [[k, v] for k, v in conv.items()]))
     return secs
+
+
+def confidence_label(summary: dict) -> str:
+    """'conditional', 'marginal (k = 8)'; summaries written before --confidence existed read 'conditional'."""
+    conf = summary.get("confidence") or {"kind": "conditional", "samples": None}
+    return conf["kind"] + (f" (k = {conf['samples']})" if conf.get("samples") else "")
 
 
 def run_sections(summary: dict, samples: Sequence[dict], name: str = "run") -> list[Section]:
@@ -246,6 +258,7 @@ def run_sections(summary: dict, samples: Sequence[dict], name: str = "run") -> l
     secs: list[Section] = [("h1", f"Confidence Trap report — {name}")]
     secs.append(("p", f"model: {run.get('model', '?')} · questions: {run.get('questions', '?')} · "
                       f"samples: {summary['n_samples']} · entropy: {summary['entropy_kind']} (nats) · "
+                      f"confidence: {confidence_label(summary)} · "
                       f"trap threshold: H ≤ {summary['trap_threshold']:g} · "
                       f"missing images: {summary.get('missing_images', {}).get('count', 0)}"))
     if not groups:

@@ -5,15 +5,16 @@ The degradation grid is `TrapConfig.specs()`: the --noise shorthand (σ list) as
 noise 0,30,50.
 
 Run folder (RUN = --out):
-* ``manifest.json`` — identity of the run: model path + fingerprint, question-file SHA-256, image folder, seed and
-  the scorer's settings. A rerun whose identity differs is refused (two runs never mix in one samples.jsonl);
-  summary settings (entropy kind, edges, threshold, bins, bootstrap) may change freely, and new specs / T values
-  extend the run. It stores the grid: "degrade" (canonical specs) and, for older readers, "noise" (the σ of the
-  noise-only specs).
+* ``manifest.json`` — identity of the run: model path + fingerprint, question-file SHA-256, image folder, seed,
+  the confidence kind (--confidence, and k for marginal; hero.trap.confidence) and the scorer's settings. A rerun
+  whose identity differs is refused (two runs never mix in one samples.jsonl); summary settings (entropy kind,
+  edges, threshold, bins, bootstrap) may change freely, and new specs / T values extend the run. It stores the
+  grid: "degrade" (canonical specs) and, for older readers, "noise" (the σ of the noise-only specs).
 * ``samples.jsonl`` — one line per (question, spec, T), see SAMPLE_FIELDS: ``degrade`` is the canonical spec and
   ``sigma`` its noise σ (0 for "none", null for specs that are not noise-only); appended, flushed and fsync'ed
   after every batch. A rerun skips the finished (id, degrade, T) keys (rows of older runs without ``degrade`` read
-  as noise:<sigma>); a line cut by kill -9 is dropped and redone.
+  as noise:<sigma>); a line cut by kill -9 is dropped and redone. ``confidence`` names what p_yes / p_no / the
+  entropies measure ("conditional", or "marginal" with ``answers``: the k sampled answers, null = unparseable).
 * ``summary.json``, ``report.html``, ``report.md``, ``plots/`` — rewritten at the end of each run over the
   samples of the requested spec × T grid.
 
@@ -40,6 +41,7 @@ from hero.degrade import DEFAULT_NOISE, Degradation, canonical, merge_specs, noi
 from hero.io import ImageFolder, InputError, RunLock, check_out_folder, write_json_atomic, write_jsonl_atomic
 from hero.model.load import check_vlm_folder
 from hero.threads import check_threads
+from hero.trap import confidence as C
 from hero.trap.questions import file_sha256, load_questions
 from hero.trap.runfolder import (
     MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, read_samples, removed_on_failure, sample_key,
@@ -48,7 +50,7 @@ from hero.trap.summary import SummarySettings, summarize
 
 ScoreFn = Callable[[list[dict], str, float], list[dict]]
 SAMPLE_FIELDS = ("id", "degrade", "sigma", "temperature", "image", "category", "answer", "label", "correct",
-                 "p_yes", "p_no", "entropy_binary", "entropy_full", "reasoning", "parse_status")
+                 "p_yes", "p_no", "entropy_binary", "entropy_full", "reasoning", "parse_status", "confidence")
 
 
 def parse_number_list(text: str | Sequence[float], what: str) -> list[float]:
@@ -101,6 +103,13 @@ class TrapConfig:
     device: str = "auto"
     """Where the model scores: auto (cuda when a GPU is visible — each process its own GPU under torchrun /
     accelerate launch — else cpu), cpu, cuda or cuda:N. Not part of the run identity."""
+    confidence: str = "conditional"
+    """Where confidence is measured (hero.trap.confidence): "conditional" = the answer distribution after the
+    model's own CoT (answer models: of the first token); "marginal" = the share of "yes" among the answers of
+    `confidence_samples` CoTs sampled at each temperature T (answer models: = conditional). Part of the run
+    identity. ("semantic" is not built.)"""
+    confidence_samples: int = 8
+    """k, the CoTs sampled per question for --confidence marginal (≥ 2); part of the run identity then."""
 
     def __post_init__(self) -> None:
         self.noise = parse_number_list(self.noise, "--noise")
@@ -133,6 +142,12 @@ class TrapConfig:
         if self.batch_size < 1:
             bad("--batch-size must be ≥ 1")
         check_threads(self.threads)
+        if self.confidence not in C.CONFIDENCE_KINDS:
+            built = "is not built yet" if self.confidence in C.NOT_BUILT else "is unknown"
+            bad(f"--confidence {self.confidence!r} {built}; use {' or '.join(C.CONFIDENCE_KINDS)}")
+        if self.confidence_samples < 2:
+            bad(f"--confidence-samples {self.confidence_samples}: marginal confidence needs ≥ 2 sampled CoTs per "
+                "question (default 8)")
 
     def specs(self) -> list[str]:
         """The degradation grid: canonical specs, noise shorthand first, de-duplicated (hero.degrade.merge_specs)."""
@@ -153,7 +168,8 @@ def make_manifest(cfg: TrapConfig, scorer_settings: dict) -> dict:
     return json.loads(json.dumps({"schema": MANIFEST_SCHEMA, "model": str(Path(cfg.model).resolve()),
             "model_fingerprint": model_fingerprint(cfg.model), "questions": str(Path(cfg.questions).resolve()),
             "questions_sha256": file_sha256(cfg.questions), "images": str(Path(cfg.images).resolve()),
-            "seed": cfg.seed, "scorer": scorer_settings, "degrade": cfg.specs(),
+            "seed": cfg.seed, "confidence": C.identity(cfg.confidence, cfg.confidence_samples),
+            "scorer": scorer_settings, "degrade": cfg.specs(),
             "noise": sorted({Degradation.parse(d).sigma for d in cfg.specs()} - {None}),
             "temperatures": sorted(cfg.temperatures)}))
 
@@ -192,7 +208,8 @@ def make_row(q: dict, r: dict, spec: str, temperature: float) -> dict:
             "answer": r["answer"], "label": q["label"], "correct": r["answer"] == q["label"],
             "p_yes": float(r["p_yes"]), "p_no": float(r["p_no"]), "entropy_binary": float(r["entropy_binary"]),
             "entropy_full": float(r["entropy_full"]), "reasoning": r.get("reasoning"),
-            "parse_status": r["parse_status"]}
+            "parse_status": r["parse_status"], "confidence": r.get("confidence", "conditional"),
+            **({"answers": list(r["answers"])} if "answers" in r else {})}
 
 
 def pending_batches(questions: Sequence[dict], specs: Sequence[str], temperatures: Sequence[float],
@@ -273,7 +290,9 @@ def finalize(cfg: TrapConfig, out: Path, manifest: dict, questions: Sequence[dic
             seen.add(key)
             rows.append(r)
     summary = summarize(rows, **cfg.summary_settings())
-    summary["run"] = {k: manifest[k] for k in ("model", "questions", "questions_sha256", "images", "seed", "scorer")}
+    summary["confidence"] = C.summary_record(cfg.confidence, cfg.confidence_samples, rows)
+    summary["run"] = {k: manifest.get(k) for k in ("model", "questions", "questions_sha256", "images", "seed",
+                                                    "confidence", "scorer")}
     summary["missing_images"] = {"count": len(missing), "ids": [q["id"] for q in missing],
                                  "files": [q["image"] for q in missing]}
     write_json_atomic(out / "summary.json", summary)
@@ -310,11 +329,18 @@ def preflight(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
     return questions, missing
 
 
+def confident(cfg: TrapConfig, score_fn: ScoreFn) -> ScoreFn:
+    """score_fn measuring cfg.confidence (hero.trap.confidence.confidence_scorer), its samples checked by
+    check_scored."""
+    return C.confidence_scorer(score_fn, cfg.confidence, cfg.confidence_samples, check_scored)
+
+
 def run_trap(cfg: TrapConfig, score_fn: ScoreFn, progress: bool = False, report: bool = True) -> RunResult:
     """Score what is missing in cfg.out, then write summary.json and the report. Safe to rerun after a crash; a
     failed run removes the --out folder it created unless samples were written (`removed_on_failure`)."""
     questions, missing = scoreable_questions(cfg)
     new_manifest = make_manifest(cfg, dict(getattr(score_fn, "settings", None) or {}))
+    score_fn = confident(cfg, score_fn)
     check_out_folder(cfg.out)
     with removed_on_failure(cfg.out) as out:
         out.mkdir(parents=True, exist_ok=True)

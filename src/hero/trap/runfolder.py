@@ -20,7 +20,9 @@ from hero.trap.fingerprint import model_fingerprint  # noqa: F401 (re-export: he
 from hero.trap.summary import row_degrade
 
 MANIFEST_SCHEMA = "hero.trap.run/1"
-IDENTITY = ("model", "model_fingerprint", "questions_sha256", "images", "seed", "scorer")
+IDENTITY = ("model", "model_fingerprint", "questions_sha256", "images", "seed", "confidence", "scorer")
+OLD_DEFAULTS = {"confidence": {"kind": "conditional"}}
+"""Identity keys added later, as manifests written before them read (a --confidence-less run was conditional)."""
 
 
 RESULTS = ("samples.jsonl", "generations.jsonl")
@@ -47,7 +49,8 @@ def removed_on_failure(out: str | Path, results: Sequence[str] = RESULTS) -> Ite
 WHY = {"model": "a different model",
        "model_fingerprint": "a model whose files changed since (a file name, size or byte differs)",
        "questions_sha256": "a different question file", "images": "a different image folder",
-       "seed": "a different --seed", "scorer": "different scorer settings"}
+       "seed": "a different --seed", "scorer": "different scorer settings",
+       "confidence": "a different --confidence (or --confidence-samples)"}
 
 
 def check_manifest(out: Path, new: dict, skip: Sequence[str] = ()) -> dict:
@@ -66,10 +69,11 @@ def check_manifest(out: Path, new: dict, skip: Sequence[str] = ()) -> dict:
     if "model_fingerprint" not in skip and scheme_changed(old.get("model_fingerprint")):
         raise InputError(f"{out}: this run folder {SCHEME_CHANGED}")
     for key in IDENTITY:
-        if key not in skip and old.get(key) != new[key]:
-            raise InputError(f"{out} belongs to a run with {WHY[key]} ({key}: {old.get(key)!r}, now {new[key]!r}); "
+        was = old.get(key, OLD_DEFAULTS.get(key))
+        if key not in skip and was != new[key]:
+            raise InputError(f"{out} belongs to a run with {WHY[key]} ({key}: {was!r}, now {new[key]!r}); "
                              f"refusing to mix two runs in one samples.jsonl — use a new --out folder")
-    merged = dict(old)
+    merged = {**OLD_DEFAULTS, **old}
     old_specs = old.get("degrade") or [row_degrade({"sigma": s}) for s in old.get("noise", [])]
     merged["degrade"] = list(dict.fromkeys(list(old_specs) + list(new.get("degrade", []))))
     merged["noise"] = sorted(set(old.get("noise", [])) | set(new["noise"]))

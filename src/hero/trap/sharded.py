@@ -15,8 +15,8 @@ from pathlib import Path
 
 from hero.distributed import Group, Ranks, merge_rank_files, rank_file, shard
 from hero.io import RunLock, check_out_folder, write_json_atomic, write_jsonl_atomic
-from hero.trap.run import (RunResult, ScoreFn, TrapConfig, finalize, make_manifest, pending_batches, sample_order,
-                           score_all, scoreable_questions)
+from hero.trap.run import (RunResult, ScoreFn, TrapConfig, confident, finalize, make_manifest, pending_batches,
+                           sample_order, score_all, scoreable_questions)
 from hero.trap.runfolder import check_manifest, read_samples, removed_on_failure, sample_key
 
 
@@ -26,6 +26,7 @@ def run_trap_sharded(cfg: TrapConfig, score_fn: ScoreFn, r: Ranks, progress: boo
     with summary None (only rank 0 summarises and reports)."""
     questions, missing = scoreable_questions(cfg)
     new_manifest = make_manifest(cfg, dict(getattr(score_fn, "settings", None) or {}))
+    score_fn = confident(cfg, score_fn)
     out = check_out_folder(cfg.out)
     samples = out / "samples.jsonl"
     order = sample_order(questions, cfg.specs(), cfg.temperatures)
