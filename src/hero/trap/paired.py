@@ -15,6 +15,8 @@ from math import comb
 
 import numpy as np
 
+from hero.trap.metrics import bootstrap_ci
+
 
 def _pair(a: Sequence | np.ndarray, b: Sequence | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(a, dtype=bool).reshape(-1), np.asarray(b, dtype=bool).reshape(-1)  # (N,), (N,)
@@ -42,24 +44,11 @@ def mcnemar_exact_p(n10: int, n01: int) -> float:
 
 def paired_bootstrap_ci(a: Sequence | np.ndarray, b: Sequence | np.ndarray, n_boot: int = 2000,
                         level: float = 0.95, seed: int = 0) -> list[float] | None:
-    """Percentile CI of mean(a) − mean(b), resampling questions with replacement (the same indices for A and B);
-    None for no questions. Deterministic for a seed (numpy default_rng)."""
+    """Percentile CI of mean(a) − mean(b), resampling questions with replacement (the same indices for A and B):
+    the bootstrap of the per-question differences a_i − b_i ∈ {−1, 0, 1} (`metrics.bootstrap_ci`); None for no
+    questions. Deterministic for a seed."""
     a, b = _pair(a, b)
-    if a.size == 0:
-        return None
-    if n_boot < 1 or not 0 < level < 1:
-        raise ValueError("paired_bootstrap_ci: need n_boot ≥ 1 and 0 < level < 1")
-    d = a.astype(float) - b.astype(float)  # (N,) per-question difference: −1, 0 or 1
-    rng = np.random.default_rng(seed)
-    diffs = np.empty(n_boot)
-    chunk = max(1, 2_000_000 // d.size)  # bound memory: ≤ 2M indices at a time
-    for start in range(0, n_boot, chunk):
-        stop = min(n_boot, start + chunk)
-        idx = rng.integers(0, d.size, size=(stop - start, d.size))  # (chunk, N)
-        diffs[start:stop] = d[idx].mean(axis=1)
-    alpha = (1.0 - level) / 2.0
-    lo, hi = np.quantile(diffs, [alpha, 1.0 - alpha])
-    return [float(lo), float(hi)]
+    return bootstrap_ci(a.astype(float) - b.astype(float), n_boot=n_boot, level=level, seed=seed)  # (N,) diffs
 
 
 def paired_comparison(a: Sequence | np.ndarray, b: Sequence | np.ndarray, n_boot: int = 2000, level: float = 0.95,
