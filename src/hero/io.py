@@ -7,11 +7,13 @@ names the file and line.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +85,11 @@ def check_out_folder(path: str | os.PathLike, flag: str = "--out") -> Path:
 @contextlib.contextmanager
 def staged_folder(out: str | os.PathLike, last: str | None = None) -> Iterator[Path]:
     """Yield a hidden temporary folder beside `out` (a crash never leaves a half-written folder under its final
-    name); when the block succeeds its entries move into `out` (created if needed; same-named entries replaced, other files in `out` kept; `last` — a completion marker such as world.json
-    — moves last). When the block fails the temporary folder is removed and `out` is untouched. `out` being a file
-    → InputError before anything is written. The temporary folder's name carries the pid: one left by a killed run
-    (kill -9, the pid gone) is removed by the next call for the same `out`."""
+    name); when the block succeeds its entries move into `out` (created if needed; same-named entries replaced,
+    other files in `out` kept; `last` — a completion marker such as world.json — moves last). When the block fails
+    the temporary folder is removed and `out` is untouched. `out` being a file → InputError before anything is
+    written. The temporary folder's name carries the pid: one left by a killed run (kill -9, the pid gone) is
+    removed by the next call for the same `out`."""
     out = check_out_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     for stale in out.parent.glob(f".{out.name}.*.tmp"):
@@ -107,6 +110,31 @@ def staged_folder(out: str | os.PathLike, last: str | None = None) -> Iterator[P
             os.replace(src, dst)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes, streamed in `chunk`-byte reads (question files, data files, model weights)."""
+    h = hashlib.sha256()
+    buf = bytearray(chunk)
+    view = memoryview(buf)
+    with open(path, "rb") as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def removed_on_failure(out: str | os.PathLike, holds_work: Callable[[Path], bool]) -> Iterator[Path]:
+    """Run the block; when it fails (any exception, Ctrl-C included) and `out` did not exist before it, remove `out`
+    unless `holds_work(out)` (finished results stay for the resume). A folder that existed is never touched."""
+    out = Path(out)
+    existed = out.exists() or out.is_symlink()
+    try:
+        yield out
+    except BaseException:
+        if not existed and out.is_dir() and not out.is_symlink() and not holds_work(out):
+            shutil.rmtree(out, ignore_errors=True)
+        raise
 
 
 def cache_dir() -> Path:
@@ -196,8 +224,8 @@ class RunLock:
                 owner = pid_in(self.path)
                 if owner is not None and pid_alive(owner):
                     raise InputError(f"{self.path.parent} is in use by another {self.tool} (pid {owner}); wait for "
-                                     "it, use another --out folder, or — if no run is active (the pid was reused) — "
-                                     f"delete {self.path}") from None
+                                     "it, use another --out folder, or — if no run is active (the pid was reused) "
+                                     f"— delete {self.path}") from None
                 self.path.unlink(missing_ok=True)
                 continue
             os.write(fd, str(os.getpid()).encode())
@@ -232,7 +260,6 @@ def pid_alive(pid: int) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- image folders
-import dataclasses  # noqa: E402 (kept with the helper it serves)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,14 +15,12 @@ trains; a folder this call created is removed again if the run fails before leav
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from hero.io import InputError, RunLock, read_json, write_json_atomic
+from hero.io import InputError, RunLock, read_json, removed_on_failure, sha256_file, write_json_atomic
 
 SCHEMA = "hero.train/1"
 FILE = "run.json"
@@ -48,11 +46,6 @@ def first_difference(old: dict, new: dict, prefix: str = "") -> tuple[str, objec
     return None
 
 
-def file_fingerprint(path: str | Path) -> str:
-    """SHA-256 of a small file's bytes (a world's world.json, a data file)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def identity(method: str, model, data, data_file, config: dict, trainer: dict | None = None,
              fingerprint: str | None = None) -> dict:
     """The identity mapping of a run: method, start model (absolute path + cheap fingerprint; None for a model
@@ -63,7 +56,7 @@ def identity(method: str, model, data, data_file, config: dict, trainer: dict | 
     return json.loads(json.dumps({  # as it reads back from run.json (tuples → lists)
         "schema": SCHEMA, "method": method, "model": str(Path(model).resolve()) if model else None,
         "model_fingerprint": model_fingerprint(model) if model else None, "data": str(Path(data).resolve()),
-        "data_fingerprint": fingerprint or file_fingerprint(data_file), "config": config, "trainer": trainer or {}}))
+        "data_fingerprint": fingerprint or sha256_file(data_file), "config": config, "trainer": trainer or {}}))
 
 
 def check_identity(out: str | Path, new: dict) -> None:
@@ -99,14 +92,9 @@ def training_folder(out: str | Path, new: dict, tool: str) -> Iterator[Path]:
         check_identity(out, new)
         yield out
         return
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    try:
+    with removed_on_failure(out, _resumable):
+        out.mkdir(parents=True, exist_ok=True)
         with RunLock(out, tool=tool):
             check_identity(out, new)  # under the lock: no other run writes run.json meanwhile
             write_json_atomic(out / FILE, new)
             yield out
-    except BaseException:
-        if created and not _resumable(out):
-            shutil.rmtree(out, ignore_errors=True)
-        raise

@@ -67,13 +67,13 @@ def _trap(settings: options.Settings) -> None:
     from hero.trap.sharded import run_trap_sharded
 
     cfg = options.build(TrapConfig, settings, command="trap")
-    preflight(cfg)  # bad input fails before the model loads
+    loaded = preflight(cfg)  # bad input fails before the model loads; the questions are read once
     r = ranks()  # under torchrun / accelerate launch: each process scores its share (hero.trap.sharded)
     with torch_threads(cfg.threads):
         device = pick_device(cfg.device, torch.cuda.is_available(), r.local_rank, r.world)
         score_fn = make_trap_scorer(cfg.model, seed=cfg.seed, batch_size=cfg.batch_size, device=device)
-        res = run_trap(cfg, score_fn, progress=cfg.progress) if r.world == 1 else run_trap_sharded(
-            cfg, score_fn, r, progress=cfg.progress)
+        res = run_trap(cfg, score_fn, progress=cfg.progress, loaded=loaded) if r.world == 1 else run_trap_sharded(
+            cfg, score_fn, r, progress=cfg.progress, loaded=loaded)
     if res.summary is not None:  # rank 0 prints the merged run
         _print_result(res)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from hero.degrade import Degradation, merge_specs
-from hero.io import ImageFolder, InputError
+from hero.io import ImageFolder, InputError, sha256_file
 from hero.data.rows import DataRow, check_images, load_rows
 
 DEGRADE_STREAM = 8
@@ -41,10 +41,10 @@ def data_fingerprint(path: str | Path) -> str:
     """SHA-256 over a data file's bytes, or over a folder's files (relative path and bytes of each, sorted)."""
     path = Path(path)
     if path.is_file():
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sha256_file(path)
     h = hashlib.sha256()
     for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        h.update(str(f.relative_to(path)).encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+        h.update(str(f.relative_to(path)).encode() + b"\0" + bytes.fromhex(sha256_file(f)))
     return h.hexdigest()
 
 

@@ -137,8 +137,8 @@ def _confidence(summary: dict) -> str:
     return c["kind"] + (f" (k = {c['samples']})" if c.get("samples") else "")
 
 
-def compare_sections(runs: Sequence[Run]) -> list[Section]:
-    """All sections of the comparison report."""
+def compare_sections(runs: Sequence[Run], paired: dict[str, dict[str, dict]] | None = None) -> list[Section]:
+    """All sections of the comparison report; `paired` = paired_results(runs), computed here when not given."""
     names = [n for n, _, _ in runs]
     ts, specs = _axes(runs)
     secs: list[Section] = [("h1", "Confidence Trap comparison — " + " vs ".join(names))]
@@ -156,7 +156,7 @@ def compare_sections(runs: Sequence[Run]) -> list[Section]:
     rows = [[n] + headline_row(g) for t in ts for sg in specs for n, s, _ in runs
             for g in [_groups_at(s, t).get(sg)] if g is not None]
     secs += [("h2", "Per degradation and temperature"), ("table", ["run"] + HEADLINE, rows)]
-    secs += paired_section(paired_results(runs))
+    secs += paired_section(paired_results(runs) if paired is None else paired)
     secs += [("h2", "Trap trend across degradation levels"),
              ("table", ["run"] + TREND_HEAD, [[n] + trend_row(tr) for n, s, _ in runs for tr in s["trend"]])]
     for t in ts:
@@ -195,12 +195,13 @@ def write_compare(out_dir: str | Path, runs: Sequence[Run], run_dirs: Sequence[s
     names = [n for n, _, _ in runs]
     if len(set(names)) != len(names):
         raise ValueError(f"run names must be distinct, got {names}; pass --names")
-    out = write_sections(out_dir, compare_sections(runs), "Confidence Trap comparison")
+    paired = paired_results(runs)  # bootstrap once, for the report and compare.json
+    out = write_sections(out_dir, compare_sections(runs, paired), "Confidence Trap comparison")
     dirs = list(run_dirs) if run_dirs else [None] * len(runs)
     write_json_atomic(Path(out_dir) / "compare.json", {
         "schema": COMPARE_SCHEMA, "settings": {k: runs[0][1][k] for k in keys},
         "runs": [{"name": n, "dir": d, "summary": s} for (n, s, _), d in zip(runs, dirs)],
-        "paired": paired_results(runs)})
+        "paired": paired})
     out["json"] = Path(out_dir) / "compare.json"
     return out
 

@@ -7,21 +7,11 @@ The file is JSONL (the official POPE ``.json`` files are JSONL too) or a single 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from hero.io import ImageFolder, InputError, read_jsonl_located
 
 ALIASES = {"id": ("question_id", "id"), "image": ("image",), "text": ("text", "question"), "label": ("label", "answer")}
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes (read in 1 MiB chunks)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _numbered_rows(path: Path) -> list[tuple[str, dict]]:

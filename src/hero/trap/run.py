@@ -38,11 +38,13 @@ from pathlib import Path
 
 from hero.distributed import merge_rank_files, rank_file_keys
 from hero.degrade import DEFAULT_NOISE, Degradation, canonical, merge_specs, noise_specs
-from hero.io import ImageFolder, InputError, RunLock, check_out_folder, write_json_atomic, write_jsonl_atomic
+from hero.io import (
+    ImageFolder, InputError, RunLock, check_out_folder, sha256_file, write_json_atomic, write_jsonl_atomic,
+)
 from hero.model.load import check_vlm_folder
 from hero.threads import check_threads
 from hero.trap import confidence as C
-from hero.trap.questions import file_sha256, load_questions
+from hero.trap.questions import load_questions
 from hero.trap.runfolder import (
     MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, read_samples, removed_on_failure, sample_key,
 )
@@ -167,7 +169,7 @@ def make_manifest(cfg: TrapConfig, scorer_settings: dict) -> dict:
     """The run's identity and grid, as it will read back from manifest.json (JSON round trip: tuples → lists)."""
     return json.loads(json.dumps({"schema": MANIFEST_SCHEMA, "model": str(Path(cfg.model).resolve()),
             "model_fingerprint": model_fingerprint(cfg.model), "questions": str(Path(cfg.questions).resolve()),
-            "questions_sha256": file_sha256(cfg.questions), "images": str(Path(cfg.images).resolve()),
+            "questions_sha256": sha256_file(cfg.questions), "images": str(Path(cfg.images).resolve()),
             "seed": cfg.seed, "confidence": C.identity(cfg.confidence, cfg.confidence_samples),
             "scorer": scorer_settings, "degrade": cfg.specs(),
             "noise": sorted({Degradation.parse(d).sigma for d in cfg.specs()} - {None}),
@@ -335,10 +337,12 @@ def confident(cfg: TrapConfig, score_fn: ScoreFn) -> ScoreFn:
     return C.confidence_scorer(score_fn, cfg.confidence, cfg.confidence_samples, check_scored)
 
 
-def run_trap(cfg: TrapConfig, score_fn: ScoreFn, progress: bool = False, report: bool = True) -> RunResult:
+def run_trap(cfg: TrapConfig, score_fn: ScoreFn, progress: bool = False, report: bool = True,
+             loaded: tuple[list[dict], list[dict]] | None = None) -> RunResult:
     """Score what is missing in cfg.out, then write summary.json and the report. Safe to rerun after a crash; a
-    failed run removes the --out folder it created unless samples were written (`removed_on_failure`)."""
-    questions, missing = scoreable_questions(cfg)
+    failed run removes the --out folder it created unless samples were written (`removed_on_failure`). `loaded`:
+    preflight's (questions, missing), so the question file is not read twice."""
+    questions, missing = loaded or scoreable_questions(cfg)
     new_manifest = make_manifest(cfg, dict(getattr(score_fn, "settings", None) or {}))
     score_fn = confident(cfg, score_fn)
     check_out_folder(cfg.out)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from hero.distributed import rank_files
+from hero import io
 from hero.io import InputError
 from hero.trap.fingerprint import SCHEME_CHANGED, scheme_changed
 from hero.trap.fingerprint import model_fingerprint  # noqa: F401 (re-export: hero.evaluation.runner, older imports)
@@ -31,19 +31,14 @@ RESULTS = ("samples.jsonl", "generations.jsonl")
 
 @contextlib.contextmanager
 def removed_on_failure(out: str | Path, results: Sequence[str] = RESULTS) -> Iterator[Path]:
-    """Run the block; when it fails (any exception, Ctrl-C included) and it created `out`, remove `out` again —
-    unless a results file in it is non-empty (finished samples stay for the resume). A folder that existed before
-    the block is never touched. The rank files of a sharded run (samples.rank1.jsonl, ...) count as results."""
-    out = Path(out)
-    existed = out.exists() or out.is_symlink()
-    try:
-        yield out
-    except BaseException:
-        files = [f for r in results for f in (out / r, *rank_files(out / r))]  # rank files: sharded runs' work
-        kept = any(f.is_file() and f.stat().st_size > 0 for f in files)
-        if not existed and not kept and out.is_dir() and not out.is_symlink():
-            shutil.rmtree(out, ignore_errors=True)
-        raise
+    """`hero.io.removed_on_failure` for trap / eval run folders: the work kept is a non-empty results file,
+    the rank files of a sharded run (samples.rank1.jsonl, ...) included."""
+    def holds_results(folder: Path) -> bool:
+        files = [f for r in results for f in (folder / r, *rank_files(folder / r))]
+        return any(f.is_file() and f.stat().st_size > 0 for f in files)
+
+    with io.removed_on_failure(out, holds_results) as folder:
+        yield folder
 
 
 WHY = {"model": "a different model",
