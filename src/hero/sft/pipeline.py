@@ -10,14 +10,14 @@ Settings: `hero.sft.settings`; the Trainer subclass, collator and callbacks: `he
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict
 from pathlib import Path
 
 from hero.budget import read_state
 from hero.checkpoint import note_fresh_start, resume_checkpoint
 from hero.io import write_json_atomic
-from hero.sft.settings import SFT_NOT_IDENTITY, SFTRunConfig, pick_threads
+from hero.sft.settings import SFT_NOT_IDENTITY, SFTRunConfig
+from hero.threads import torch_threads
 
 
 def resume_state(cfg: SFTRunConfig) -> tuple[Path | None, dict]:
@@ -55,7 +55,7 @@ def run_sft(cfg: SFTRunConfig) -> dict:
         source, _ = load_world(cfg.world)
         check_vlm_folder(cfg.model, source.image_size, cfg.world)
         ident = sft_identity(cfg)
-    with training_folder(cfg.out, ident, tool="hero train sft"):
+    with training_folder(cfg.out, ident, tool="hero train sft"), torch_threads(cfg.threads):
         resume_from, state = resume_state(cfg)
         return _train(cfg, source, resume_from, state)
 
@@ -68,7 +68,6 @@ def _train(cfg: SFTRunConfig, source, resume_from: Path | None, state: dict) -> 
     from hero.sft.file_data import build_file_trainer
     from hero.sft.trainer import build_trainer, detach_aux_heads
 
-    torch.set_num_threads(pick_threads(cfg.threads, os.cpu_count() or 1, os.getloadavg()[0]))
     torch.set_flush_denormal(True)  # tiny weights/moments drift into denormals and slow CPU math 10×
     out = Path(cfg.out)
     trainer, ctx = (build_file_trainer if cfg.data else build_trainer)(cfg, source, state)
