@@ -85,23 +85,13 @@ def test_dataset_prompt_image_and_deterministic_noise(world, tmp_path):
     assert ids == SFTCollator(processor, n_image).prompt_ids(rows[1]["question"])
 
 
-def test_degrade_specs_are_drawn_per_prompt_and_a_test_registered_op_renders(world):
-    from hero import degrade
-
-    @degrade.register_op("invert", check=lambda v: None if v <= 1 else "must be in [0, 1]")
-    def _invert(image, level, rng):
-        a = np.asarray(image, dtype=np.float64)
-        return Image.fromarray(np.rint(a + level * (255 - 2 * a)).astype(np.uint8))
-
-    try:
-        mixed = question_rows(world, sigmas=[0], degrade=["invert:1", "blur:1"], seed=0, limit=6)
-        noise = question_rows(world, sigmas=[0, 30, 50], seed=0, limit=6)
-        # a grid of the same length draws the same indices: none ↔ none, invert ↔ noise:30, blur ↔ noise:50
-        pos = {"none": 0, "noise:30": 1, "noise:50": 2, "invert:1": 1, "blur:1": 2}
-        assert [pos[r["degrade"]] for r in mixed] == [pos[r["degrade"]] for r in noise]
-        assert all(r["sigma"] is None for r in mixed if r["degrade"] != "none")
-        i = next(k for k, r in enumerate(mixed) if r["degrade"] == "invert:1")
-        clean = np.asarray(Image.open(mixed[i]["image_path"]).convert("RGB"))
-        assert np.array_equal(np.asarray(rl_dataset(mixed, 0)[i]["image"]), 255 - clean)
-    finally:
-        degrade._OPS.pop("invert")
+def test_degrade_specs_are_drawn_per_prompt_and_a_test_registered_op_renders(world, invert_op):
+    mixed = question_rows(world, sigmas=[0], degrade=["invert:1", "blur:1"], seed=0, limit=6)
+    noise = question_rows(world, sigmas=[0, 30, 50], seed=0, limit=6)
+    # a grid of the same length draws the same indices: none ↔ none, invert ↔ noise:30, blur ↔ noise:50
+    pos = {"none": 0, "noise:30": 1, "noise:50": 2, "invert:1": 1, "blur:1": 2}
+    assert [pos[r["degrade"]] for r in mixed] == [pos[r["degrade"]] for r in noise]
+    assert all(r["sigma"] is None for r in mixed if r["degrade"] != "none")
+    i = next(k for k, r in enumerate(mixed) if r["degrade"] == "invert:1")
+    clean = np.asarray(Image.open(mixed[i]["image_path"]).convert("RGB"))
+    assert np.array_equal(np.asarray(rl_dataset(mixed, 0)[i]["image"]), 255 - clean)

@@ -122,21 +122,11 @@ def test_probabilities_are_read_at_the_temperature(model_dir):
     assert [s["p_yes"] for s in at1] != pytest.approx([s["p_yes"] for s in at2], rel=1e-3)
 
 
-def test_an_op_registered_in_a_test_runs_through_the_real_scorer(model_dir):
-    from hero import degrade
-
-    @degrade.register_op("invert", check=lambda v: None if v <= 1 else "must be in [0, 1]")
-    def _invert(image, level, rng):
-        a = np.asarray(image, dtype=np.float64)
-        return Image.fromarray(np.rint(a + level * (255 - 2 * a)).astype(np.uint8))
-
-    try:
-        reqs = _requests(2)
-        inverted = [ScoreRequest(r.id, Image.fromarray(255 - np.asarray(r.image)), r.question) for r in reqs]
-        scorer = load_scorer(model_dir)
-        assert scorer.score(reqs, degrade="invert:1").samples == scorer.score(inverted).samples
-    finally:
-        degrade._OPS.pop("invert")
+def test_an_op_registered_in_a_test_runs_through_the_real_scorer(model_dir, invert_op):
+    reqs = _requests(2)
+    inverted = [ScoreRequest(r.id, Image.fromarray(255 - np.asarray(r.image)), r.question) for r in reqs]
+    scorer = load_scorer(model_dir)
+    assert scorer.score(reqs, degrade="invert:1").samples == scorer.score(inverted).samples
 
 
 def test_missing_chat_template_and_processor(model_dir, tmp_path):

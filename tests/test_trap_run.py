@@ -290,27 +290,18 @@ def test_rows_of_older_runs_without_degrade_resume_as_noise_specs(tmp_path):
     assert manifest["degrade"] == ["none", "noise:30", "blur:1"] and manifest["noise"] == [0.0, 30.0]
 
 
-def test_an_op_registered_in_a_test_runs_through_the_trap_runner(tmp_path):
-    from hero import degrade
+def test_an_op_registered_in_a_test_runs_through_the_trap_runner(tmp_path, invert_op):
+    paths = make_inputs(tmp_path)
+    seen = []
 
-    @degrade.register_op("invert", check=lambda v: None if v <= 1 else "must be in [0, 1]")
-    def _invert(image, level, rng):
-        return image
+    def recording(batch, spec, t):
+        seen.append(spec)
+        return fake_score(batch, spec, t)
 
-    try:
-        paths = make_inputs(tmp_path)
-        seen = []
-
-        def recording(batch, spec, t):
-            seen.append(spec)
-            return fake_score(batch, spec, t)
-
-        res = run_trap(cfg_of(paths, noise="0", degrade=["invert:1.0"]), recording, report=True)
-        assert sorted(set(seen)) == ["invert:1", "none"]
-        rows = read_samples(Path(paths["out"]) / "samples.jsonl")
-        assert {(r["degrade"], r["sigma"]) for r in rows} == {("none", 0), ("invert:1", None)}
-        (g0, g1), (tr,) = res.summary["groups"], res.summary["trend"]
-        assert (g1["key"], g1["op"], g1["sigma"]) == ("degrade=invert:1,T=1.0", "invert", None)
-        assert (tr["op"], tr["levels"]) == ("invert", [0, 1])
-    finally:
-        degrade._OPS.pop("invert")
+    res = run_trap(cfg_of(paths, noise="0", degrade=["invert:1.0"]), recording, report=True)
+    assert sorted(set(seen)) == ["invert:1", "none"]
+    rows = read_samples(Path(paths["out"]) / "samples.jsonl")
+    assert {(r["degrade"], r["sigma"]) for r in rows} == {("none", 0), ("invert:1", None)}
+    (g0, g1), (tr,) = res.summary["groups"], res.summary["trend"]
+    assert (g1["key"], g1["op"], g1["sigma"]) == ("degrade=invert:1,T=1.0", "invert", None)
+    assert (tr["op"], tr["levels"]) == ("invert", [0, 1])
