@@ -35,10 +35,24 @@ def _unwrap_world_json(settings: options.Settings) -> options.Settings:
     return {**{k: (v, source) for k, v in inner.items()}, **kept}
 
 
+def _with_preset(settings: options.Settings) -> options.Settings:
+    """A --preset's fields as the lowest layer: the --config file, flags and --set keep precedence over them."""
+    from hero.world.presets import preset_fields
+
+    name, source = settings.get("preset", (None, ""))
+    if name is None:
+        return settings
+    try:
+        fields = preset_fields(str(name))
+    except ValueError as e:
+        raise ValueError(f"{source}: {e}") from None
+    return {**{k: (v, f"{source} ({name})") for k, v in fields.items()}, **settings}
+
+
 def _build(settings: options.Settings) -> None:
     from hero.world import build_world
 
-    cfg = options.build(WorldBuildConfig, _unwrap_world_json(settings), command="world build")
+    cfg = options.build(WorldBuildConfig, _with_preset(_unwrap_world_json(settings)), command="world build")
     t0 = time.perf_counter()
     meta = build_world(cfg.world, cfg.out)
     typer.echo(f"built world in {cfg.out}: {meta['splits']} images, {len(cfg.world.categories)} categories, "

@@ -19,8 +19,15 @@ class WorldBuildConfig:
     """The world's settings (flattened into options; `--config world.json` of an earlier build works too)."""
     eval_images: int | None = None
     """Images in each of the val and test splits (sets val_images and test_images)."""
+    preset: str | None = None
+    """Named world settings (hero.world.presets): 'trap' = small / faint objects that noise really hides, plus a
+    strong co-occurrence prior (benchmarks/trap_world.md). --config, flags and --set override its values."""
 
     def __post_init__(self) -> None:
+        if self.preset is not None:
+            from hero.world.presets import preset_fields
+
+            preset_fields(self.preset)  # an unknown name fails here, naming the presets
         if self.eval_images is not None:
             if self.eval_images < 0:
                 raise ValueError(f"--eval-images {self.eval_images}: must be ≥ 0")

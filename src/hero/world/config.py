@@ -46,6 +46,12 @@ class WorldConfig:
     """Smallest object bounding-box side in pixels."""
     max_size: int = 20
     """Largest object bounding-box side in pixels."""
+    min_contrast: float = 1.0
+    """Lowest object contrast c in (0, 1]: an object is painted background + c·(colour − background), c drawn
+    uniformly from [min_contrast, max_contrast] per object after its layout (1 = the plain colour; equal bounds
+    draw nothing, so the default world renders as before this knob existed)."""
+    max_contrast: float = 1.0
+    """Highest object contrast c (≥ min_contrast, ≤ 1)."""
     max_overlap: float = 0.1
     """Largest allowed intersection area between two objects, as a fraction of the smaller box's area."""
     background: tuple[int, int, int] = field(default=(96, 96, 96), metadata={"cli": False})
@@ -91,6 +97,9 @@ class WorldConfig:
             bad(f"need 4 ≤ min_size ≤ max_size, got {self.min_size}, {self.max_size}")
         if self.max_size > self.image_size:
             bad(f"max_size={self.max_size} exceeds image_size={self.image_size}")
+        if not 0.0 < self.min_contrast <= self.max_contrast <= 1.0:
+            bad(f"need 0 < min_contrast ≤ max_contrast ≤ 1, got {self.min_contrast}, {self.max_contrast} "
+                "(1 = full colour; e.g. min_contrast=0.3 max_contrast=1)")
         if not 0.0 <= self.max_overlap < 1.0:
             bad(f"max_overlap={self.max_overlap} must be in [0, 1)")
         # Room check: the largest objects must fit with the allowed overlap, with slack for random placement.

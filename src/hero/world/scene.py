@@ -15,11 +15,13 @@ MAX_PLACEMENT_TRIES = 200
 
 @dataclass(frozen=True)
 class WorldObject:
-    """One object: category = "<colour> <shape>", bbox = [x0, y0, x1, y1) in pixels, size = bbox side."""
+    """One object: category = "<colour> <shape>", bbox = [x0, y0, x1, y1) in pixels, size = bbox side, contrast =
+    how far its paint goes from the background toward its colour (1 = the plain colour; see WorldConfig)."""
 
     colour: str
     shape: str
     bbox: tuple[int, int, int, int]
+    contrast: float = 1.0
 
     @property
     def category(self) -> str:
@@ -29,9 +31,20 @@ class WorldObject:
     def size(self) -> int:
         return self.bbox[2] - self.bbox[0]
 
+    def fill(self, background: tuple[int, int, int]) -> tuple[int, int, int]:
+        """The RGB paint: background + contrast · (colour − background), rounded; the colour itself at contrast 1."""
+        rgb = COLOURS_KNOWN[self.colour]
+        if self.contrast == 1.0:
+            return rgb
+        return tuple(int(round(b + self.contrast * (v - b))) for v, b in zip(rgb, background))  # type: ignore
+
     def to_dict(self) -> dict:
-        return {"category": self.category, "shape": self.shape, "colour": self.colour,
-                "bbox": list(self.bbox), "size": self.size}
+        """Annotation record; "contrast" only when below 1, so full-contrast worlds annotate as before the knob."""
+        d = {"category": self.category, "shape": self.shape, "colour": self.colour,
+             "bbox": list(self.bbox), "size": self.size}
+        if self.contrast != 1.0:
+            d["contrast"] = self.contrast
+        return d
 
 
 def sample_categories(cfg: WorldConfig, rng: np.random.Generator) -> list[str]:
@@ -93,10 +106,20 @@ def place_objects(cfg: WorldConfig, categories: list[str], rng: np.random.Genera
             else:
                 break  # restart the whole layout
         if len(boxes) == len(categories):
-            objs = [WorldObject(c.split(" ")[0], c.split(" ")[1], b) for c, b in zip(categories, boxes)]
+            contrasts = draw_contrasts(cfg, len(boxes), rng)
+            objs = [WorldObject(c.split(" ")[0], c.split(" ")[1], b, k)
+                    for c, b, k in zip(categories, boxes, contrasts)]
             return sorted(objs, key=lambda o: (o.bbox[0] + o.bbox[2], o.bbox[1]))
     raise RuntimeError(f"could not place {len(categories)} objects without overlap on a {cfg.image_size}px canvas; "
                        "lower max_objects/max_size or raise max_overlap")
+
+
+def draw_contrasts(cfg: WorldConfig, n: int, rng: np.random.Generator) -> list[float]:
+    """n object contrasts ~ U[min_contrast, max_contrast], rounded to 3 decimals (the annotation holds the value the
+    paint is computed from). Equal bounds draw nothing from `rng`: the default world's scenes stay as they were."""
+    if cfg.min_contrast == cfg.max_contrast:
+        return [float(cfg.min_contrast)] * n
+    return [round(float(v), 3) for v in rng.uniform(cfg.min_contrast, cfg.max_contrast, size=n)]
 
 
 def _star(x0: float, y0: float, x1: float, y1: float, points: int = 5) -> list[tuple[float, float]]:
@@ -109,11 +132,12 @@ def _star(x0: float, y0: float, x1: float, y1: float, points: int = 5) -> list[t
     return out
 
 
-def draw_object(draw: ImageDraw.ImageDraw, obj: WorldObject) -> None:
-    """Draw one filled shape inside its bbox (PIL's inclusive corner convention: x1-1, y1-1)."""
+def draw_object(draw: ImageDraw.ImageDraw, obj: WorldObject, fill: tuple[int, int, int] | None = None) -> None:
+    """Draw one filled shape inside its bbox (PIL's inclusive corner convention: x1-1, y1-1) in `fill` (default: the
+    object's plain colour)."""
     x0, y0, x1, y1 = obj.bbox
     x1, y1 = x1 - 1, y1 - 1
-    fill = COLOURS_KNOWN[obj.colour]
+    fill = COLOURS_KNOWN[obj.colour] if fill is None else fill
     if obj.shape == "circle":
         draw.ellipse((x0, y0, x1, y1), fill=fill)
     elif obj.shape == "square":
@@ -139,7 +163,8 @@ def object_mask(obj: WorldObject, image_size: int) -> np.ndarray:
     the object's box only, then placed: shapes never leave their box)."""
     x0, y0, x1, y1 = obj.bbox
     local = Image.new("RGB", (x1 - x0, y1 - y0), (0, 0, 0))
-    draw_object(ImageDraw.Draw(local), WorldObject(obj.colour, obj.shape, (0, 0, x1 - x0, y1 - y0)))
+    box = WorldObject(obj.colour, obj.shape, (0, 0, x1 - x0, y1 - y0))
+    draw_object(ImageDraw.Draw(local), box, (255, 255, 255))
     mask = np.zeros((image_size, image_size), bool)  # (H, W)
     mask[y0:y1, x0:x1] = np.asarray(local).any(-1)
     return mask
@@ -150,7 +175,7 @@ def render(cfg: WorldConfig, objects: list[WorldObject]) -> Image.Image:
     img = Image.new("RGB", (cfg.image_size, cfg.image_size), tuple(cfg.background))
     draw = ImageDraw.Draw(img)
     for obj in objects:
-        draw_object(draw, obj)
+        draw_object(draw, obj, obj.fill(cfg.background))
     return img
 
 

@@ -1,0 +1,37 @@
+"""Named world presets (`hero world build --preset NAME`): WorldConfig settings chosen for a purpose and written
+down with the measurements behind them. A preset sits below everything else: --config file < flags < --set
+override its values; the seed and split sizes are never part of one."""
+
+from __future__ import annotations
+
+from hero.world.config import WorldConfig
+
+TRAP_PRIOR = [  # 14 of the 15 default categories in 7 pairs (only "purple triangle" is unpaired)
+    ["red circle", "blue square", 0.95],
+    ["green triangle", "yellow circle", 0.95],
+    ["purple square", "red triangle", 0.95],
+    ["blue circle", "green square", 0.95],
+    ["yellow triangle", "purple circle", 0.95],
+    ["red square", "green circle", 0.95],
+    ["blue triangle", "yellow square", 0.95],
+]
+
+PRESETS: dict[str, dict] = {
+    "trap": {"min_size": 8, "max_size": 20, "min_contrast": 0.2, "max_contrast": 1.0, "prior": TRAP_PRIOR},
+}
+"""name → WorldConfig fields. "trap": vision fails at the paper's noise levels (σ = 0/30/50) while a strong
+co-occurrence prior (p = 0.95, most categories paired) misleads; calibrated on validation world seeds with
+answer-only SFT — the grid, the numbers and the commands: benchmarks/trap_world.md."""
+
+
+def preset_fields(name: str) -> dict:
+    """The fields of preset `name` (a copy); ValueError naming the presets otherwise."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown world preset {name!r}; choose from {sorted(PRESETS)} (or leave --preset unset "
+                         "for the default world)")
+    return {k: [list(p) for p in v] if k == "prior" else v for k, v in PRESETS[name].items()}
+
+
+def preset_config(name: str, **overrides) -> WorldConfig:
+    """WorldConfig of preset `name`, with `overrides` (seed, split sizes, ...) on top."""
+    return WorldConfig(**{**preset_fields(name), **overrides})
