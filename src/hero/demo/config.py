@@ -12,6 +12,12 @@ ABLATIONS = {  # name → overrides of the HERO config (each switches one mechan
     "hero_no_gate": {"gate": False},
     "hero_no_balancer": {"balancer": "fixed"},
 }
+STEP_LEADER = "hero"
+"""Matched optimizer steps: this RL stage trains on its time budget; GRPO and the HERO ablations then run exactly its
+step count (DPO stays time-budgeted: its steps are over preference pairs, not comparable)."""
+FOLLOWER_CAP = 2.0
+"""A step-matched run's time cap, as a multiple of the RL budget share: it stops a stalled run (steps then unmatched,
+which results.json's `matched_steps` says)."""
 
 
 @dataclass
@@ -26,6 +32,9 @@ class DemoConfig:
     """Plumbing check in ≈ 3 minutes: small world, seconds of training, few questions (not the science)."""
     seed: int = 0
     """Seed of the world, the initialisation and every training run."""
+    seeds: int = 1
+    """Number of world/training seeds (seed, seed + 1, ...; the paper mode): every method is trained on each, in
+    <out>/seed_<s>/, and HERO's paired comparisons are pooled over them. 1 = the single run in <out> itself."""
     ablations: bool = False
     """Also train and evaluate HERO without the weight, without the gate and without the balancer."""
     force: list[str] = field(default_factory=list)
@@ -39,6 +48,9 @@ class DemoConfig:
     def __post_init__(self) -> None:
         if self.budget_min <= 0:
             raise ValueError(f"--budget-min {self.budget_min}: must be > 0 minutes")
+        if self.seeds < 1:
+            raise ValueError(f"--seeds {self.seeds}: must be ≥ 1 (1 = one run in --out; N = N seeds, "
+                             "each in --out/seed_<s>)")
         if self.threads < 1:
             raise ValueError(f"--threads {self.threads}: must be ≥ 1")
         check_out_folder(self.out)

@@ -7,10 +7,11 @@ Folder layout under <out>: world/world (the built world), init/model, sft_cot/mo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from hero.demo.config import ABLATIONS, METHODS, DemoConfig
-from hero.demo.stages import Stage
+from hero.demo.config import ABLATIONS, FOLLOWER_CAP, METHODS, STEP_LEADER, DemoConfig
+from hero.demo.stages import Stage, read_done
 
 TRAP_TEMPERATURES = (1.0, 0.5, 1.5)  # 1.0 = the plain model; 0.5 / 1.5 = the temperature decoding baselines
 
@@ -68,13 +69,44 @@ def _sft(cfg: DemoConfig, out: Path, style: str):
     return fn
 
 
-def _rl(cfg: DemoConfig, out: Path, method: str, overrides: dict):
+def step_followers(cfg: DemoConfig) -> list[str]:
+    """RL stages that run the leader's (STEP_LEADER's) optimizer-step count: GRPO and the HERO ablations."""
+    return [stage for stage, method, _ in rl_methods(cfg) if method in ("grpo", "hero") and stage != STEP_LEADER]
+
+
+def training_order(cfg: DemoConfig) -> list[tuple[str, str, dict]]:
+    """rl_methods with the step leader first (the followers need its step count)."""
+    runs = rl_methods(cfg)
+    return sorted(runs, key=lambda r: r[0] != STEP_LEADER)  # stable: the others keep their order
+
+
+def matched_steps(steps: dict[str, int | None], leader: str, followers: Sequence[str]) -> dict:
+    """How the optimizer steps were matched: {"leader", "followers", "matched", "rule"}; matched = every follower
+    made exactly the leader's step count (None while one of them has no count)."""
+    counts = [steps.get(s) for s in (leader, *followers)]
+    matched = None if None in counts else all(c == counts[0] for c in counts)
+    rule = (f"{leader} trains on its time budget; {', '.join(followers) or 'no run'} then run exactly its optimizer-"
+            f"step count (time cap {FOLLOWER_CAP:g}× the RL budget share); DPO stays time-budgeted (its steps are "
+            "over preference pairs, not comparable)")
+    return {"leader": leader, "followers": list(followers), "matched": matched, "rule": rule}
+
+
+def _rl(cfg: DemoConfig, out: Path, stage: str, method: str, overrides: dict):
     def fn(d: Path) -> dict:
         from hero.rl.pipeline import run_rl
 
-        res = run_rl(method, model_dir(out, "sft_cot"), paths(out)["world"], d / "model",
-                     budget_min=cfg.minutes["rl"], seed=cfg.seed, threads=cfg.threads, **overrides)
-        return {"train_minutes": res["seconds"] / 60, **{k: v for k, v in res.items() if _plain(v)}}
+        limits, matched = {"budget_min": cfg.minutes["rl"]}, {}
+        if stage in step_followers(cfg):
+            leader = read_done(out / STEP_LEADER)
+            if leader is None or not leader.get("steps"):
+                raise RuntimeError(f"{stage}: the step leader {STEP_LEADER!r} has not finished with a step count; "
+                                   f"rerun `hero demo` (it trains {STEP_LEADER} first)")
+            limits = {"budget_min": FOLLOWER_CAP * cfg.minutes["rl"], "max_steps": int(leader["steps"])}
+            matched = {"matched_to": STEP_LEADER, "max_steps": limits["max_steps"],
+                       "budget_cap_min": limits["budget_min"]}
+        res = run_rl(method, model_dir(out, "sft_cot"), paths(out)["world"], d / "model", seed=cfg.seed,
+                     threads=cfg.threads, **limits, **overrides)
+        return {"train_minutes": res["seconds"] / 60, **matched, **{k: v for k, v in res.items() if _plain(v)}}
     return fn
 
 
@@ -130,8 +162,10 @@ def build_stages(cfg: DemoConfig) -> list[Stage]:
               Stage("init", _init(cfg, out), 2, "initialise the tiny VLM from configs"),
               Stage("sft_cot", _sft(cfg, out, "cot"), 60 * m["sft_cot"] + 5, "CoT-SFT (the trapped model)"),
               Stage("sft_answer", _sft(cfg, out, "answer"), 60 * m["sft_answer"] + 5, "answer-only SFT")]
-    for stage, method, ov in rl_methods(cfg):
-        stages.append(Stage(stage, _rl(cfg, out, method, ov), 60 * m["rl"] + 10, f"{method} from CoT-SFT {ov or ''}"))
+    for stage, method, ov in training_order(cfg):
+        steps = f", {STEP_LEADER}'s step count" if stage in step_followers(cfg) else ""
+        stages.append(Stage(stage, _rl(cfg, out, stage, method, ov), 60 * m["rl"] + 10,
+                            f"{method} from CoT-SFT {ov or ''}{steps}"))
     trap_models = ["sft_cot", "sft_answer"] + [s for s, _, _ in rl_methods(cfg)]
     for name in trap_models:
         temps = TRAP_TEMPERATURES if name == "sft_cot" else (1.0,)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 from matplotlib.figure import Figure
 
@@ -68,6 +69,26 @@ def replication_table(rows: dict[str, dict]) -> Section:
     return ("table", headers, body)
 
 
+def steps_section(steps: dict[str, dict[str, int | None]], matched: dict) -> list[Section]:
+    """'Optimizer steps' heading, the matching rule and a table of steps per RL run (one column per seed; the key
+    '' for a single run)."""
+    runs = list(dict.fromkeys(r for per in steps.values() for r in per))
+    heads = ["RL run"] + [f"steps{' seed ' + s if s else ''}" for s in steps]
+    body = [[r] + [fmt(per.get(r), 0) for per in steps.values()] for r in runs]
+    state = {True: "matched", False: "NOT matched (a follower hit its time cap, or an older cached run)",
+             None: "not measured"}[matched["matched"]]
+    return [("h2", "Optimizer steps"), ("p", f"Matched optimizer steps: {matched['rule']}. Steps {state}."),
+            ("table", heads, body)]
+
+
+def publish(out: Path, files: dict[str, Path]) -> dict[str, Path]:
+    """Copy report/report.html and .md to <out>/report.html and .md (plots linked from report/plots)."""
+    for kind in ("html", "md"):
+        text = Path(files[kind]).read_text(encoding="utf-8")
+        (out / f"report.{kind}").write_text(text.replace("](plots/", "](report/plots/"), encoding="utf-8")
+    return files
+
+
 CURVES = (("reward", "mean reward"), ("kl", "KL(π‖π_ref) (nats/token)"), ("hero/beta", "β (KL weight)"),
           ("hero/gated_frac", "gated share of groups"), ("hero/weight_mean", "mean entropy weight"))
 EMA_WEIGHT = 0.9
@@ -94,8 +115,8 @@ def training_curves(histories: dict[str, Sequence[dict]]) -> bytes:
     axes = fig.subplots(1, len(CURVES))
     for ax, (key, label) in zip(axes, CURVES):
         for k, (name, hist) in enumerate(histories.items()):
-            pts = [(h["step"], h[key]) for h in hist if "step" in h and isinstance(h.get(key), (int, float))
-                   and math.isfinite(h[key])]
+            pts = [(h["step"], h[key]) for h in hist
+                   if "step" in h and isinstance(h.get(key), (int, float)) and math.isfinite(h[key])]
             if pts:
                 steps, vals = zip(*pts)
                 ax.plot(steps, vals, ".", color=f"C{k}", alpha=0.2, markersize=3)
