@@ -92,15 +92,34 @@ def test_seed_helpers(tmp_path):
         DemoConfig(out=str(tmp_path), seeds=0)
 
 
+def _fake_seed(d, seed: int, answers: dict) -> dict:
+    """One seed's results.json content with real (tiny) trap run folders under d."""
+    stages = {f"trap_{m}": _trap_run(d / m, [_row(q, ok, h) for q, (ok, h) in a.items()])
+              for m, (a, _) in answers.items()}
+    return {"stages": stages, "table": {"HERO": {"trap": {"50": {"accuracy": 0.8 + 0.1 * seed}}}},
+            "targets": [{"target": "t", "measured": 1, "status": "met"}], "minutes_stages": 1.5,
+            "steps": {"hero": 5, "grpo": 5}, "paired": paired([seed_answers(stages)]),
+            "matched_steps": {"leader": "hero", "followers": ["grpo"], "matched": True, "rule": "r"}}
+
+
+def test_run_demo_runs_each_seed_in_its_folder(tmp_path, monkeypatch):
+    import hero.demo.run
+
+    seen = []
+
+    def fake_run_one(cfg, log):
+        seen.append((cfg.seed, cfg.seeds, cfg.out))
+        return _fake_seed(tmp_path / "fake" / str(cfg.seed), cfg.seed - 5, (SEED0, SEED1)[cfg.seed - 5])
+
+    monkeypatch.setattr(hero.demo.run, "run_one", fake_run_one)
+    res = hero.demo.run.run_demo(DemoConfig(out=str(tmp_path / "out"), seed=5, seeds=2), log=lambda s: None)
+    assert seen == [(5, 1, str(tmp_path / "out" / "seed_5")), (6, 1, str(tmp_path / "out" / "seed_6"))]
+    assert res["seeds"] == [5, 6] and res["paired"]["HERO vs GRPO"]["n"] == 3
+    assert (tmp_path / "out" / "results.json").is_file()
+
+
 def test_write_seeds_pools_and_reports(tmp_path):
-    per_seed = {}
-    for seed, answers in ((0, SEED0), (1, SEED1)):
-        stages = {f"trap_{m}": _trap_run(tmp_path / f"s{seed}" / m, [_row(q, ok, h) for q, (ok, h) in a.items()])
-                  for m, (a, _) in answers.items()}
-        per_seed[seed] = {"stages": stages, "table": {"HERO": {"trap": {"50": {"accuracy": 0.8 + 0.1 * seed}}}},
-                          "targets": [{"target": "t", "measured": 1, "status": "met"}], "minutes_stages": 1.5,
-                          "steps": {"hero": 5, "grpo": 5}, "paired": paired([seed_answers(stages)]),
-                          "matched_steps": {"leader": "hero", "followers": ["grpo"], "matched": True, "rule": "r"}}
+    per_seed = {seed: _fake_seed(tmp_path / f"s{seed}", seed, answers) for seed, answers in ((0, SEED0), (1, SEED1))}
     res = write_seeds(DemoConfig(out=str(tmp_path / "out"), seeds=2), per_seed, 120.0)
     assert res["paired"]["HERO vs GRPO"]["diff"] == pytest.approx(2 / 3)  # as in the pooled worked example
     assert res["paired_per_seed"]["0"]["HERO vs GRPO"]["diff"] == pytest.approx(0.5)
