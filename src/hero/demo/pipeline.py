@@ -85,9 +85,9 @@ def matched_steps(steps: dict[str, int | None], leader: str, followers: Sequence
     made exactly the leader's step count (None while one of them has no count)."""
     counts = [steps.get(s) for s in (leader, *followers)]
     matched = None if None in counts else all(c == counts[0] for c in counts)
-    rule = (f"{leader} trains on its time budget; {', '.join(followers) or 'no run'} then run exactly its optimizer-"
-            f"step count (time cap {FOLLOWER_CAP:g}× the RL budget share); DPO stays time-budgeted (its steps are "
-            "over preference pairs, not comparable)")
+    rule = (f"{leader} trains on its time budget, then {', '.join(followers) or 'no run'} train for exactly its "
+            f"optimizer-step count (time cap {FOLLOWER_CAP:g}× the RL budget share); DPO stays time-budgeted (its "
+            "steps are over preference pairs, not comparable)")
     return {"leader": leader, "followers": list(followers), "matched": matched, "rule": rule}
 
 

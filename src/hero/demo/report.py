@@ -119,7 +119,7 @@ def training_curves(histories: dict[str, Sequence[dict]]) -> bytes:
                    if "step" in h and isinstance(h.get(key), (int, float)) and math.isfinite(h[key])]
             if pts:
                 steps, vals = zip(*pts)
-                ax.plot(steps, vals, ".", color=f"C{k}", alpha=0.2, markersize=3)
+                ax.plot(steps, vals, ".", color=f"C{k}", alpha=0.35, markersize=4)
                 ax.plot(steps, ema(vals), "-", color=f"C{k}", label=name)
         ax.set_title(label)
         ax.set_xlabel("optimizer step")
