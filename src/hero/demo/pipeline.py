@@ -96,11 +96,11 @@ def _rl(cfg: DemoConfig, out: Path, stage: str, method: str, overrides: dict):
         from hero.rl.pipeline import run_rl
 
         limits, matched = {"budget_min": cfg.minutes["rl"]}, {}
-        if stage in step_followers(cfg):
-            leader = read_done(out / STEP_LEADER)
-            if leader is None or not leader.get("steps"):
-                raise RuntimeError(f"{stage}: the step leader {STEP_LEADER!r} has not finished with a step count; "
-                                   f"rerun `hero demo` (it trains {STEP_LEADER} first)")
+        leader = read_done(out / STEP_LEADER) if stage in step_followers(cfg) else None
+        if stage in step_followers(cfg) and leader is None:
+            raise RuntimeError(f"{stage}: the step leader {STEP_LEADER!r} has not finished; rerun `hero demo` (it "
+                               f"trains {STEP_LEADER} first)")
+        if leader and leader.get("steps"):  # a leader without a step (0) leaves the follower on its time budget
             limits = {"budget_min": FOLLOWER_CAP * cfg.minutes["rl"], "max_steps": int(leader["steps"])}
             matched = {"matched_to": STEP_LEADER, "max_steps": limits["max_steps"],
                        "budget_cap_min": limits["budget_min"]}
