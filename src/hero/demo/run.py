@@ -11,7 +11,7 @@ from pathlib import Path
 from hero.demo.config import STEP_LEADER, DemoConfig
 from hero.demo.paired import paired, paired_section, seed_answers
 from hero.demo.pipeline import build_stages, matched_steps, rl_methods, step_followers, table_rows
-from hero.demo.report import publish, replication_table, steps_section, training_curves, trap_cells
+from hero.demo.report import EMA_WEIGHT, publish, replication_table, steps_section, training_curves, trap_cells
 from hero.demo.stages import run_stages
 from hero.display import rounded
 from hero.io import read_json, write_json_atomic
@@ -121,7 +121,9 @@ def write_report(cfg: DemoConfig, results: dict, rows: dict, tg: list[dict], ext
     ]
     if histories:
         secs += [("h2", "RL training curves"), ("img", "training_curves.png", training_curves(histories),
-                                                "Reward, KL, β, gated share and mean entropy weight per step.")]
+                                                "Reward, KL, β, gated share and mean entropy weight per optimizer step: "
+                                                f"raw values as faint points, their EMA (weight {EMA_WEIGHT:g}) as "
+                                                "lines.")]
     secs += _compare_sections(cfg, results)
     return publish(out, write_sections(out / "report", secs, "HERO demo"))
 
