@@ -20,7 +20,7 @@ import torch
 from hero import mathutil
 from hero.scoring import core
 from hero.scoring.encode import BatchEncoder
-from hero.scoring.positions import RopePositions
+from hero.scoring.positions import RopePositions, VisionMeta
 from hero.seeding import derive_seed
 
 
@@ -99,7 +99,7 @@ class Scorer:
         self.eos_ids = _eos_ids(model, self.tok)
         self.marker_ids = self.tok(" " + core.ANSWER_MARKER, add_special_tokens=False)["input_ids"]
         self._prompts: dict[str, str] = {}
-        self._rope = RopePositions(model)
+        self._rope, self._vision = RopePositions(model), VisionMeta(model)
         self._encoder = BatchEncoder(processor, self.tok.pad_token_id if self.tok.pad_token_id is not None else 0)
 
     # -- inputs ------------------------------------------------------------------------------------------------
@@ -181,8 +181,13 @@ class Scorer:
             extra["position_ids"] = (mask.cumsum(-1) - 1).clamp_min(0)  # (B, T): pads do not shift real positions
         elif (positions := self._rope(ids, mask, extra)) is not None:
             extra["position_ids"] = positions  # (3, B, T): Qwen-VL's own positions, computed once per distinct row
-        out = self.model(input_ids=ids, attention_mask=mask, **extra, logits_to_keep=1)
-        return out.logits[:, -1].float()
+        meta = self._vision(extra.get("image_grid_thw"))
+        logits = self.model(input_ids=ids, attention_mask=mask, **extra, **meta, logits_to_keep=1).logits[:, -1]
+        if meta and not self._vision.checked:  # once: the precomputed vision metadata must change nothing
+            own = self.model(input_ids=ids, attention_mask=mask, **extra, logits_to_keep=1).logits[:, -1]
+            self._vision.checked, self._vision.on = True, torch.equal(logits, own)
+            logits = own
+        return logits.float()  # (B, V)
 
     def _first_token_answers(self, logits: torch.Tensor, ids: Sequence[str], cfg: ScoringConfig) -> list[str]:
         """Greedy (argmax over the full vocabulary) or sampled first token, mapped to yes/no/''.
