@@ -159,14 +159,16 @@ def test_answer_labels_from_last_answer_token():
     yes, yes2, no = 7, 9, 8
     ids = torch.tensor([[1, 7, 2, 8], [1, 2, 3, 4], [8, 1, 9, 0], [8, 7, 1, 7]])
     mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 0]])
-    # row 0: last answer token 8 (no) → 0; row 1: none → −1; row 2: 9 (" yes") → 1; row 3: index 3 masked → 7 → 1
+    # row 0: last answer token 8 (no) → 0; row 1: none → −1; row 2: 9 (" yes") → 1
+    # row 3: index 3 is masked → the last one is 7 → 1
     labels = core.answer_labels(ids, mask, torch.tensor([yes, yes2, no]), torch.tensor([True, True, False]))
     assert labels.tolist() == [0, -1, 1, 1]
 
 
 def test_group_answer_entropy_worked():
     # G = 4. group 0: yes yes yes no → s = (.25, .75): H = −.25 ln .25 − .75 ln .75 = .346574 + .215762 = .562335
-    # group 1: all yes → 0; group 2: yes no + 2 unanswered → (.5, .5) → ln 2 on the answered rows, NaN on the others
+    # group 1: all yes → 0
+    # group 2: yes no + 2 unanswered → (.5, .5) → ln 2 on the answered rows, NaN on the others
     # group 3: nothing answered → NaN everywhere
     labels = torch.tensor([1, 1, 1, 0, 1, 1, 1, 1, 1, -1, 0, -1, -1, -1, -1, -1])
     h = core.group_answer_entropy(labels, 4)

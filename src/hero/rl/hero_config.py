@@ -47,9 +47,9 @@ class HeroConfig(GRPOConfig):
     entropy of yes vs no at the last answer token of the completion (yes/no tasks); "mean" = mean token entropy over
     the completion (open-ended tasks); "span" = mean token entropy over the CoT's perception span, the completion
     tokens before the last `answer_marker`; "group" = the marginal answer entropy of the prompt's G rollouts (binary
-    entropy of the group's yes share, each answer read from the last answer token: 0 when all G agree, ln 2 at
-    a 4–4 split of 8), the same for every answered row of a group (so the softmax weight is 1 within a group). No answer
-    token / no marker → H unknown → weight 1."""
+    entropy of the group's yes share, each answer read from the last answer token: 0 when all G agree, ln 2 at a
+    4–4 split of 8), the same for every answered row of a group (so the softmax weight is 1 within a group).
+    No answer token / no marker → H unknown → weight 1. `@register_source` adds a source."""
     answer_words: list[str] = field(default_factory=lambda: ["yes", "no"], metadata={"help": "positive, negative"})
     """The two answer words for entropy_source="answer" (positive first). Each must be one token in the tokenizer,
     alone or after a space; capitalised variants are included when they are single tokens too."""

@@ -267,9 +267,10 @@ class HeroGRPOTrainer(GRPOTrainer):
                     measured: bool = True) -> torch.Tensor:
         """Advantages (B,) × the entropy-aware weight, for the rows `real` (B,) (others: padding / gated). Logs
         hero/weight_mean, hero/entropy_{wrong,right} (A < 0 / A > 0) and hero/entropy_missing_frac (no answer token:
-        neutral weight) over the real rows of all ranks (the entropy ones only when `measured`). The ONE place the weight is applied: the form is looked up
-        by `weight_mode` in `hero.rl.weights.WEIGHTS`. Forms registered with whole_groups=True (softmax) get whole
-        groups in order, i.e. the unshuffled generation batch (`_hero_entropy_plan` never picks "loss" for them)."""
+        neutral weight) over the real rows of all ranks (the entropy ones only when `measured`). The ONE place the
+        weight is applied: the form is looked up by `weight_mode` in `hero.rl.weights.WEIGHTS`. Forms registered
+        with whole_groups=True (softmax) get whole groups in order, i.e. the unshuffled generation batch
+        (`_hero_entropy_plan` never picks "loss" for them)."""
         a, G = self.args, self.num_generations
         A, H = self.accelerator.gather(adv), self.accelerator.gather(entropy)  # (N,), (N,)
         kept = self.accelerator.gather(real.to(adv.device))  # (N,)
