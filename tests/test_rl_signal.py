@@ -156,3 +156,19 @@ def test_rl_stats_from_the_log_history():
     # TRL's own GRPO (no hero/ keys, β = 0: no kl): nothing dropped, no KL, no hard negatives
     assert rl_stats([{"loss": 1.0}]) == {"gated_share": 0.0, "kl_final": None, "kl_mean": None,
                                          "hard_negative_share": None}
+
+
+def test_config_refuses_bad_signal_options(tmp_path):
+    import pytest
+
+    from hero.rl.hero_config import HeroConfig
+
+    base = dict(output_dir=str(tmp_path), per_device_train_batch_size=8, use_cpu=True, bf16=False)
+    for fields, match in ((dict(constant_weight=0.0), "constant_weight"),
+                          (dict(hard_negative_advantage=-1.0), r"advantage −a \(e.g. 1.0\)"),
+                          (dict(hard_negative_threshold=float("nan")), "finite"),
+                          (dict(answer_marker=" "), "answer_marker")):
+        with pytest.raises(ValueError, match=match):
+            HeroConfig(**base, **fields)
+    c = HeroConfig(**base)
+    assert (c.hard_negatives, c.entropy_shuffle, c.constant_weight, c.answer_marker) == (False, False, 1.0, "Answer:")
