@@ -82,7 +82,7 @@ class HeroConfig(GRPOConfig):
     # --- variance gate -------------------------------------------------------------------------------------------
     gate: bool = field(default=True, metadata={"help": "drop groups whose reward std <= gate_delta"})
     """Keep a prompt group only if the std of its rewards exceeds `gate_delta`; dropped rows cost no policy
-    forward or backward."""
+    forward or backward. `hero train grpo` takes it too (off by default there: DAPO's dynamic-sampling filter)."""
     gate_delta: float = field(default=1e-6, metadata={"help": "reward-std threshold δ of the gate"})
     """Threshold δ on the group reward std (1e-6 drops exactly the all-right and all-wrong binary groups)."""
     gate_budget: float | None = field(default=None, metadata={"help": "keep only the top ρ of groups by reward std"})
