@@ -172,3 +172,16 @@ def test_config_refuses_bad_signal_options(tmp_path):
             HeroConfig(**base, **fields)
     c = HeroConfig(**base)
     assert (c.hard_negatives, c.entropy_shuffle, c.constant_weight, c.answer_marker) == (False, False, 1.0, "Answer:")
+
+
+def test_group_source_on_two_processes_reads_every_rank_rows():
+    """Rank 1 of 2 holds the second half of a G = 4 group: its H comes from the whole gathered group."""
+    yes, no = 7, 8
+    rank0 = torch.tensor([[7], [7]])  # yes, yes
+    rank1 = torch.tensor([[7], [8]])  # yes, no → the group: 3 yes, 1 no
+    x = SourceInputs(rank1, torch.ones(2, 1), answer_ids=torch.tensor([yes, no]),
+                     is_positive=torch.tensor([True, False]), num_generations=4,
+                     gather=lambda labels: torch.cat([torch.tensor([1, 1]), labels]), local=slice(2, 4))
+    # shares (.75, .25): H = −.75 ln .75 − .25 ln .25 = .215762 + .346574 = .562335 on both rows of rank 1
+    assert torch.allclose(source_entropy("group", x), torch.full((2,), 0.562335), atol=1e-6)
+    assert rank0.shape == rank1.shape  # every rank holds the same row count before the gate (gather needs it)
