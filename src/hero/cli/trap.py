@@ -71,7 +71,8 @@ def _trap(settings: options.Settings) -> None:
     r = ranks()  # under torchrun / accelerate launch: each process scores its share (hero.trap.sharded)
     with torch_threads(cfg.threads):
         device = pick_device(cfg.device, torch.cuda.is_available(), r.local_rank, r.world)
-        score_fn = make_trap_scorer(cfg.model, seed=cfg.seed, batch_size=cfg.batch_size, device=device)
+        score_fn = make_trap_scorer(cfg.model, seed=cfg.seed, batch_size=cfg.batch_size, device=device,
+                                    **cfg.answer_decoding.scorer_kwargs())
         res = run_trap(cfg, score_fn, progress=cfg.progress, loaded=loaded) if r.world == 1 else run_trap_sharded(
             cfg, score_fn, r, progress=cfg.progress, loaded=loaded)
     if res.summary is not None:  # rank 0 prints the merged run
