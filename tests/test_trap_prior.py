@@ -136,3 +136,23 @@ def test_prior_balanced_run(tmp_path):
     with pytest.raises(InputError, match="no balanced set"):  # questions outside a world cannot be balanced
         run_trap(cfg({**p, "images": str(tmp_path / "world" / "test"), "out": str(q / "run")},
                      prior_balance=True), fake_score)
+
+
+def test_cli_prints_the_prior_split(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from typer.testing import CliRunner
+
+    from hero.cli.main import app
+
+    mod = types.ModuleType("hero.scoring")
+    mod.make_trap_scorer = lambda model, *, seed, batch_size, device="cpu": fake_score
+    monkeypatch.setitem(sys.modules, "hero.scoring", mod)
+    p = make_world(tmp_path)
+    r = CliRunner().invoke(app, ["trap", "--model", p["model"], "--questions", p["questions"], "--images",
+                                 p["images"], "--out", p["out"], "--noise", "0", "--n-boot", "20", "--no-progress",
+                                 "--prior-balance"])
+    assert r.exit_code == 0, r.output
+    assert "prior tags (prior-balanced set): 2 consistent, 2 violating, 0 none questions" in r.output
+    assert "consistent: acc=" in r.output and "violating: acc=" in r.output

@@ -46,6 +46,15 @@ def _print_result(res) -> None:
                    f"mean H={number(g['mean_entropy'])}  trap acc={number(g['trap']['accuracy'])} "
                    f"(share {number(g['trap']['share'])})  ECE={number(g['calibration']['ece'])}  "
                    f"AUROC={number(g['calibration']['auroc'])}")
+    pq = s.get("prior_questions") or {}
+    if (pq.get("counts") or {}).get("consistent") or (pq.get("counts") or {}).get("violating"):
+        c = pq["counts"]
+        typer.echo(f"  prior tags{' (prior-balanced set)' if pq['balanced'] else ''}: {c['consistent']} consistent, "
+                   f"{c['violating']} violating, {c['none']} none questions")
+        for g in s["groups"]:
+            typer.echo(f"  {g['key']:<28} " + "  ".join(
+                f"{t}: acc={number(r['accuracy'])} confident share={number(r['trap']['share'])} "
+                f"acc={number(r['trap']['accuracy'])}" for t, r in g["by_prior"].items() if t != "none"))
     for tr in s["trend"]:
         typer.echo(f"  trend T={tr['temperature']:g} {tr['op']}: mean-entropy slope "
                    f"{number(tr['entropy_slope'])} nats/level, accuracy slope {number(tr['accuracy_slope'])} /level")
