@@ -19,6 +19,8 @@ import torch
 
 from hero import mathutil
 from hero.scoring import core
+from hero.scoring.encode import BatchEncoder
+from hero.scoring.positions import RopePositions
 from hero.seeding import derive_seed
 
 
@@ -109,6 +111,8 @@ class Scorer:
         self.eos_ids = _eos_ids(model, self.tok)
         self.marker_ids = self.tok(" " + core.ANSWER_MARKER, add_special_tokens=False)["input_ids"]
         self._prompts: dict[str, str] = {}
+        self._rope = RopePositions(model)
+        self._encoder = BatchEncoder(processor, self.tok.pad_token_id if self.tok.pad_token_id is not None else 0)
 
     # -- inputs ------------------------------------------------------------------------------------------------
     def prompt(self, question: str) -> str:
@@ -142,10 +146,11 @@ class Scorer:
         return good, images, errors
 
     def encode(self, questions: Sequence[str], images) -> dict:
-        """Processor outputs for a batch on the model's device (GPU runs); images go one list per prompt (Gemma3's
-        processor requires it; LLaVA's and Qwen's give the same tensors as with a flat list)."""
-        return self.processor(text=[self.prompt(q) for q in questions], images=[[im] for im in images], padding=True,
-                              return_tensors="pt").to(self.model.device)
+        """Processor outputs for a batch on the model's device (GPU runs): exactly what
+        `processor(text=prompts, images=[[im] ...], padding=True)` returns (one image list per prompt, as Gemma3's
+        processor requires), built by `hero.scoring.encode.BatchEncoder` (cached text rows, vectorised images)."""
+        enc = self._encoder([self.prompt(q) for q in questions], images)
+        return {k: v.to(self.model.device) for k, v in enc.items()}
 
     # -- scoring ------------------------------------------------------------------------------------------------
     def score(self, requests: Sequence[ScoreRequest], degrade=None, temperature: float | None = None) -> ScoringRun:
@@ -187,8 +192,10 @@ class Scorer:
         pixel_values tensor alone."""
         images = images if isinstance(images, dict) else {"pixel_values": images}
         extra = {k: v.to(self.model.dtype) if k == "pixel_values" else v for k, v in images.items()}
-        if not _own_positions(self.model):
+        if not self._rope.applies:
             extra["position_ids"] = (mask.cumsum(-1) - 1).clamp_min(0)  # (B, T): pads do not shift real positions
+        elif (positions := self._rope(ids, mask, extra)) is not None:
+            extra["position_ids"] = positions  # (3, B, T): Qwen-VL's own positions, computed once per distinct row
         out = self.model(input_ids=ids, attention_mask=mask, **extra, logits_to_keep=1)
         return out.logits[:, -1].float()
 
@@ -266,13 +273,6 @@ def image_inputs(enc) -> dict:
     """The processor outputs other than input_ids / attention_mask (pixel_values, image_grid_thw,
     pixel_attention_mask, image_sizes, token_type_ids, ...): what a model family needs beside the text."""
     return {k: v for k, v in enc.items() if k not in ("input_ids", "attention_mask")}
-
-
-def _own_positions(model) -> bool:
-    """Whether the model computes its own position ids from the batch (Qwen-VL's multimodal RoPE: 3-D positions
-    from image_grid_thw); 1-D position ids are passed to every other model."""
-    inner = getattr(model, "model", model)
-    return hasattr(inner, "get_rope_index") or hasattr(model, "get_rope_index")
 
 
 def _open_image(path):
