@@ -95,3 +95,18 @@ def test_cached_rope_positions_give_the_models_own_logits(qwen):
         ours = scorer._last_logits(enc["input_ids"], enc["attention_mask"], image_inputs(enc))  # (B, V)
         own = model(**enc, logits_to_keep=1).logits[:, -1].float()  # (B, V): get_rope_index inside
     assert scorer._rope.applies and torch.equal(ours, own)
+
+
+def test_precomputed_vision_metadata_changes_no_logit(qwen):
+    model, processor = qwen
+    scorer = Scorer(model, processor)
+    reqs = _batch()
+    enc = scorer.encode([r.question for r in reqs], [r.image for r in reqs])
+    meta = scorer._vision(enc["image_grid_thw"])
+    assert set(meta) == {"image_position_ids", "image_cu_seqlens", "image_window_index", "image_cu_window_seqlens"}
+    with torch.inference_mode():
+        with_meta = model(**enc, **meta, logits_to_keep=1).logits[:, -1]  # (B, V)
+        own = model(**enc, logits_to_keep=1).logits[:, -1]  # (B, V)
+        scorer._last_logits(enc["input_ids"], enc["attention_mask"], image_inputs(enc))
+    assert torch.equal(with_meta, own)
+    assert scorer._vision.checked and scorer._vision.on  # the scorer's own once-check agreed

@@ -43,3 +43,43 @@ class RopePositions:
                 self._rows[key] = pos[:, 0]
             out[:, b, keep] = self._rows[key]
         return out
+
+
+class VisionMeta:
+    """Precomputed vision-tower metadata for Qwen-VL image batches (transformers' `image_*` precomputed kwargs).
+
+    The vision tower derives its rotary position ids, attention segment bounds and (Qwen2.5-VL) window index from
+    `image_grid_thw` on every forward; transformers' `vision_utils` lets a caller pass them precomputed
+    (`image_position_ids`, `image_cu_seqlens`, `image_window_index`, `image_cu_window_seqlens`). They are computed
+    here once per distinct grid batch with those same functions. `check(logits_with, logits_without)` switches the
+    shortcut off for good if the model does not give identical logits with them (another transformers version)."""
+
+    def __init__(self, model):
+        inner = getattr(model, "model", model)
+        self.visual = getattr(inner, "visual", None)
+        try:
+            import transformers.vision_utils  # noqa: F401 - 5.x: the precomputed-kwargs mechanism
+        except ImportError:
+            self.visual = None
+        self.on, self.checked = self.visual is not None, False
+        self._cache: dict[bytes, dict] = {}
+
+    def __call__(self, grid: torch.Tensor | None) -> dict:
+        """{image_*: tensor} for a batch's image_grid_thw (N, 3); {} when off or without a grid."""
+        if not self.on or grid is None:
+            return {}
+        key = grid.cpu().numpy().tobytes()
+        if key not in self._cache:
+            self._cache[key] = self._compute(grid)
+        return dict(self._cache[key])
+
+    def _compute(self, grid: torch.Tensor) -> dict:
+        from transformers.vision_utils import get_vision_cu_seqlens, get_vision_position_ids, get_vision_window_index
+
+        v = self.visual
+        out = {"image_position_ids": get_vision_position_ids(grid, v.spatial_merge_size),
+               "image_cu_seqlens": get_vision_cu_seqlens(grid)}
+        if getattr(v, "window_size", None):  # Qwen2.5-VL's windowed attention
+            out["image_window_index"], out["image_cu_window_seqlens"] = get_vision_window_index(
+                grid, spatial_merge_size=v.spatial_merge_size, window_size=v.window_size, patch_size=v.patch_size)
+        return out
