@@ -56,7 +56,8 @@ def test_matched_steps_and_training_order(tmp_path):
     assert pipeline.matched_steps({"hero": 334}, "hero", ["grpo"])["matched"] is None
     cfg = DemoConfig(out=str(tmp_path), ablations=True)
     assert [s for s, _, _ in pipeline.training_order(cfg)][:3] == ["hero", "grpo", "dpo"]
-    assert pipeline.step_followers(cfg) == ["grpo", "hero_no_weight", "hero_no_gate", "hero_no_balancer"]
+    assert pipeline.step_followers(cfg) == ["grpo", "hero_no_weight", "hero_no_gate", "hero_no_balancer",
+                                            "hero_entropy_shuffle", "hero_constant_weight", "hero_fixed_final_beta"]
 
 
 def test_follower_runs_the_leaders_step_count(tmp_path, monkeypatch):
@@ -129,3 +130,34 @@ def test_write_seeds_pools_and_reports(tmp_path):
     html = (tmp_path / "out" / "report.html").read_text()
     assert "pooled over 2 seeds" in html and "seed_1/report.html" in html
     assert json.loads((tmp_path / "out" / "results.json").read_text())["paired"]["HERO vs GRPO"]["n"] == 3
+
+
+def test_ablations_read_heros_mean_weight_and_final_beta(tmp_path, monkeypatch):
+    import hero.rl.pipeline
+    from hero.demo.config import ABLATIONS
+    from hero.rl.settings import resolve
+
+    assert pipeline.logged_mean([{"w": 1.0}, {"loss": 2}, {"w": 1.2}], "w") == pytest.approx(1.1)  # (1.0 + 1.2) / 2
+    assert pipeline.logged_mean([{"loss": 2}], "w") is None
+    calls = {}
+
+    def fake_run_rl(method, model, world, out, **kw):
+        calls[out.parent.name] = kw  # out = <stage dir>/model
+        return {"seconds": 6.0, "steps": kw.get("max_steps")}
+
+    monkeypatch.setattr(hero.rl.pipeline, "run_rl", fake_run_rl)
+    (tmp_path / "hist.json").write_text(json.dumps([{"step": 1, "hero/weight_mean": 1.0},
+                                                    {"step": 2, "hero/weight_mean": 1.3}]))
+    write_json_atomic(tmp_path / "hero" / "done.json", {"stage": "hero", "results": {
+        "steps": 9, "beta": 0.05, "log_history": str(tmp_path / "hist.json")}})
+    cfg = DemoConfig(out=str(tmp_path), ablations=True)
+    res = {stage: pipeline._rl(cfg, tmp_path, stage, "hero", ov)(tmp_path / stage)
+           for stage, _, ov in pipeline.rl_methods(cfg)[3:]}  # the six ablations
+    assert all(calls[s]["max_steps"] == 9 and r["steps"] == 9 for s, r in res.items())
+    assert calls["hero_constant_weight"]["constant_weight"] == pytest.approx(1.15)  # (1.0 + 1.3) / 2
+    assert res["hero_fixed_final_beta"]["from_hero"] == {"beta": 0.05}
+    assert calls["hero_fixed_final_beta"]["balancer"] == "fixed" and calls["hero_fixed_final_beta"]["beta"] == 0.05
+    assert calls["hero_entropy_shuffle"]["entropy_shuffle"] is True and "beta" not in calls["hero_entropy_shuffle"]
+    for stage, ov in ABLATIONS.items():  # every override names a real HeroConfig field with a valid value
+        resolve("hero", {k: (v, stage) for k, v in {**ov, **pipeline.from_leader(stage, {
+            "beta": 0.05, "log_history": str(tmp_path / "hist.json")})}.items()})

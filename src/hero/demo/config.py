@@ -7,11 +7,19 @@ from dataclasses import dataclass, field
 from hero.io import check_out_folder
 
 METHODS = ("grpo", "hero", "dpo")
-ABLATIONS = {  # name → overrides of the HERO config (each switches one mechanism off)
+ABLATIONS = {  # name → overrides of the HERO config (each switches one mechanism off or empties it)
     "hero_no_weight": {"weight_mode": "none"},
     "hero_no_gate": {"gate": False},
     "hero_no_balancer": {"balancer": "fixed"},
+    "hero_entropy_shuffle": {"entropy_shuffle": True},  # the weight keeps its distribution, loses its sample
+    "hero_constant_weight": {"weight_mode": "constant"},  # constant_weight = HERO's mean weight (FROM_LEADER)
+    "hero_fixed_final_beta": {"balancer": "fixed"},  # beta = HERO's final β (FROM_LEADER)
 }
+FROM_LEADER = {"hero_constant_weight": {"constant_weight": ("log", "hero/weight_mean")},
+               "hero_fixed_final_beta": {"beta": ("result", "beta")}}
+"""Ablation settings read from HERO's own run (the step leader): field → ("log", key): the mean of that logged value
+over its steps, or ("result", key): that key of its summary. A constant weight of HERO's mean scale asks whether the
+weight is more than a larger step; β fixed at HERO's end value asks whether the schedule matters, not just the end."""
 STEP_LEADER = "hero"
 """Matched optimizer steps: this RL stage trains on its time budget; GRPO and the HERO ablations then run exactly its
 step count (DPO stays time-budgeted: its steps are over preference pairs, not comparable)."""
@@ -36,7 +44,8 @@ class DemoConfig:
     """Number of world/training seeds (seed, seed + 1, ...; the paper mode): every method is trained on each, in
     <out>/seed_<s>/, and HERO's paired comparisons are pooled over them. 1 = the single run in <out> itself."""
     ablations: bool = False
-    """Also train and evaluate HERO without the weight, without the gate and without the balancer."""
+    """Also train and evaluate HERO without the weight, without the gate, without the balancer, with shuffled
+    entropies, with a constant weight (HERO's mean) and with β fixed at HERO's final β (demo.config.ABLATIONS)."""
     force: list[str] = field(default_factory=list)
     """Stages to redo even if cached (or 'all')."""
     progress: bool = True

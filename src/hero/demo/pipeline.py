@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from hero.demo.config import ABLATIONS, FOLLOWER_CAP, METHODS, STEP_LEADER, DemoConfig
+from hero.demo.config import ABLATIONS, FOLLOWER_CAP, FROM_LEADER, METHODS, STEP_LEADER, DemoConfig
 from hero.demo.stages import Stage, read_done
 
 TRAP_TEMPERATURES = (1.0, 0.5, 1.5)  # 1.0 = the plain model; 0.5 / 1.5 = the temperature decoding baselines
@@ -92,6 +92,30 @@ def matched_steps(steps: dict[str, int | None], leader: str, followers: Sequence
     return {"leader": leader, "followers": list(followers), "matched": matched, "rule": rule}
 
 
+def logged_mean(history: Sequence[dict], key: str) -> float | None:
+    """Mean of `key` over the log entries that have it (None when none does): logged_mean([{"w": 1.0}, {"loss": 2},
+    {"w": 1.2}], "w") = (1.0 + 1.2) / 2 = 1.1."""
+    xs = [float(h[key]) for h in history if isinstance(h.get(key), (int, float))]
+    return sum(xs) / len(xs) if xs else None
+
+
+def from_leader(stage: str, leader: dict) -> dict:
+    """The settings `stage` reads from the leader's stage results (FROM_LEADER); RuntimeError when one is missing."""
+    import json
+
+    out = {}
+    for name, (kind, key) in FROM_LEADER.get(stage, {}).items():
+        if kind == "log":
+            value = logged_mean(json.loads(Path(leader["log_history"]).read_text()), key)
+        else:
+            value = leader.get(key)
+        if value is None:
+            raise RuntimeError(f"{stage}: {STEP_LEADER}'s run has no {key!r} to set {name} from; "
+                               f"redo it with `hero demo --force {STEP_LEADER}`")
+        out[name] = value
+    return out
+
+
 def _rl(cfg: DemoConfig, out: Path, stage: str, method: str, overrides: dict):
     def fn(d: Path) -> dict:
         from hero.rl.pipeline import run_rl
@@ -105,9 +129,11 @@ def _rl(cfg: DemoConfig, out: Path, stage: str, method: str, overrides: dict):
             limits = {"budget_min": FOLLOWER_CAP * cfg.minutes["rl"], "max_steps": int(leader["steps"])}
             matched = {"matched_to": STEP_LEADER, "max_steps": limits["max_steps"],
                        "budget_cap_min": limits["budget_min"]}
+        read = from_leader(stage, leader) if leader else {}
         res = run_rl(method, model_dir(out, "sft_cot"), paths(out)["world"], d / "model", seed=cfg.seed,
-                     threads=cfg.threads, **limits, **overrides)
-        return {"train_minutes": res["seconds"] / 60, **matched, **{k: v for k, v in res.items() if _plain(v)}}
+                     threads=cfg.threads, **limits, **overrides, **read)
+        return {"train_minutes": res["seconds"] / 60, **matched, **({"from_hero": read} if read else {}),
+                **{k: v for k, v in res.items() if _plain(v)}}
     return fn
 
 
@@ -176,7 +202,8 @@ def table_rows(cfg: DemoConfig) -> list[tuple[str, str, float | None, str, dict]
             ("SFT+TS", "sft_cot", 1.0, "sft_cot", {"decoding": "greedy"}),  # T scales confidences, not answers
             ("SFT+T=0.5", "sft_cot", 0.5, "sft_cot_t0.5", {"decoding": "sample", "temperature": 0.5}),
             ("SFT+T=1.5", "sft_cot", 1.5, "sft_cot_t1.5", {"decoding": "sample", "temperature": 1.5})]
-    names = {"grpo": "GRPO", "hero": "HERO", "dpo": "DPO"}
+    names = {"grpo": "GRPO", "hero": "HERO", "dpo": "DPO", "hero_entropy_shuffle": "HERO shuffled H",
+             "hero_constant_weight": "HERO constant weight", "hero_fixed_final_beta": "HERO β fixed at final"}
     for stage, method, _ in rl_methods(cfg):
         rows.append((names.get(stage, stage.replace("hero_no_", "HERO w/o ")), stage, 1.0, stage,
                      {"decoding": "greedy"}))
