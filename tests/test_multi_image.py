@@ -83,6 +83,26 @@ def test_processor_collator_gives_qwen_one_grid_per_image():
     assert torch.isfinite(model(**batch).loss)
 
 
+@pytest.mark.parametrize("arch", ["llava_next", "qwen2_vl", "idefics3", "gemma3"])
+def test_every_processor_family_trains_on_a_two_image_example(arch):
+    """The other families through their processors: the 2-image example has twice the 1-image example's image
+    tokens, the labels are the targets, the loss is finite."""
+    from hero.model.families import FAMILIES
+
+    if FAMILIES.get(arch).unavailable:
+        pytest.skip(FAMILIES.get(arch).unavailable)
+    model, processor = build_model("tiny", COLOURS, SHAPES, 64, seed=0, arch=arch)
+    batch = ProcessorCollator(processor)([Example(_pixels(0, 64), "is there a red circle ?", "yes",
+                                                  more_images=(_pixels(1, 64),)),
+                                          Example(_pixels(2, 64), "is there a red circle ?", "no")])
+    counts = (batch["input_ids"] == model.config.image_token_id).sum(1).tolist()
+    assert counts[0] == 2 * counts[1] > 0
+    tok = processor.tokenizer
+    assert [tok.decode(lab[lab != -100].tolist(), skip_special_tokens=True) for lab in batch["labels"]] == ["yes",
+                                                                                                          "no"]
+    assert torch.isfinite(model(**batch).loss)
+
+
 def test_rl_rows_render_every_image_degraded_by_the_rows_spec_seeded_per_image(tmp_path):
     from hero import degrade
     from hero.rl.world_data import render_batch, rl_dataset, row_images
