@@ -155,11 +155,9 @@ def _hero(*args) -> str:
 def test_sft_and_hero_train_multi_image_rows_through_the_cli(arch, tmp_path):
     """A file mixing 2-image and 1-image rows: `hero train sft` 3 steps and `hero train hero` 2 steps on a tiny
     random model of the family; DPO refuses the 2-image row with its location. ~1 min per family on 2 cores."""
-    from hero.world.export import export_coco
-
     _hero("world", "build", "--out", tmp_path / "world", "--image-size", "32", "--colours", "red,green,blue",
           "--shapes", "circle,square", "--min-size", "8", "--max-size", "10", "--max-objects", "3", "--images", "8",
-          "--eval-images", "0")
+          "--eval-images", "0", "--set", 'prior=[["red circle", "blue square", 0.85]]')
     images = tmp_path / "world" / "train" / "images"
     names = sorted(p.name for p in images.iterdir())
     rows = [{"id": f"r{i}", "image": [names[i], names[i + 1]] if i % 2 == 0 else names[i],
