@@ -122,7 +122,8 @@ def multi(setup):
     return path
 
 
-def test_hero_trains_rows_with_several_images(setup, multi, tmp_path):
+@pytest.mark.parametrize("method", ["grpo", "hero"])
+def test_rl_trains_rows_with_several_images(method, setup, multi, tmp_path):
     """Each prompt reaches TRL with one image placeholder per image of its row, and all its images."""
     seen = {}
 
@@ -131,7 +132,7 @@ def test_hero_trains_rows_with_several_images(setup, multi, tmp_path):
             seen[i] = (sum(part["type"] == "image" for part in p[0]["content"]), len(ims))
         return [float(len(str(c)) % 2 == 0) for c in completions]
 
-    res = run_rl("hero", setup["model"], None, tmp_path / "hero", data=str(multi), images=str(setup["images"]),
+    res = run_rl(method, setup["model"], None, tmp_path / method, data=str(multi), images=str(setup["images"]),
                  reward_funcs=[record], max_steps=2, **FAST)  # 2 steps × 2 prompts: every row once
     ids = [json.loads(x)["id"] for x in multi.read_text().splitlines()]
     assert res["steps"] == 2 and seen == {ids[0]: (2, 2), ids[1]: (1, 1), ids[2]: (2, 2), ids[3]: (1, 1)}
