@@ -1,8 +1,9 @@
 """The stages of `hero demo`, each a thin call into the library (world, model, SFT, RL, trap, eval).
 
 Folder layout under <out>: world/world (the built world), init/model, sft_cot/model, sft_answer/model,
-<method>/model for grpo, hero, dpo (and the ablations), trap_<model>/ (hero trap run folders), eval_<model>/
-(hero eval world run folders), report/.
+<method>/model for grpo, hero, dpo (and the ablations), trap_<model>/ (hero trap run folders; trap_sft_cot_vcd =
+CoT-SFT under VCD, trap_sft_cot_val = CoT-SFT on the val split's adversarial POPE questions, trap_sft_cot_ts = the
+test run temperature-scaled with T fitted on that val run), eval_<model>/ (hero eval world run folders), report/.
 """
 
 from __future__ import annotations
@@ -82,19 +83,46 @@ def _plain(v) -> bool:
     return isinstance(v, (int, float, str, bool)) or v is None
 
 
-def _trap(cfg: DemoConfig, out: Path, name: str, temperatures: tuple[float, ...]):
+def _trap(cfg: DemoConfig, out: Path, name: str, temperatures: tuple[float, ...], decoding: str = "plain",
+          split: str = "test"):
     def fn(d: Path) -> dict:
         from hero.scoring import make_trap_scorer
+        from hero.trap.decoding import TrapDecoding
         from hero.trap.run import TrapConfig, run_trap
+        from hero.world import pope_path
 
         model = model_dir(out, name)
-        tc = TrapConfig(model=str(model), questions=str(paths(out)["questions"]),
-                        images=str(paths(out)["world"] / "test" / "images"), out=str(d / "run"),
-                        noise=[0.0, 30.0, 50.0], temperatures=list(temperatures), seed=cfg.seed)
-        scorer = make_trap_scorer(model, seed=cfg.seed, max_new_tokens=cfg.max_new_tokens)
+        questions = paths(out)["questions"]
+        if split != "test":  # as many questions of that split's adversarial POPE file as the test run has
+            lines = pope_path(paths(out)["world"], split, "adversarial").read_text().splitlines()
+            questions = d / f"{split}_questions.json"
+            questions.write_text("\n".join(lines[: cfg.trap_questions]) + "\n")
+        dec = TrapDecoding(decoding)
+        tc = TrapConfig(model=str(model), questions=str(questions),
+                        images=str(paths(out)["world"] / split / "images"), out=str(d / "run"),
+                        noise=[0.0, 30.0, 50.0], temperatures=list(temperatures), seed=cfg.seed, answer_decoding=dec)
+        scorer = make_trap_scorer(model, seed=cfg.seed, max_new_tokens=cfg.max_new_tokens, **dec.scorer_kwargs())
         res = run_trap(tc, scorer, progress=cfg.progress)
         return {"summary": str(d / "run" / "summary.json"), "n_samples": res.summary["n_samples"]}
     return fn
+
+
+def _tempscale(out: Path, fit: str, apply: str):
+    def fn(d: Path) -> dict:
+        from hero.trap.tsrun import TempScaleConfig, run_tempscale
+
+        summary, _ = run_tempscale(TempScaleConfig(fit=str(out / fit / "run"), apply=str(out / apply / "run"),
+                                                   out=str(d / "run")))
+        return {"summary": str(d / "run" / "summary.json"), "temperature": summary["tempscale"]["temperature"]}
+    return fn
+
+
+TRAP_STAGES = {"SFT+VCD": "trap_sft_cot_vcd", "SFT+TS": "trap_sft_cot_ts"}
+
+
+def trap_stage(row: str, model: str) -> str:
+    """The trap stage of a replication-table row: its own for VCD and temperature scaling, else trap_<model>."""
+    return TRAP_STAGES.get(row, f"trap_{model}")
 
 
 def _eval(cfg: DemoConfig, out: Path, name: str, decoding: dict):
@@ -112,7 +140,8 @@ def _eval(cfg: DemoConfig, out: Path, name: str, decoding: dict):
 def table_rows(cfg: DemoConfig) -> list[tuple[str, str, float | None, str, dict]]:
     rows = [("SFT (CoT)", "sft_cot", 1.0, "sft_cot", {"decoding": "greedy"}),
             ("SFT (answer-only)", "sft_answer", 1.0, "sft_answer", {"decoding": "greedy"}),
-            ("SFT+VCD", "sft_cot", None, "sft_cot_vcd", {"decoding": "vcd"}),
+            ("SFT+VCD", "sft_cot", 1.0, "sft_cot_vcd", {"decoding": "vcd"}),
+            ("SFT+TS", "sft_cot", 1.0, "sft_cot", {"decoding": "greedy"}),  # T scales confidences, not answers
             ("SFT+T=0.5", "sft_cot", 0.5, "sft_cot_t0.5", {"decoding": "sample", "temperature": 0.5}),
             ("SFT+T=1.5", "sft_cot", 1.5, "sft_cot_t1.5", {"decoding": "sample", "temperature": 1.5})]
     names = {"grpo": "GRPO", "hero": "HERO", "dpo": "DPO"}
@@ -137,7 +166,17 @@ def build_stages(cfg: DemoConfig) -> list[Stage]:
         temps = TRAP_TEMPERATURES if name == "sft_cot" else (1.0,)
         stages.append(Stage(f"trap_{name}", _trap(cfg, out, name, temps), 8 if cfg.quick else 25 * len(temps),
                             f"hero trap at σ = 0/30/50, T = {', '.join(map(str, temps))}"))
+    stages += [Stage("trap_sft_cot_vcd", _trap(cfg, out, "sft_cot", (1.0,), "vcd"), 8 if cfg.quick else 50,
+                     "hero trap --decoding vcd on CoT-SFT (VCD's contrastive answer distribution)"),
+               Stage("trap_sft_cot_val", _trap(cfg, out, "sft_cot", (1.0,), split="val"), 8 if cfg.quick else 25,
+                     "hero trap on the val split (to fit temperature scaling)"),
+               Stage("trap_sft_cot_ts", _tempscale(out, "trap_sft_cot_val", "trap_sft_cot"), 2,
+                     "hero trap tempscale: T fitted on the val run, applied to CoT-SFT's test run")]
+    seen = set()
     for _, model, _, suffix, dec in table_rows(cfg):
+        if suffix in seen:
+            continue
+        seen.add(suffix)
         stages.append(Stage(f"eval_{suffix}", _eval(cfg, out, model, dec), 8 if cfg.quick else 30,
                             f"POPE, AMBER, CHAIR on the test split ({dec['decoding']})"))
     return stages

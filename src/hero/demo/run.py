@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from hero.demo.config import DemoConfig
-from hero.demo.pipeline import build_stages, rl_methods, table_rows
+from hero.demo.pipeline import build_stages, rl_methods, table_rows, trap_stage
 from hero.demo.report import replication_table, training_curves, trap_cells
 from hero.demo.stages import run_stages
 from hero.display import rounded
@@ -36,7 +36,7 @@ def collect_rows(cfg: DemoConfig, results: dict[str, dict]) -> dict[str, dict]:
         row: dict = {"train_minutes": results.get(model, {}).get("train_minutes")}
         if model == "sft_cot":
             row["train_minutes"] = None if name != "SFT (CoT)" else row["train_minutes"]
-        trap = results.get(f"trap_{model}")
+        trap = results.get(trap_stage(name, model))
         if temp is not None and trap:
             row["trap"] = trap_cells(read_json(trap["summary"]), temp)
         ev = results.get(f"eval_{suffix}")
@@ -88,7 +88,7 @@ def _compare_sections(cfg: DemoConfig, results: dict) -> list[Section]:
 
     loaded = []
     for name, model, temp, _, _ in table_rows(cfg):
-        trap = results.get(f"trap_{model}")
+        trap = results.get(trap_stage(name, model))
         if temp == 1.0 and trap:
             info, samples = load_run(Path(trap["summary"]).parent)
             loaded.append((name, info, [s for s in samples if s["temperature"] == 1.0]))

@@ -15,6 +15,8 @@ Run folder (RUN = --out):
   after every batch. A rerun skips the finished (id, degrade, T) keys (rows of older runs without ``degrade`` read
   as noise:<sigma>); a line cut by kill -9 is dropped and redone. ``confidence`` names what p_yes / p_no / the
   entropies measure ("conditional", or "marginal" with ``answers``: the k sampled answers, null = unparseable).
+  ``prior`` is the question's prior tag (hero.trap.prior: consistent / violating / none; rows of older runs
+  without it read as none).
 * ``summary.json``, ``report.html``, ``report.md``, ``plots/`` — rewritten at the end of each run over the
   samples of the requested spec × T grid.
 
@@ -44,6 +46,8 @@ from hero.io import (
 from hero.model.load import check_vlm_folder
 from hero.threads import check_threads
 from hero.trap import confidence as C
+from hero.trap.decoding import TrapDecoding
+from hero.trap.prior import PRIOR_TAGS, balanced_indices, tag_questions
 from hero.trap.questions import load_questions
 from hero.trap.runfolder import (
     MANIFEST_SCHEMA, append_samples, check_manifest, model_fingerprint, read_samples, removed_on_failure, sample_key,
@@ -52,7 +56,8 @@ from hero.trap.summary import SummarySettings, summarize
 
 ScoreFn = Callable[[list[dict], str, float], list[dict]]
 SAMPLE_FIELDS = ("id", "degrade", "sigma", "temperature", "image", "category", "answer", "label", "correct",
-                 "p_yes", "p_no", "entropy_binary", "entropy_full", "reasoning", "parse_status", "confidence")
+                 "p_yes", "p_no", "entropy_binary", "entropy_full", "reasoning", "parse_status", "confidence",
+                 "prior")
 
 
 def parse_number_list(text: str | Sequence[float], what: str) -> list[float]:
@@ -112,6 +117,12 @@ class TrapConfig:
     identity. ("semantic" is not built.)"""
     confidence_samples: int = 8
     """k, the CoTs sampled per question for --confidence marginal (≥ 2); part of the run identity then."""
+    prior_balance: bool = False
+    """Score a prior-balanced subset of the questions (hero.trap.prior): as many prior-consistent as
+    prior-violating questions (k = the smaller count, drawn by --seed), the others dropped. Needs world questions
+    (--images = a built world's <split>/images). Part of the run identity."""
+    answer_decoding: TrapDecoding = field(default_factory=TrapDecoding)
+    """How the answer distribution is decoded (plain, or VCD's contrastive distribution; hero.trap.decoding)."""
 
     def __post_init__(self) -> None:
         self.noise = parse_number_list(self.noise, "--noise")
@@ -171,6 +182,7 @@ def make_manifest(cfg: TrapConfig, scorer_settings: dict) -> dict:
             "model_fingerprint": model_fingerprint(cfg.model), "questions": str(Path(cfg.questions).resolve()),
             "questions_sha256": sha256_file(cfg.questions), "images": str(Path(cfg.images).resolve()),
             "seed": cfg.seed, "confidence": C.identity(cfg.confidence, cfg.confidence_samples),
+            "prior_balance": cfg.prior_balance,
             "scorer": scorer_settings, "degrade": cfg.specs(),
             "noise": sorted({Degradation.parse(d).sigma for d in cfg.specs()} - {None}),
             "temperatures": sorted(cfg.temperatures)}))
@@ -211,6 +223,7 @@ def make_row(q: dict, r: dict, spec: str, temperature: float) -> dict:
             "p_yes": float(r["p_yes"]), "p_no": float(r["p_no"]), "entropy_binary": float(r["entropy_binary"]),
             "entropy_full": float(r["entropy_full"]), "reasoning": r.get("reasoning"),
             "parse_status": r["parse_status"], "confidence": r.get("confidence", "conditional"),
+            "prior": q.get("prior", "none"),
             **({"answers": list(r["answers"])} if "answers" in r else {})}
 
 
@@ -294,7 +307,9 @@ def finalize(cfg: TrapConfig, out: Path, manifest: dict, questions: Sequence[dic
     summary = summarize(rows, **cfg.summary_settings())
     summary["confidence"] = C.summary_record(cfg.confidence, cfg.confidence_samples, rows)
     summary["run"] = {k: manifest.get(k) for k in ("model", "questions", "questions_sha256", "images", "seed",
-                                                    "confidence", "scorer")}
+                                                    "confidence", "scorer", "prior_balance")}
+    summary["prior_questions"] = {"balanced": cfg.prior_balance,
+                                  "counts": {t: sum(q.get("prior") == t for q in questions) for t in PRIOR_TAGS}}
     summary["missing_images"] = {"count": len(missing), "ids": [q["id"] for q in missing],
                                  "files": [q["image"] for q in missing]}
     write_json_atomic(out / "summary.json", summary)
@@ -307,9 +322,18 @@ def finalize(cfg: TrapConfig, out: Path, manifest: dict, questions: Sequence[dic
 
 
 def scoreable_questions(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
-    """load_questions' (questions with their image, questions whose image is missing); none with its image →
+    """load_questions' (questions with their image, questions whose image is missing), the scoreable ones tagged
+    with their prior tag (hero.trap.prior) and, under --prior-balance, cut to the balanced set; none with its image →
     InputError saying how many are missing and where it looked (a run that would score nothing is an error)."""
     questions, missing = load_questions(cfg.questions, cfg.image_folder())
+    counts = tag_questions(questions, cfg.images)
+    if cfg.prior_balance:
+        if not counts["consistent"] or not counts["violating"]:
+            raise InputError(f"--prior-balance: {cfg.questions} has {counts['consistent']} prior-consistent and "
+                             f"{counts['violating']} prior-violating question(s) with their image, so no balanced set "
+                             "can be drawn; use world questions (--images WORLD/<split>/images of a world with a "
+                             "prior) or drop --prior-balance")
+        questions = [questions[i] for i in balanced_indices([q["prior"] for q in questions], cfg.seed)]
     if not questions:
         shown = ", ".join(q["image"] for q in missing[:3])
         raise InputError(f"{cfg.questions}: the images of all {len(missing)} question(s) are missing under "

@@ -15,6 +15,7 @@ Schema ``hero.trap.summary/1`` (all entropies in nats; every undefined value is 
          "mean_entropy": float, "median_entropy": float,
          "entropy_bins": [{"lower", "upper" (null = +inf), "count", "share", "accuracy", "ci"}, ...],
          "trap": {"threshold", "count", "share", "accuracy", "ci"},
+         "by_prior": {"consistent"|"violating"|"none": {"n", "accuracy", "trap": {"count", "share", "accuracy"}}},
          "calibration": {"ece", "adaptive_ece", "mce", "brier", "auroc", "auroc_note", "aurc",
                          "reliability": [{"lower", "upper", "count", "confidence", "accuracy"}, ...]}}, ...],
       "trend": [                             # one record per (T, single-op family): least-squares slopes across
@@ -45,6 +46,7 @@ import numpy as np
 
 from hero.degrade import Degradation
 from hero.trap import metrics as M
+from hero.trap.prior import by_prior
 
 SUMMARY_SCHEMA = "hero.trap.summary/1"
 ENTROPY_KINDS = ("binary", "full")
@@ -62,6 +64,9 @@ CONVENTIONS = {
     "slopes": "per temperature and single-op family: least squares of the per-level value on the level (σ on the "
               "0–255 pixel scale for noise), per unit level; the clean group is level 0 of every family",
     "groups": "one per canonical degradation spec (hero.degrade) and temperature",
+    "by_prior": "samples split by their prior tag (hero.trap.prior: consistent = the world's co-occurrence prior "
+                "predicts the category present and it is, violating = predicts present and it is absent, none = "
+                "no prediction or no tag); trap = the confident bin (entropy ≤ threshold) within the tag",
 }
 
 
@@ -180,6 +185,7 @@ def summarize_group(samples: Sequence[dict], entropy_field: str, edges: Sequence
         "median_entropy": float(np.median(h)) if h.size else None,
         "entropy_bins": M.entropy_bin_table(h, ok, edges, **boot),
         "trap": M.trap_score(h, ok, threshold, **boot),
+        "by_prior": by_prior([s.get("prior") or "none" for s in samples], ok, h, threshold),
         "calibration": {
             "ece": M.ece(conf, ok, ece_bins), "adaptive_ece": M.adaptive_ece(conf, ok, ece_bins),
             "mce": M.mce(conf, ok, ece_bins), "brier": M.brier(conf, ok),
