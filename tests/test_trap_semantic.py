@@ -139,7 +139,8 @@ def test_semantic_run_rows_summary_and_identity(tmp_path):
     assert s["groups"][0]["mean_entropy"] == pytest.approx(sum(r["entropy_semantic"] for r in rows.values()) / 7)
     c = s["confidence"]
     assert (c["kind"], c["samples"], c["measured"], c["note"]) == ("semantic", 4, {"semantic": 7}, None)
-    assert "bidirectional" in c["clustering"] and "semantic confidence:" in (Path(paths["out"]) / "report.md").read_text()
+    assert "bidirectional" in c["clustering"]
+    assert "semantic confidence:" in (Path(paths["out"]) / "report.md").read_text()
     man = json.loads((Path(paths["out"]) / "manifest.json").read_text())["confidence"]
     assert man["kind"] == "semantic" and man["samples"] == 4 and man["nli_model"] == str(Path(nli).resolve())
     assert man["nli_fingerprint"].startswith("sha256-bytes/1:") and s["run"]["confidence"] == man

@@ -221,7 +221,8 @@ def check_scored(batch: Sequence[dict], results: Sequence[dict], spec: str, temp
                              f"{r.get('answer')!r} / {r.get('parse_status')!r}")
         if (r["answer"] == "") != (r["parse_status"] == "unparseable"):
             raise ValueError(f"{where}: answer '' goes with parse_status 'unparseable' and only with it")
-        for k in ("p_yes", "p_no", "entropy_binary", "entropy_full", *(("entropy_semantic",) if "entropy_semantic" in r else ())):
+        extra = ("entropy_semantic",) if "entropy_semantic" in r else ()  # --confidence semantic
+        for k in ("p_yes", "p_no", "entropy_binary", "entropy_full", *extra):
             v = r.get(k)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (k[0] == "p" and v > 1):
                 raise ValueError(f"{where}: {k} must be a finite number{' in [0, 1]' if k[0] == 'p' else ' ≥ 0'}, "
