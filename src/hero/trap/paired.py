@@ -60,3 +60,25 @@ def paired_comparison(a: Sequence | np.ndarray, b: Sequence | np.ndarray, n_boot
     diff = float(a.mean() - b.mean()) if a.size else None
     return {"diff": diff, "ci": paired_bootstrap_ci(a, b, n_boot, level, seed), "p_mcnemar": mcnemar_exact_p(n10, n01),
             "n": int(a.size), "a_only": n10, "b_only": n01}
+
+
+def paired_bin_comparison(a_correct: Sequence | np.ndarray, a_entropy: Sequence | np.ndarray,
+                          b_correct: Sequence | np.ndarray, b_entropy: Sequence | np.ndarray, threshold: float = 0.3,
+                          n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
+    """Paired comparison of the confident-bin (trap-bin, entropy ≤ threshold) accuracy of A and B on the same
+    questions (arrays aligned by question).
+
+    Each model's own bin holds different questions, so the paired comparison is made on the INTERSECTION: the
+    questions on which both A and B are confident — "when both are sure, who is right more often" — with
+    `paired_comparison` (diff = acc(A) − acc(B) there, paired bootstrap CI, exact McNemar). Returned with the sizes
+    of each model's own bin (`n_bin_a`, `n_bin_b`; the intersection's is `n`) and, under "all", the plain paired
+    accuracy comparison on every question (no entropy selection)."""
+    a, b = _pair(a_correct, b_correct)
+    ha, hb = np.asarray(a_entropy, dtype=float).reshape(-1), np.asarray(b_entropy, dtype=float).reshape(-1)
+    if ha.shape != a.shape or hb.shape != b.shape:
+        raise ValueError(f"one entropy per answer: {a.size} answers, {ha.size} / {hb.size} entropies")
+    in_a, in_b = ha <= threshold, hb <= threshold  # (N,) each model's trap bin
+    both = in_a & in_b
+    return {**paired_comparison(a[both], b[both], n_boot, level, seed), "n_bin_a": int(in_a.sum()),
+            "n_bin_b": int(in_b.sum()), "threshold": float(threshold),
+            "all": paired_comparison(a, b, n_boot, level, seed)}
