@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hero.demo.report import replication_table, training_curves, trap_cells
+import pytest
+
+from hero.demo.report import ema, replication_table, training_curves, trap_cells
 
 
 def test_trap_cells_and_table():
@@ -26,5 +28,15 @@ def test_trap_cells_and_table():
 
 
 def test_training_curves_png():
-    png = training_curves({"HERO": [{"step": 1, "reward": 0.5, "hero/beta": 0.04}, {"step": 2, "reward": 0.6}]})
+    png = training_curves({"HERO": [{"step": 1, "reward": 0.5, "hero/beta": 0.04}, {"step": 2, "reward": 0.6},
+                                    {"step": 3, "reward": float("nan"), "kl": None}]})
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_ema_is_bias_corrected():
+    # weights 0.5: s1 = (0.5·0 + 10) / 1.5 = 6.667; s2 = (0.25·0 + 0.5·10 + 10) / 1.75 = 8.571
+    assert ema([0, 10, 10], 0.5) == pytest.approx([0.0, 10 / 1.5, 15 / 1.75])
+    assert ema([3.0, 3.0, 3.0]) == pytest.approx([3.0, 3.0, 3.0])  # a constant stays constant from the first step
+    assert ema([1.0, 2.0], 0.0) == [1.0, 2.0] and ema([]) == []  # weight 0 = the raw values
+    with pytest.raises(ValueError, match=r"in \[0, 1\)"):
+        ema([1.0], 1.0)

@@ -20,6 +20,9 @@ def test_ci_smoke_demo_quick(tmp_path):
         == set(res["table"])
     assert set(res["table"]["HERO"]["trap"]) == {"0", "30", "50"}
     assert set(res["table"]["HERO"]["pope"]) == {"random", "popular", "adversarial"}
+    assert set(res["paired"]) == {"HERO vs GRPO", "HERO vs SFT (CoT)", "HERO vs DPO"}
+    assert {"diff", "ci", "p_mcnemar", "n", "all"} <= set(res["paired"]["HERO vs GRPO"])
+    assert set(res["steps"]) == {"grpo", "hero", "dpo"} and res["matched_steps"]["leader"] == "hero"
     html = (out / "report.html").read_text()
     assert "Replication table" in html and "data:image/png;base64," in html
     # A rerun resumes from the cache: every stage is reported as cached.

@@ -41,10 +41,26 @@ def test_unknown_name_is_a_key_error_and_a_value_error():
 
 
 def test_builtin_weights_and_their_metadata():
-    assert weights.WEIGHTS.names() == ["none", "softmax", "neg_exp"]
-    assert [weights.whole_groups(n) for n in ("none", "softmax", "neg_exp")] == [False, True, False]
-    assert [weights.needs_entropy(n) for n in ("none", "softmax", "neg_exp")] == [False, True, True]
+    names = ["none", "softmax", "neg_exp", "constant"]
+    assert weights.WEIGHTS.names() == names
+    assert [weights.whole_groups(n) for n in names] == [False, True, False, False]
+    assert [weights.needs_entropy(n) for n in names] == [False, True, True, False]
     assert weights.config_fields("neg_exp") == ["neg_exp_lambda", "neg_exp_tau", "neg_exp_w_max"]
+    assert weights.config_fields("constant") == ["constant_weight"]
+
+
+def test_builtin_entropy_sources_and_their_metadata(tmp_path):
+    from hero.rl import entropy
+
+    assert entropy.SOURCES.names() == ["answer", "mean", "span", "group"]
+    needs = [entropy.SOURCES.meta(n)["needs"] for n in entropy.SOURCES.names()]
+    assert needs == ["answer_logits", "token_entropies", "token_entropies", "answers"]
+    with pytest.raises(ValueError, match=r"entropy_source='tokens' is not a registered entropy source; registered: "
+                                         r"answer, mean, span, group"):
+        HeroConfig(output_dir=str(tmp_path), per_device_train_batch_size=8, use_cpu=True, bf16=False,
+                   entropy_source="tokens")
+    with pytest.raises(ValueError, match="needs="):
+        entropy.register_source("x", needs="logits")
 
 
 def test_compute_weights_reads_parameters_from_the_config(tmp_path):
@@ -60,11 +76,13 @@ def test_compute_weights_reads_parameters_from_the_config(tmp_path):
     first = 2 / (1 + math.exp(-0.5))
     assert torch.allclose(ws, torch.tensor([first, 2 - first, 1.0, 1.0]))
     assert weights.compute_weights("none", H, A, 2, cfg) is None
+    # constant: c = constant_weight (1.0 by default) for every row, whatever H and A
+    assert torch.equal(weights.compute_weights("constant", H, A, 2, cfg), torch.ones(4))
 
 
 def test_config_lists_registered_weights_for_an_unknown_name(tmp_path):
     with pytest.raises(ValueError, match=r"weight_mode='exp' is not a registered entropy weight; registered: none, "
-                                         r"softmax, neg_exp"):
+                                         r"softmax, neg_exp, constant"):
         HeroConfig(output_dir=str(tmp_path), per_device_train_batch_size=8, use_cpu=True, bf16=False,
                    weight_mode="exp")
 

@@ -142,3 +142,68 @@ def test_softmax_weights_mean_one_per_group(G):
     h = torch.rand(4 * G)
     w = core.softmax_weights(h, G)
     assert close(w.view(-1, G).mean(dim=1), [1.0] * 4)
+
+
+def test_hard_negative_groups_and_rows():
+    # G = 3; groups: [0, 0, 0] all wrong; [0, 1, 0] one right; [0, NaN, 0] all scorable wrong; [NaN]*3 unscorable
+    r = torch.tensor([0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, NAN, 0.0, NAN, NAN, NAN])
+    assert core.hard_negative_groups(r, 3).tolist() == [True, False, True, False]
+    # the NaN-reward row of group 2 keeps its 0 advantage: not a hard-negative row
+    assert core.hard_negative_rows(r, 3).tolist() == [True] * 3 + [False] * 3 + [True, False, True] + [False] * 3
+    # threshold 0.2 (e.g. an NLI reward in [−1, 1]): max(.1, −.5) = .1 ≤ .2 → all wrong; max .3 > .2 → not
+    r2 = torch.tensor([0.1, -0.5, 0.3, -1.0])
+    assert core.hard_negative_groups(r2, 2, threshold=0.2).tolist() == [True, False]
+
+
+def test_answer_labels_from_last_answer_token():
+    yes, yes2, no = 7, 9, 8
+    ids = torch.tensor([[1, 7, 2, 8], [1, 2, 3, 4], [8, 1, 9, 0], [8, 7, 1, 7]])
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 0]])
+    # row 0: last answer token 8 (no) → 0; row 1: none → −1; row 2: 9 (" yes") → 1
+    # row 3: index 3 is masked → the last one is 7 → 1
+    labels = core.answer_labels(ids, mask, torch.tensor([yes, yes2, no]), torch.tensor([True, True, False]))
+    assert labels.tolist() == [0, -1, 1, 1]
+
+
+def test_group_answer_entropy_worked():
+    # G = 4. group 0: yes yes yes no → s = (.25, .75): H = −.25 ln .25 − .75 ln .75 = .346574 + .215762 = .562335
+    # group 1: all yes → 0
+    # group 2: yes no + 2 unanswered → (.5, .5) → ln 2 on the answered rows, NaN on the others
+    # group 3: nothing answered → NaN everywhere
+    labels = torch.tensor([1, 1, 1, 0, 1, 1, 1, 1, 1, -1, 0, -1, -1, -1, -1, -1])
+    h = core.group_answer_entropy(labels, 4)
+    assert close(h, [0.562335] * 4 + [0.0] * 4 + [math.log(2), NAN, math.log(2), NAN] + [NAN] * 4)
+    # three answers (categorical): shares (1/3, 1/3, 1/3) → ln 3 = 1.098612
+    assert close(core.group_answer_entropy(torch.tensor([0, 1, 2]), 3, num_classes=3), [math.log(3)] * 3)
+
+
+def test_marker_starts_last_occurrence_within_mask():
+    marker = torch.tensor([5, 6])  # e.g. "Answer" ":"
+    ids = torch.tensor([[1, 5, 6, 2, 5, 6], [1, 2, 3, 4, 5, 6], [5, 6, 1, 1, 1, 1], [1, 2, 3, 4, 5, 1]])
+    mask = torch.tensor([[1] * 6, [1, 1, 1, 1, 1, 0], [1] * 6, [1] * 6])
+    # row 0: at 1 and 4 → 4 (last); row 1: at 4 but ":" masked → −1; row 2: at 0; row 3: 5 without 6 → −1
+    assert core.marker_starts(ids, mask, marker).tolist() == [4, -1, 0, -1]
+    assert core.marker_starts(ids[:, :1], mask[:, :1], marker).tolist() == [-1] * 4  # marker longer than T
+
+
+def test_span_mean_entropy_before_the_marker():
+    ent = torch.tensor([[1.0, 3.0, 9.0, 9.0], [2.0, 4.0, 6.0, 9.0], [1.0, 1.0, 1.0, 1.0], [5.0, 5.0, 5.0, 5.0]])
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0], [1, 1, 1, 1], [1, 1, 1, 1]])
+    starts = torch.tensor([2, 3, -1, 0])
+    # row 0: tokens 0, 1 → (1 + 3)/2 = 2; row 1: before 3 and in mask → 0, 1 → (2 + 4)/2 = 3
+    # row 2: no marker → NaN; row 3: marker first → empty span → NaN
+    assert close(core.span_mean_entropy(ent, mask, starts), [2.0, 3.0, NAN, NAN])
+
+
+def test_shuffled_among_permutes_only_masked_entries():
+    v = torch.tensor([10.0, 20.0, 30.0, 40.0, 50.0])
+    mask = torch.tensor([True, False, True, True, False])
+    out = core.shuffled_among(v, mask, seed=3)
+    perm = torch.randperm(3, generator=torch.Generator().manual_seed(3))  # the documented permutation
+    expected = v.clone()
+    expected[[0, 2, 3]] = v[[0, 2, 3]][perm]
+    assert torch.equal(out, expected)
+    assert out[1] == 20.0 and out[4] == 50.0  # unmasked entries stay
+    assert sorted(out[mask].tolist()) == [10.0, 30.0, 40.0]
+    assert torch.equal(core.shuffled_among(v, mask, seed=3), out)  # deterministic
+    assert any(not torch.equal(core.shuffled_among(v, mask, seed=s), v) for s in range(5))

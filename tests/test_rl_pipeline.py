@@ -47,6 +47,9 @@ def test_hero_two_steps_writes_model_logs_and_resumes_beta(setup, tmp_path):
     assert saved["beta"] == pytest.approx(res["beta"]) and saved["beta"] != 0.04
     summary = json.loads((out / "rl_summary.json").read_text())
     assert summary["steps"] == 2 and json.loads((out / "rl_config.json").read_text())["run"]["method"] == "hero"
+    # what the run did, for a later run to read: final β and KL, the gated share (run_parts.rl_stats)
+    assert summary["kl_final"] == pytest.approx(steps[-1]["kl"]) and summary["hard_negative_share"] is None
+    assert summary["gated_share"] == pytest.approx(sum(h["hero/gated_frac"] for h in steps) / 2)
 
     # the folder is this run's (run.json): another method, or another learning rate, is refused before loading
     with pytest.raises(InputError, match="method was 'hero', now 'grpo'"):
@@ -82,6 +85,20 @@ def test_grpo_is_plain_trl_with_fixed_beta_and_the_verifier(setup, tmp_path):
     assert res["steps"] == 1 and res["beta"] == 0.04  # HERO's β_0, never moved
     assert not any(k.startswith("hero/") for h in logs for k in h)
     assert "rewards/yes_no_exact/mean" in logs[0]  # the exact verifier against the world's labels
+
+
+def test_grpo_with_the_gate_and_hard_negatives(setup, tmp_path):
+    world, model = setup
+    res = run_rl("grpo", model, world, tmp_path / "grpo", reward_funcs=[parity_reward], max_steps=1,
+                 save_strategy="no", gate=True, hard_negatives=True, **FAST)
+    config = json.loads((tmp_path / "grpo/rl_config.json").read_text())["trainer"]
+    assert (config["gate"], config["weight_mode"], config["balancer"]) == (True, "none", "fixed")
+    logs = json.loads((tmp_path / "grpo/log_history.json").read_text())
+    assert "hero/gated_frac" in logs[0] and "hero/weight_mean" not in logs[0]
+    summary = json.loads((tmp_path / "grpo/rl_summary.json").read_text())
+    assert summary["method"] == "grpo" and summary["beta"] == 0.04 and summary["gated_share"] == logs[0][
+        "hero/gated_frac"]
+    assert summary["hard_negative_share"] == logs[0]["hero/hard_negative_frac"] and res["kl_final"] is not None
 
 
 def test_resume_without_checkpoint_is_an_error(setup, tmp_path):

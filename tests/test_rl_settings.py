@@ -50,7 +50,9 @@ def test_resolve_splits_run_and_trainer_fields():
 
 @pytest.mark.parametrize("method, key, value, match", [
     ("hero", "weight", "none", r"cfg.yaml:3: unknown field 'weight' for `hero train hero` \(did you mean 'weight_mode"),
-    ("grpo", "gate", False, r"cfg.yaml:3: gate is a HERO mechanism field; `grpo` has none"),
+    ("grpo", "weight_mode", "none", r"cfg.yaml:3: weight_mode is a HERO mechanism field; `grpo` has none.*grpo "
+                                    r"takes only gate, gate_delta"),
+    ("dpo", "gate", True, r"cfg.yaml:3: gate is a HERO mechanism field; `dpo` has none"),
     ("hero", "output_dir", "x", r"output_dir cannot be set \(it is OUT/checkpoints; set --out\)"),
     ("hero", "method", "grpo", "method cannot be set"),
     ("hero", "beta", "high", r"cfg.yaml:3: field 'beta': expected float, got 'high'"),
@@ -81,7 +83,33 @@ def test_cli_reports_bad_keys_with_exit_2(tmp_path):
     res = runner.invoke(app, ["train", "hero", "--model", "m", "--world", "w", "--out", "o", "--config", str(cfg)])
     assert res.exit_code == 2
     assert f"{cfg}:2: unknown field 'learning_rat'" in res.output and "did you mean 'learning_rate'" in res.output
-    res = runner.invoke(app, ["train", "grpo", "--model", "m", "--world", "w", "--out", "o", "--set", "gate=false"])
-    assert res.exit_code == 2 and "--set gate=false: gate is a HERO mechanism field" in res.output
+    res = runner.invoke(app, ["train", "grpo", "--model", "m", "--world", "w", "--out", "o", "--set",
+                              "balancer=fixed"])
+    assert res.exit_code == 2 and "--set balancer=fixed: balancer is a HERO mechanism field" in res.output
     res = runner.invoke(app, ["train", "dpo", "--world", "w", "--out", "o"])
     assert res.exit_code == 2 and "missing --model" in res.output
+
+
+def test_grpo_takes_the_gate_and_hard_negatives_as_fair_controls(tmp_path):
+    from hero.rl.hero_config import HeroConfig
+    from hero.rl.run_parts import trainer_args
+
+    _, trainer = resolve("grpo", {"gate": ("true", "x"), "hard_negatives": ("true", "x"),
+                                  "hard_negative_advantage": ("0.5", "x")})
+    assert trainer == {"gate": True, "hard_negatives": True, "hard_negative_advantage": 0.5}
+    base = dict(method="grpo", model="m", world="w", out=str(tmp_path / "o"))
+    args, _ = trainer_args(RLRunConfig(**base), {"gate": True})
+    # HeroGRPOTrainer with HERO's weight and balancer off, no entropy: GRPO + the gate, β fixed at HERO's β_0
+    assert isinstance(args, HeroConfig) and args.gate and not args.hard_negatives
+    assert (args.weight_mode, args.balancer, args.log_entropy, args.beta) == ("none", "fixed", False, 0.04)
+    args, _ = trainer_args(RLRunConfig(**base), {"hard_negatives": True})
+    assert isinstance(args, HeroConfig) and args.hard_negatives and not args.gate  # grpo's gate stays off
+    args, _ = trainer_args(RLRunConfig(**base), {})
+    assert type(args).__name__ == "GRPOConfig"  # unchanged: TRL's own GRPO when no control is asked
+
+
+def test_cli_grpo_shows_gate_flag():
+    from hero.cli.main import app
+
+    res = CliRunner().invoke(app, ["train", "grpo", "--help"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0 and "--gate" in res.output and "--weight-mode" not in res.output

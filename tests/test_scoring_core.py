@@ -21,7 +21,9 @@ def test_binary_entropy_hand_values():
 
 
 def test_binary_entropy_no_mass_is_finite():
-    assert core.binary_entropy(torch.tensor([0.0]), torch.tensor([0.0])).item() == 0.0
+    # no yes/no mass (VCD's cut-off can remove both): q = 0.5, H = ln 2 — no evidence either way, never "confident"
+    # (as the summary's confidence 0.5 and the marginal kind's all-unparseable rule)
+    assert core.binary_entropy(torch.tensor([0.0]), torch.tensor([0.0])).item() == pytest.approx(math.log(2))
 
 
 def test_full_entropy_hand_values():

@@ -66,7 +66,7 @@ def test_full_run_writes_samples_summary_report(tmp_path):
     assert {r["degrade"] for r in rows} == {"none", "noise:30"}
     assert set(rows[0]) == {"id", "degrade", "sigma", "temperature", "image", "category", "answer", "label", "correct",
                             "p_yes", "p_no", "entropy_binary", "entropy_full", "reasoning", "parse_status",
-                            "confidence"}
+                            "confidence", "prior"}
     assert {r["confidence"] for r in rows} == {"conditional"}  # the default: the scorer's own distribution
     s = json.loads((Path(paths["out"]) / "summary.json").read_text())
     assert s["missing_images"] == {"count": 1, "ids": [3], "files": ["img3.png"]}

@@ -5,6 +5,7 @@
     hero train hero --model SFT_DIR --data train.jsonl --images DIR --out OUT     # your files (hero.data.rows)
     hero train hero ... --set weight_mode=none        # ablations: gate=false, balancer=fixed
     hero train grpo ...                                # the same settings without HERO's three mechanisms
+    hero train grpo ... --gate                         # + the zero-variance filter HERO's gate applies
     hero train dpo  ... [--dpo-samples 8]              # pairs from the model's own samples, TRL's DPOTrainer
 
 Flags are the fields of RLRunConfig and TrainerFlags (hero.rl.settings). Every field of the trainer's config
@@ -28,7 +29,9 @@ from hero.rl.settings import (
 
 HELP = {
     "hero": "HERO: GRPO with the entropy-aware weight, the variance gate and the KL balancer (each switchable).",
-    "grpo": "Plain GRPO (TRL's GRPOTrainer) with HERO's settings but none of its mechanisms (fixed β = 0.04).",
+    "grpo": "Plain GRPO (TRL's GRPOTrainer) with HERO's settings but none of its mechanisms (fixed β = 0.04); "
+            "--gate adds HERO's zero-variance filter (and --set hard_negatives=true its hard negatives) as a fair "
+            "control.",
     "dpo": "Offline DPO: right/wrong pairs from the model's own samples, trained with TRL's DPOTrainer.",
 }
 

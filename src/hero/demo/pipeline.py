@@ -1,16 +1,18 @@
 """The stages of `hero demo`, each a thin call into the library (world, model, SFT, RL, trap, eval).
 
 Folder layout under <out>: world/world (the built world), init/model, sft_cot/model, sft_answer/model,
-<method>/model for grpo, hero, dpo (and the ablations), trap_<model>/ (hero trap run folders), eval_<model>/
-(hero eval world run folders), report/.
+<method>/model for grpo, hero, dpo (and the ablations), trap_<model>/ (hero trap run folders; trap_sft_cot_vcd =
+CoT-SFT under VCD, trap_sft_cot_val = CoT-SFT on the val split's adversarial POPE questions, trap_sft_cot_ts = the
+test run temperature-scaled with T fitted on that val run), eval_<model>/ (hero eval world run folders), report/.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from hero.demo.config import ABLATIONS, METHODS, DemoConfig
-from hero.demo.stages import Stage
+from hero.demo.config import ABLATIONS, FOLLOWER_CAP, FROM_LEADER, METHODS, STEP_LEADER, DemoConfig
+from hero.demo.stages import Stage, read_done
 
 TRAP_TEMPERATURES = (1.0, 0.5, 1.5)  # 1.0 = the plain model; 0.5 / 1.5 = the temperature decoding baselines
 
@@ -68,13 +70,70 @@ def _sft(cfg: DemoConfig, out: Path, style: str):
     return fn
 
 
-def _rl(cfg: DemoConfig, out: Path, method: str, overrides: dict):
+def step_followers(cfg: DemoConfig) -> list[str]:
+    """RL stages that run the leader's (STEP_LEADER's) optimizer-step count: GRPO and the HERO ablations."""
+    return [stage for stage, method, _ in rl_methods(cfg) if method in ("grpo", "hero") and stage != STEP_LEADER]
+
+
+def training_order(cfg: DemoConfig) -> list[tuple[str, str, dict]]:
+    """rl_methods with the step leader first (the followers need its step count)."""
+    runs = rl_methods(cfg)
+    return sorted(runs, key=lambda r: r[0] != STEP_LEADER)  # stable: the others keep their order
+
+
+def matched_steps(steps: dict[str, int | None], leader: str, followers: Sequence[str]) -> dict:
+    """How the optimizer steps were matched: {"leader", "followers", "matched", "rule"}; matched = every follower
+    made exactly the leader's step count (None while one of them has no count)."""
+    counts = [steps.get(s) for s in (leader, *followers)]
+    matched = None if None in counts else all(c == counts[0] for c in counts)
+    rule = (f"{leader} trains on its time budget, then {', '.join(followers) or 'no run'} train for exactly its "
+            f"optimizer-step count (time cap {FOLLOWER_CAP:g}× the RL budget share); DPO stays time-budgeted (its "
+            "steps are over preference pairs, not comparable)")
+    return {"leader": leader, "followers": list(followers), "matched": matched, "rule": rule}
+
+
+def logged_mean(history: Sequence[dict], key: str) -> float | None:
+    """Mean of `key` over the log entries that have it (None when none does): logged_mean([{"w": 1.0}, {"loss": 2},
+    {"w": 1.2}], "w") = (1.0 + 1.2) / 2 = 1.1."""
+    xs = [float(h[key]) for h in history if isinstance(h.get(key), (int, float))]
+    return sum(xs) / len(xs) if xs else None
+
+
+def from_leader(stage: str, leader: dict) -> dict:
+    """The settings `stage` reads from the leader's stage results (FROM_LEADER); RuntimeError when one is missing."""
+    import json
+
+    out = {}
+    for name, (kind, key) in FROM_LEADER.get(stage, {}).items():
+        if kind == "log":
+            value = logged_mean(json.loads(Path(leader["log_history"]).read_text()), key)
+        else:
+            value = leader.get(key)
+        if value is None:
+            raise RuntimeError(f"{stage}: {STEP_LEADER}'s run has no {key!r} to set {name} from; "
+                               f"redo it with `hero demo --force {STEP_LEADER}`")
+        out[name] = value
+    return out
+
+
+def _rl(cfg: DemoConfig, out: Path, stage: str, method: str, overrides: dict):
     def fn(d: Path) -> dict:
         from hero.rl.pipeline import run_rl
 
-        res = run_rl(method, model_dir(out, "sft_cot"), paths(out)["world"], d / "model",
-                     budget_min=cfg.minutes["rl"], seed=cfg.seed, threads=cfg.threads, **overrides)
-        return {"train_minutes": res["seconds"] / 60, **{k: v for k, v in res.items() if _plain(v)}}
+        limits, matched = {"budget_min": cfg.minutes["rl"]}, {}
+        leader = read_done(out / STEP_LEADER) if stage in step_followers(cfg) else None
+        if stage in step_followers(cfg) and leader is None:
+            raise RuntimeError(f"{stage}: the step leader {STEP_LEADER!r} has not finished; rerun `hero demo` (it "
+                               f"trains {STEP_LEADER} first)")
+        if leader and leader.get("steps"):  # a leader without a step (0) leaves the follower on its time budget
+            limits = {"budget_min": FOLLOWER_CAP * cfg.minutes["rl"], "max_steps": int(leader["steps"])}
+            matched = {"matched_to": STEP_LEADER, "max_steps": limits["max_steps"],
+                       "budget_cap_min": limits["budget_min"]}
+        read = from_leader(stage, leader) if leader else {}
+        res = run_rl(method, model_dir(out, "sft_cot"), paths(out)["world"], d / "model", seed=cfg.seed,
+                     threads=cfg.threads, **limits, **overrides, **read)
+        return {"train_minutes": res["seconds"] / 60, **matched, **({"from_hero": read} if read else {}),
+                **{k: v for k, v in res.items() if _plain(v)}}
     return fn
 
 
@@ -82,19 +141,46 @@ def _plain(v) -> bool:
     return isinstance(v, (int, float, str, bool)) or v is None
 
 
-def _trap(cfg: DemoConfig, out: Path, name: str, temperatures: tuple[float, ...]):
+def _trap(cfg: DemoConfig, out: Path, name: str, temperatures: tuple[float, ...], decoding: str = "plain",
+          split: str = "test"):
     def fn(d: Path) -> dict:
         from hero.scoring import make_trap_scorer
+        from hero.trap.decoding import TrapDecoding
         from hero.trap.run import TrapConfig, run_trap
+        from hero.world import pope_path
 
         model = model_dir(out, name)
-        tc = TrapConfig(model=str(model), questions=str(paths(out)["questions"]),
-                        images=str(paths(out)["world"] / "test" / "images"), out=str(d / "run"),
-                        noise=[0.0, 30.0, 50.0], temperatures=list(temperatures), seed=cfg.seed)
-        scorer = make_trap_scorer(model, seed=cfg.seed, max_new_tokens=cfg.max_new_tokens)
+        questions = paths(out)["questions"]
+        if split != "test":  # as many questions of that split's adversarial POPE file as the test run has
+            lines = pope_path(paths(out)["world"], split, "adversarial").read_text().splitlines()
+            questions = d / f"{split}_questions.json"
+            questions.write_text("\n".join(lines[: cfg.trap_questions]) + "\n")
+        dec = TrapDecoding(decoding)
+        tc = TrapConfig(model=str(model), questions=str(questions),
+                        images=str(paths(out)["world"] / split / "images"), out=str(d / "run"),
+                        noise=[0.0, 30.0, 50.0], temperatures=list(temperatures), seed=cfg.seed, answer_decoding=dec)
+        scorer = make_trap_scorer(model, seed=cfg.seed, max_new_tokens=cfg.max_new_tokens, **dec.scorer_kwargs())
         res = run_trap(tc, scorer, progress=cfg.progress)
         return {"summary": str(d / "run" / "summary.json"), "n_samples": res.summary["n_samples"]}
     return fn
+
+
+def _tempscale(out: Path, fit: str, apply: str):
+    def fn(d: Path) -> dict:
+        from hero.trap.tsrun import TempScaleConfig, run_tempscale
+
+        summary, _ = run_tempscale(TempScaleConfig(fit=str(out / fit / "run"), apply=str(out / apply / "run"),
+                                                   out=str(d / "run")))
+        return {"summary": str(d / "run" / "summary.json"), "temperature": summary["tempscale"]["temperature"]}
+    return fn
+
+
+TRAP_STAGES = {"SFT+VCD": "trap_sft_cot_vcd", "SFT+TS": "trap_sft_cot_ts"}
+
+
+def trap_stage(row: str, model: str) -> str:
+    """The trap stage of a replication-table row: its own for VCD and temperature scaling, else trap_<model>."""
+    return TRAP_STAGES.get(row, f"trap_{model}")
 
 
 def _eval(cfg: DemoConfig, out: Path, name: str, decoding: dict):
@@ -112,10 +198,12 @@ def _eval(cfg: DemoConfig, out: Path, name: str, decoding: dict):
 def table_rows(cfg: DemoConfig) -> list[tuple[str, str, float | None, str, dict]]:
     rows = [("SFT (CoT)", "sft_cot", 1.0, "sft_cot", {"decoding": "greedy"}),
             ("SFT (answer-only)", "sft_answer", 1.0, "sft_answer", {"decoding": "greedy"}),
-            ("SFT+VCD", "sft_cot", None, "sft_cot_vcd", {"decoding": "vcd"}),
+            ("SFT+VCD", "sft_cot", 1.0, "sft_cot_vcd", {"decoding": "vcd"}),
+            ("SFT+TS", "sft_cot", 1.0, "sft_cot", {"decoding": "greedy"}),  # T scales confidences, not answers
             ("SFT+T=0.5", "sft_cot", 0.5, "sft_cot_t0.5", {"decoding": "sample", "temperature": 0.5}),
             ("SFT+T=1.5", "sft_cot", 1.5, "sft_cot_t1.5", {"decoding": "sample", "temperature": 1.5})]
-    names = {"grpo": "GRPO", "hero": "HERO", "dpo": "DPO"}
+    names = {"grpo": "GRPO", "hero": "HERO", "dpo": "DPO", "hero_entropy_shuffle": "HERO shuffled H",
+             "hero_constant_weight": "HERO constant weight", "hero_fixed_final_beta": "HERO β fixed at final"}
     for stage, method, _ in rl_methods(cfg):
         rows.append((names.get(stage, stage.replace("hero_no_", "HERO w/o ")), stage, 1.0, stage,
                      {"decoding": "greedy"}))
@@ -130,14 +218,26 @@ def build_stages(cfg: DemoConfig) -> list[Stage]:
               Stage("init", _init(cfg, out), 2, "initialise the tiny VLM from configs"),
               Stage("sft_cot", _sft(cfg, out, "cot"), 60 * m["sft_cot"] + 5, "CoT-SFT (the trapped model)"),
               Stage("sft_answer", _sft(cfg, out, "answer"), 60 * m["sft_answer"] + 5, "answer-only SFT")]
-    for stage, method, ov in rl_methods(cfg):
-        stages.append(Stage(stage, _rl(cfg, out, method, ov), 60 * m["rl"] + 10, f"{method} from CoT-SFT {ov or ''}"))
+    for stage, method, ov in training_order(cfg):
+        steps = f", {STEP_LEADER}'s step count" if stage in step_followers(cfg) else ""
+        stages.append(Stage(stage, _rl(cfg, out, stage, method, ov), 60 * m["rl"] + 10,
+                            f"{method} from CoT-SFT {ov or ''}{steps}"))
     trap_models = ["sft_cot", "sft_answer"] + [s for s, _, _ in rl_methods(cfg)]
     for name in trap_models:
         temps = TRAP_TEMPERATURES if name == "sft_cot" else (1.0,)
         stages.append(Stage(f"trap_{name}", _trap(cfg, out, name, temps), 8 if cfg.quick else 25 * len(temps),
                             f"hero trap at σ = 0/30/50, T = {', '.join(map(str, temps))}"))
+    stages += [Stage("trap_sft_cot_vcd", _trap(cfg, out, "sft_cot", (1.0,), "vcd"), 8 if cfg.quick else 50,
+                     "hero trap --decoding vcd on CoT-SFT (VCD's contrastive answer distribution)"),
+               Stage("trap_sft_cot_val", _trap(cfg, out, "sft_cot", (1.0,), split="val"), 8 if cfg.quick else 25,
+                     "hero trap on the val split (to fit temperature scaling)"),
+               Stage("trap_sft_cot_ts", _tempscale(out, "trap_sft_cot_val", "trap_sft_cot"), 2,
+                     "hero trap tempscale: T fitted on the val run, applied to CoT-SFT's test run")]
+    seen = set()
     for _, model, _, suffix, dec in table_rows(cfg):
+        if suffix in seen:
+            continue
+        seen.add(suffix)
         stages.append(Stage(f"eval_{suffix}", _eval(cfg, out, model, dec), 8 if cfg.quick else 30,
                             f"POPE, AMBER, CHAIR on the test split ({dec['decoding']})"))
     return stages

@@ -10,7 +10,9 @@ Missing parts render as '—' (not measured), never as 0.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
+from pathlib import Path
 
 from matplotlib.figure import Figure
 
@@ -67,19 +69,58 @@ def replication_table(rows: dict[str, dict]) -> Section:
     return ("table", headers, body)
 
 
+def steps_section(steps: dict[str, dict[str, int | None]], matched: dict) -> list[Section]:
+    """'Optimizer steps' heading, the matching rule and a table of steps per RL run (one column per seed; the key
+    '' for a single run)."""
+    runs = list(dict.fromkeys(r for per in steps.values() for r in per))
+    heads = ["RL run"] + [f"steps{' seed ' + s if s else ''}" for s in steps]
+    body = [[r] + [fmt(per.get(r), 0) for per in steps.values()] for r in runs]
+    state = {True: "matched", False: "NOT matched (a follower hit its time cap, or an older cached run)",
+             None: "not measured"}[matched["matched"]]
+    return [("h2", "Optimizer steps"), ("p", f"Matched optimizer steps: {matched['rule']}. Steps {state}."),
+            ("table", heads, body)]
+
+
+def publish(out: Path, files: dict[str, Path]) -> dict[str, Path]:
+    """Copy report/report.html and .md to <out>/report.html and .md (plots linked from report/plots)."""
+    for kind in ("html", "md"):
+        text = Path(files[kind]).read_text(encoding="utf-8")
+        (out / f"report.{kind}").write_text(text.replace("](plots/", "](report/plots/"), encoding="utf-8")
+    return files
+
+
 CURVES = (("reward", "mean reward"), ("kl", "KL(π‖π_ref) (nats/token)"), ("hero/beta", "β (KL weight)"),
           ("hero/gated_frac", "gated share of groups"), ("hero/weight_mean", "mean entropy weight"))
+EMA_WEIGHT = 0.9
+"""Smoothing weight of the training curves' EMA line (≈ the last 10 steps)."""
+
+
+def ema(values: Sequence[float], weight: float = EMA_WEIGHT) -> list[float]:
+    """Bias-corrected exponential moving average (TensorBoard's smoothing): s_t = Σ_i w^(t−i) x_i / Σ_i w^(t−i),
+    i.e. m_t = w·m_(t−1) + (1 − w)·x_t from m_(−1) = 0, divided by 1 − w^(t+1) — so the first point is x_0, not
+    pulled towards 0. ema([0, 10, 10], 0.5) = [0, 10/1.5, 15/1.75] = [0, 6.667, 8.571]."""
+    if not 0 <= weight < 1:
+        raise ValueError(f"EMA weight {weight}: must be in [0, 1) (0 = no smoothing)")
+    out, m = [], 0.0
+    for t, x in enumerate(values):
+        m = weight * m + (1.0 - weight) * float(x)
+        out.append(m / (1.0 - weight ** (t + 1)))
+    return out
 
 
 def training_curves(histories: dict[str, Sequence[dict]]) -> bytes:
-    """PNG of reward, KL, β, gated share and weight per optimizer step, one line per method (trainer log_history)."""
+    """PNG of reward, KL, β, gated share and weight per optimizer step, one colour per method (trainer log_history):
+    the raw points faint, their EMA (`ema`) as a line."""
     fig = Figure(figsize=(4.2 * len(CURVES), 3.4), dpi=100, layout="constrained")
     axes = fig.subplots(1, len(CURVES))
     for ax, (key, label) in zip(axes, CURVES):
-        for name, hist in histories.items():
-            pts = [(h["step"], h[key]) for h in hist if key in h and "step" in h]
+        for k, (name, hist) in enumerate(histories.items()):
+            pts = [(h["step"], h[key]) for h in hist
+                   if "step" in h and isinstance(h.get(key), (int, float)) and math.isfinite(h[key])]
             if pts:
-                ax.plot(*zip(*pts), marker=".", label=name)
+                steps, vals = zip(*pts)
+                ax.plot(steps, vals, ".", color=f"C{k}", alpha=0.35, markersize=4)
+                ax.plot(steps, ema(vals), "-", color=f"C{k}", label=name)
         ax.set_title(label)
         ax.set_xlabel("optimizer step")
         ax.set_ylabel(label)

@@ -8,9 +8,10 @@ import resource
 import time
 from pathlib import Path
 
-from hero.demo.config import DemoConfig
-from hero.demo.pipeline import build_stages, rl_methods, table_rows
-from hero.demo.report import replication_table, training_curves, trap_cells
+from hero.demo.config import STEP_LEADER, DemoConfig
+from hero.demo.paired import paired, paired_section, seed_answers
+from hero.demo.pipeline import build_stages, matched_steps, rl_methods, step_followers, table_rows, trap_stage
+from hero.demo.report import EMA_WEIGHT, publish, replication_table, steps_section, training_curves, trap_cells
 from hero.demo.stages import run_stages
 from hero.display import rounded
 from hero.io import read_json, write_json_atomic
@@ -36,7 +37,7 @@ def collect_rows(cfg: DemoConfig, results: dict[str, dict]) -> dict[str, dict]:
         row: dict = {"train_minutes": results.get(model, {}).get("train_minutes")}
         if model == "sft_cot":
             row["train_minutes"] = None if name != "SFT (CoT)" else row["train_minutes"]
-        trap = results.get(f"trap_{model}")
+        trap = results.get(trap_stage(name, model))
         if temp is not None and trap:
             row["trap"] = trap_cells(read_json(trap["summary"]), temp)
         ev = results.get(f"eval_{suffix}")
@@ -88,7 +89,7 @@ def _compare_sections(cfg: DemoConfig, results: dict) -> list[Section]:
 
     loaded = []
     for name, model, temp, _, _ in table_rows(cfg):
-        trap = results.get(f"trap_{model}")
+        trap = results.get(trap_stage(name, model))
         if temp == 1.0 and trap:
             info, samples = load_run(Path(trap["summary"]).parent)
             loaded.append((name, info, [s for s in samples if s["temperature"] == 1.0]))
@@ -97,7 +98,8 @@ def _compare_sections(cfg: DemoConfig, results: dict) -> list[Section]:
     return figure_sections(compare_figures(summarize_runs(loaded)))
 
 
-def write_report(cfg: DemoConfig, results: dict, rows: dict, tg: list[dict]) -> dict:
+def write_report(cfg: DemoConfig, results: dict, rows: dict, tg: list[dict], extra: list[Section] = ()) -> dict:
+    """report/ and the top-level report.html / report.md; `extra` = sections after the targets (steps, paired)."""
     out = Path(cfg.out)
     histories = {}
     for stage, _, _ in rl_methods(cfg):
@@ -115,20 +117,35 @@ def write_report(cfg: DemoConfig, results: dict, rows: dict, tg: list[dict]) -> 
         ("h2", "Targets (measured by this run)"),
         ("table", ["target", "measured", "status"],
          [[x["target"], json.dumps(rounded(x["measured"])), x["status"]] for x in tg]),
+        *extra,
     ]
     if histories:
         secs += [("h2", "RL training curves"), ("img", "training_curves.png", training_curves(histories),
-                                                "Reward, KL, β, gated share and mean entropy weight per step.")]
+                                                "Reward, KL, β, gated share and mean entropy weight per optimizer step: "
+                                                f"raw values as faint points, their EMA (weight {EMA_WEIGHT:g}) as "
+                                                "lines.")]
     secs += _compare_sections(cfg, results)
-    files = write_sections(out / "report", secs, "HERO demo")
-    for kind in ("html", "md"):  # the report's top-level copies (plots are linked from report/plots)
-        text = Path(files[kind]).read_text(encoding="utf-8")
-        (out / f"report.{kind}").write_text(text.replace("](plots/", "](report/plots/"), encoding="utf-8")
-    return files
+    return publish(out, write_sections(out / "report", secs, "HERO demo"))
 
 
 def run_demo(cfg: DemoConfig, log=print) -> dict:
-    """Run (or resume) the whole demo; returns results.json's content."""
+    """Run (or resume) the whole demo; returns results.json's content. --seeds N: one run per seed in
+    <out>/seed_<s>/, then the pooled results.json and report in <out> (`hero.demo.seeds`)."""
+    if cfg.seeds == 1:
+        return run_one(cfg, log)
+    from hero.demo.seeds import seed_config, write_seeds
+
+    t0, per_seed = time.perf_counter(), {}
+    for k in range(cfg.seeds):
+        one = seed_config(cfg, k)
+        log(f"=== seed {one.seed} ({k + 1}/{cfg.seeds}) in {one.out}")
+        per_seed[one.seed] = run_one(one, log)
+    return write_seeds(cfg, per_seed, time.perf_counter() - t0)
+
+
+def run_one(cfg: DemoConfig, log=print) -> dict:
+    """One seed's demo in cfg.out: the cached stages, results.json (with `steps`, `matched_steps`, `paired`) and the
+    report."""
     import torch
 
     torch.set_num_threads(cfg.threads)
@@ -140,10 +157,13 @@ def run_demo(cfg: DemoConfig, log=print) -> dict:
     peak_gb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024 ** 2
     tg = targets(cfg, rows, minutes, peak_gb)
+    steps = {s: results.get(s, {}).get("steps") for s, _, _ in rl_methods(cfg)}
+    matched, pr = matched_steps(steps, STEP_LEADER, step_followers(cfg)), paired([seed_answers(results)])
     out = {"schema": "hero.demo/1", "config": {"seed": cfg.seed, "budget_min": cfg.budget_min, "quick": cfg.quick,
-                                               "ablations": cfg.ablations},
-           "stages": results, "table": rows, "targets": tg, "minutes_stages": round(minutes, 2),
-           "minutes_this_call": round((time.perf_counter() - t0) / 60, 2)}
-    write_report(cfg, results, rows, tg)
+                                               "ablations": cfg.ablations, "seeds": 1},
+           "stages": results, "table": rows, "targets": tg, "steps": steps, "matched_steps": matched, "paired": pr,
+           "minutes_stages": round(minutes, 2), "minutes_this_call": round((time.perf_counter() - t0) / 60, 2)}
+    write_report(cfg, results, rows, tg, steps_section({"": steps}, matched)
+                 + paired_section(pr, "Paired comparisons (HERO vs each baseline)"))
     write_json_atomic(Path(cfg.out) / "results.json", out)
     return out

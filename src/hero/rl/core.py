@@ -135,3 +135,77 @@ def neg_exp_weights(
     boost = torch.clamp(1 + lam * torch.exp(-entropy / tau), max=w_max)  # (N,)
     w = torch.where(advantages < 0, boost, torch.ones_like(boost))
     return torch.nan_to_num(w, nan=1.0)
+
+
+def hard_negative_groups(rewards: torch.Tensor, num_generations: int, threshold: float = 0.0) -> torch.Tensor:
+    """bool (n_groups,): True for the all-wrong groups — every scorable (non-NaN) reward ≤ `threshold`, with at
+    least one scorable reward (a group of NaN rewards only is not one)."""
+    grouped = rewards.view(-1, num_generations)  # (n_groups, G)
+    valid = ~torch.isnan(grouped)  # (n_groups, G)
+    at_failure = (grouped <= threshold) | ~valid  # (n_groups, G)
+    return at_failure.all(dim=1) & valid.any(dim=1)
+
+
+def hard_negative_rows(rewards: torch.Tensor, num_generations: int, threshold: float = 0.0) -> torch.Tensor:
+    """bool (N,): the scorable rows of the all-wrong groups (`hard_negative_groups`), whose advantage the
+    hard-negative option sets to −a (instead of GRPO's 0, or being gated away); NaN-reward rows keep advantage 0."""
+    hard = hard_negative_groups(rewards, num_generations, threshold).repeat_interleave(num_generations)  # (N,)
+    return hard & ~torch.isnan(rewards)
+
+
+def answer_labels(completion_ids: torch.Tensor, mask: torch.Tensor, answer_ids: torch.Tensor,
+                  is_positive: torch.Tensor) -> torch.Tensor:
+    """long (B,): the answer of each completion read from its LAST answer token (`answer_positions`) — 1 when that
+    token is one of the positive ids (is_positive (K,) over answer_ids (K,)), 0 for a negative one, −1 for none."""
+    positions = answer_positions(completion_ids, mask, answer_ids)  # (B,)
+    token = completion_ids.gather(1, positions.clamp(min=0).unsqueeze(1)).squeeze(1)  # (B,)
+    positive_ids = answer_ids.to(completion_ids.device)[is_positive.to(completion_ids.device)]  # (K_pos,)
+    label = torch.isin(token, positive_ids).long()  # (B,)
+    return torch.where(positions >= 0, label, torch.full_like(label, -1))
+
+
+def group_answer_entropy(labels: torch.Tensor, num_generations: int, num_classes: int = 2) -> torch.Tensor:
+    """The marginal answer entropy of each group, per row (N,): H_g = −Σ_k s_k ln s_k, where s_k is the share of
+    answer k among the group's answered rows (labels (N,) in 0..num_classes−1; −1 = no answer, left out of the
+    shares). For yes/no it is the binary entropy of the group's yes share: 0 when the G rollouts agree, ln 2 at a
+    50/50 split. Every answered row of the group gets H_g; unanswered rows, and groups without an answer, get NaN."""
+    grouped = labels.view(-1, num_generations)  # (n_groups, G)
+    onehot = F.one_hot(grouped.clamp(min=0), num_classes) * (grouped >= 0).unsqueeze(-1)  # (n_groups, G, K)
+    counts = onehot.sum(dim=1).double()  # (n_groups, K)
+    answered = counts.sum(dim=1, keepdim=True)  # (n_groups, 1)
+    shares = counts / answered.clamp(min=1)  # (n_groups, K)
+    h = -torch.xlogy(shares, shares).sum(dim=1)  # (n_groups,)
+    h = torch.where(answered.squeeze(1) > 0, h, torch.full_like(h, float("nan")))
+    per_row = h.repeat_interleave(num_generations).float()  # (N,)
+    return torch.where(labels >= 0, per_row, torch.full_like(per_row, float("nan")))
+
+
+def marker_starts(completion_ids: torch.Tensor, mask: torch.Tensor, marker: torch.Tensor) -> torch.Tensor:
+    """long (B,): start index of the LAST occurrence of the token sequence `marker` (M,) lying wholly within mask
+    (B, T); −1 where it does not occur."""
+    B, T = completion_ids.shape
+    M = marker.numel()
+    if M == 0 or M > T:
+        return torch.full((B,), -1, dtype=torch.long, device=completion_ids.device)
+    windows = completion_ids.unfold(1, M, 1)  # (B, T−M+1, M)
+    inside = mask.bool().unfold(1, M, 1).all(dim=-1)  # (B, T−M+1)
+    hit = (windows == marker.to(completion_ids.device)).all(dim=-1) & inside  # (B, T−M+1)
+    idx = torch.arange(T - M + 1, device=completion_ids.device).expand_as(hit)  # (B, T−M+1)
+    return torch.where(hit, idx, torch.full_like(idx, -1)).max(dim=1).values
+
+
+def span_mean_entropy(entropies: torch.Tensor, mask: torch.Tensor, starts: torch.Tensor) -> torch.Tensor:
+    """Mean token entropy (B,) over the completion tokens before `starts` (B,) (the answer marker: the CoT's
+    perception span), within mask (B, T). NaN where the span is empty: no marker (−1) or the marker first (0)."""
+    before = torch.arange(entropies.size(1), device=entropies.device).unsqueeze(0) < starts.unsqueeze(1)  # (B, T)
+    return mean_token_entropy(entropies, mask.bool() & before)
+
+
+def shuffled_among(values: torch.Tensor, mask: torch.Tensor, seed: int) -> torch.Tensor:
+    """values (N,) with the entries where mask (N,) is True permuted among themselves by `torch.randperm` on a CPU
+    generator seeded with `seed` (the same permutation on every process); the other entries unchanged."""
+    idx = mask.nonzero().squeeze(1)  # (n,)
+    perm = torch.randperm(idx.numel(), generator=torch.Generator().manual_seed(int(seed))).to(idx.device)  # (n,)
+    out = values.clone()
+    out[idx] = values[idx[perm]]
+    return out

@@ -1,18 +1,27 @@
 """`HeroConfig`: TRL's `GRPOConfig` plus the three HERO mechanisms, each switchable alone.
 
 Ablations: `weight_mode="none"` (no entropy weight), `gate=False` (no variance gate), `balancer="fixed"` (constant
-β). All three off is plain GRPO with TRL's loss (the identity test checks it to 1e-6).
+β). All three off is plain GRPO with TRL's loss (the identity test checks it to 1e-6). Further ablations:
+`entropy_shuffle` (H permuted among the rows), `weight_mode="constant"`; `hard_negatives` penalises all-wrong groups.
+`GRPO_CONTROLS` are the fields `hero train grpo` accepts too, so a GRPO control gates exactly like HERO.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from trl import GRPOConfig
 
-from hero.rl import weights
-ENTROPY_SOURCES = ("answer", "mean")
+from hero.rl import entropy, weights
+
 BALANCERS = ("adaptive", "pid", "fixed")
+GRPO_CONTROLS = ("gate", "gate_delta", "gate_budget", "hard_negatives", "hard_negative_advantage",
+                 "hard_negative_threshold")
+"""HeroConfig fields `hero train grpo` accepts too (a fair control: the same groups dropped, the same all-wrong
+groups penalised). Given any of them, grpo runs HeroGRPOTrainer with `GRPO_MECHANISMS_OFF`."""
+GRPO_MECHANISMS_OFF = {"weight_mode": "none", "balancer": "fixed", "log_entropy": False}
+"""HERO's weight and balancer off, no entropy measured: HeroGRPOTrainer is then TRL's GRPO (+ the controls)."""
 
 
 @dataclass
@@ -32,12 +41,27 @@ class HeroConfig(GRPOConfig):
     """How each completion's advantage is weighted by its entropy, by name in the registry `hero.rl.weights.WEIGHTS`:
     "neg_exp" amplifies confident errors only, "softmax" weighs confident completions more in both directions,
     "none" leaves advantages unchanged; `@register_weight` adds a form."""
-    entropy_source: str = field(default="answer", metadata={"help": "answer | mean"})
-    """Which entropy H_i feeds the weight: "answer" = binary entropy of yes vs no at the last answer token of the
-    completion (yes/no tasks); "mean" = mean token entropy over the completion (open-ended tasks)."""
+    entropy_source: str = field(default="answer", metadata={"help": "a source of hero.rl.entropy: answer | mean | "
+                                                                     "span | group"})
+    """Which entropy H_i feeds the weight, by name in the registry `hero.rl.entropy.SOURCES`: "answer" = binary
+    entropy of yes vs no at the last answer token of the completion (yes/no tasks); "mean" = mean token entropy over
+    the completion (open-ended tasks); "span" = mean token entropy over the CoT's perception span, the completion
+    tokens before the last `answer_marker`; "group" = the marginal answer entropy of the prompt's G rollouts (binary
+    entropy of the group's yes share, each answer read from the last answer token: 0 when all G agree, ln 2 at a
+    4–4 split of 8), the same for every answered row of a group (so the softmax weight is 1 within a group).
+    No answer token / no marker → H unknown → weight 1. `@register_source` adds a source."""
     answer_words: list[str] = field(default_factory=lambda: ["yes", "no"], metadata={"help": "positive, negative"})
     """The two answer words for entropy_source="answer" (positive first). Each must be one token in the tokenizer,
     alone or after a space; capitalised variants are included when they are single tokens too."""
+    answer_marker: str = field(default="Answer:", metadata={"help": "text ending the CoT before the answer (span)"})
+    """For entropy_source="span": the text that ends the perception span (the world's CoT ends "... Answer: yes.");
+    matched as tokens, alone or after a space, as written or lower-case."""
+    entropy_shuffle: bool = field(default=False, metadata={"help": "ablation: permute H among the rows"})
+    """Ablation: the per-row entropies are permuted (seeded by `seed` and a call counter) among the real rows weighed
+    together (the generation batch; the micro-batch when H is read from the gradient forward) before the weight is
+    computed, so the weight keeps its distribution but loses its link to the sample. Logged entropies stay true."""
+    constant_weight: float = field(default=1.0, metadata={"help": "w of weight_mode=constant"})
+    """The weight of every row under weight_mode="constant" (ablation: a weight with no entropy in it)."""
     softmax_tau: float = field(default=1.0, metadata={"help": "τ of the softmax weight"})
     """Temperature τ of the softmax weight w_i = G · exp(−H_i/τ) / Σ_j exp(−H_j/τ)."""
     neg_exp_lambda: float = field(default=2.0, metadata={"help": "λ of the neg_exp weight"})
@@ -58,11 +82,20 @@ class HeroConfig(GRPOConfig):
     # --- variance gate -------------------------------------------------------------------------------------------
     gate: bool = field(default=True, metadata={"help": "drop groups whose reward std <= gate_delta"})
     """Keep a prompt group only if the std of its rewards exceeds `gate_delta`; dropped rows cost no policy
-    forward or backward."""
+    forward or backward. `hero train grpo` takes it too (off by default there: DAPO's dynamic-sampling filter)."""
     gate_delta: float = field(default=1e-6, metadata={"help": "reward-std threshold δ of the gate"})
     """Threshold δ on the group reward std (1e-6 drops exactly the all-right and all-wrong binary groups)."""
     gate_budget: float | None = field(default=None, metadata={"help": "keep only the top ρ of groups by reward std"})
     """Budget mode: keep at most ceil(ρ · n_groups) groups, those with the largest reward std (None = off)."""
+
+    hard_negatives: bool = field(default=False, metadata={"help": "penalise all-wrong groups instead of gating"})
+    """Hard negatives: a group whose every scorable reward is ≤ `hard_negative_threshold` (all wrong) keeps its
+    rows through the gate (and budget mode) and each scorable row gets advantage −`hard_negative_advantage` instead
+    of GRPO's 0; the entropy weight then multiplies it, so a confident wrong answer costs most."""
+    hard_negative_advantage: float = field(default=1.0, metadata={"help": "a: advantage −a of hard-negative rows"})
+    """a > 0: the advantage −a given to each row of an all-wrong group under `hard_negatives`."""
+    hard_negative_threshold: float = field(default=0.0, metadata={"help": "all wrong: max group reward <= this"})
+    """A group is all wrong when its largest scorable reward is ≤ this (0 for the 0/1 yes_no reward)."""
 
     # --- KL balancer ---------------------------------------------------------------------------------------------
     balancer: str = field(default="adaptive", metadata={"help": "adaptive | pid | fixed"})
@@ -99,11 +132,15 @@ class HeroConfig(GRPOConfig):
         missing = [f for f in weights.config_fields(self.weight_mode) if not hasattr(self, f)]
         need(not missing, f"weight_mode={self.weight_mode!r} reads {missing}, which are not HeroConfig fields; fix "
              "the params= of its register_weight (HeroConfig field -> keyword of the function)")
-        for name, value, allowed in (
-            ("entropy_source", self.entropy_source, ENTROPY_SOURCES),
-            ("balancer", self.balancer, BALANCERS),
-        ):
-            need(value in allowed, f"{name}={value!r} is not one of {allowed}")
+        need(self.entropy_source in entropy.SOURCES,
+             f"entropy_source={self.entropy_source!r} is not a registered entropy source; registered: "
+             f"{', '.join(entropy.SOURCES.names())} (add one with hero.rl.entropy.register_source)")
+        need(self.balancer in BALANCERS, f"balancer={self.balancer!r} is not one of {BALANCERS}")
+        need(bool(self.answer_marker.strip()), "answer_marker must be non-empty text (e.g. 'Answer:')")
+        need(self.constant_weight > 0, f"constant_weight={self.constant_weight} must be > 0 (1.0 = no weight)")
+        need(self.hard_negative_advantage > 0, f"hard_negative_advantage={self.hard_negative_advantage} must be > "
+             "0: all-wrong rows get advantage −a (e.g. 1.0)")
+        need(math.isfinite(self.hard_negative_threshold), "hard_negative_threshold must be a finite reward value")
         need(
             not self.gate or (self.num_generations or 0) >= 2,
             f"gate=True with num_generations={self.num_generations}: a group of one completion has no reward "

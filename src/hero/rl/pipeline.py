@@ -13,7 +13,7 @@ runs the same call; only the main process writes files.
 from __future__ import annotations
 
 from hero.rl.run_parts import (Plan, load_start_model, lora_config, make_callbacks, preflight, quiet, resume_point,
-                               run_identity, save_final, summarize, write_config)
+                               rl_stats, run_identity, save_final, summarize, write_config)
 from hero.rl.settings import RLRunConfig, resolve
 
 
@@ -25,8 +25,10 @@ def run_rl(method: str, model_dir, world_dir, out_dir, *, reward_funcs=None, cal
     method's trainer config (HeroConfig / GRPOConfig / DPOConfig: learning_rate, beta, weight_mode, gate,
     balancer, ...). `reward_funcs` (grpo/hero): TRL reward functions replacing the configured `reward`;
     `callbacks`: extra transformers TrainerCallbacks.
-    Returns {"method", "steps", "seconds", "out", "model", "log_history", "tensorboard", "checkpoints",
-    "resumed_from", "prompts", "beta", "processes"} (+ "pairs", "prompts_sampled", "sampling_seconds" for dpo)."""
+    Returns {"method", "steps" (optimizer steps), "seconds", "out", "model", "log_history", "tensorboard",
+    "checkpoints", "resumed_from", "prompts", "beta" (the final β), "processes"} + for grpo / hero {"gated_share",
+    "kl_final", "kl_mean", "hard_negative_share"} (`run_parts.rl_stats`) or for dpo {"pairs", "prompts_sampled",
+    "sampling_seconds"}; the same dict is written to OUT/rl_summary.json."""
     given = [k for k in ("model", "world", "out") if k in overrides]
     if given:
         raise ValueError(f"run_rl: {given} are the positional arguments model_dir, world_dir, out_dir; "
@@ -68,23 +70,25 @@ def make_rewards(run: RLRunConfig) -> list:
 
 
 def run_grpo(run: RLRunConfig, plan: Plan, reward_funcs=None, extra_callbacks=None) -> dict:
-    """GRPO ('grpo': TRL's GRPOTrainer) or HERO ('hero': HeroGRPOTrainer) on the world's prompts. Both guard their
+    """GRPO ('grpo': TRL's GRPOTrainer; HeroGRPOTrainer with HERO's weight and balancer off when the gate or hard
+    negatives are asked, `trainer_args`) or HERO ('hero': HeroGRPOTrainer) on the world's prompts. Both guard their
     rewards alike (`guard_reward_funcs`): a NaN/inf or out-of-range reward is an error, never a silent signal."""
     from trl import GRPOTrainer
 
     from hero.rewards.checks import guard_reward_funcs
+    from hero.rl.hero_config import HeroConfig
     from hero.rl.trainer import HeroGRPOTrainer
     from hero.rl.world_data import rl_dataset
 
     model, processor, _ = load_start_model(run)
     callbacks, clock = make_callbacks(run, plan.used_s, plan.tensorboard, extra_callbacks)
-    cls = HeroGRPOTrainer if run.method == "hero" else GRPOTrainer
+    cls = HeroGRPOTrainer if isinstance(plan.args, HeroConfig) else GRPOTrainer
     trainer = cls(model=model, reward_funcs=guard_reward_funcs(reward_funcs or make_rewards(run)), args=plan.args,
                   train_dataset=rl_dataset(plan.rows, run.seed), processing_class=processor, callbacks=callbacks,
                   peft_config=lora_config(run))
     quiet(trainer, run)
     write_config(run, plan.args)
     trainer.train(resume_from_checkpoint=str(plan.resume_from) if plan.resume_from else None)
-    summary = summarize(run, trainer, clock, plan.resume_from, len(plan.rows))
+    summary = summarize(run, trainer, clock, plan.resume_from, len(plan.rows), **rl_stats(trainer.state.log_history))
     save_final(trainer, processor, run, summary)
     return summary

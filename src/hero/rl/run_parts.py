@@ -32,15 +32,19 @@ def trainer_args(run: RLRunConfig, trainer_kw: dict):
     kw = {**defaults, **translate(trainer_kw, field_types(config_class(run.method)))}
     kw.update(output_dir=str(Path(run.out) / "checkpoints"), seed=run.seed, data_seed=run.seed,
               max_steps=run.max_steps or 10**9, disable_tqdm=not run.progress)
+    cls = config_class(run.method)
     if run.method == "grpo":  # plain GRPO with HERO's GRPO settings (β_0, ε_high), not TRL's defaults
-        from hero.rl.hero_config import HeroConfig
+        from hero.rl.hero_config import GRPO_CONTROLS, GRPO_MECHANISMS_OFF, HeroConfig
 
         hero = HeroConfig.__dataclass_fields__
         kw = {"beta": hero["beta"].default, "epsilon_high": hero["epsilon_high"].default, **kw}
+        if any(k in kw for k in GRPO_CONTROLS):  # the gate / hard negatives: HeroGRPOTrainer, HERO's own off
+            cls, kw = HeroConfig, {**kw, **GRPO_MECHANISMS_OFF}
+            kw.setdefault("gate", False)  # grpo's default: no gate
     report = kw.get("report_to")
     report = [report] if isinstance(report, str) else list(report or [])
     kw["report_to"] = [r for r in report if r not in ("tensorboard", "none")]  # TensorBoard: our own callback
-    return config_class(run.method)(**kw), "tensorboard" in report
+    return cls(**kw), "tensorboard" in report
 
 
 @dataclass
@@ -242,3 +246,20 @@ def summarize(run: RLRunConfig, trainer, clock, resumed_from, n_prompts: int, **
             "resumed_from": str(resumed_from) if resumed_from else None, "prompts": n_prompts,
             "beta": float(beta) if beta is not None else None, "processes": trainer.accelerator.num_processes,
             **extra}
+
+
+def rl_stats(log_history: list[dict]) -> dict:
+    """What a GRPO / HERO run did, from the trainer's log history (one entry per logging window; the run default
+    logs every optimizer step): gated_share = mean of hero/gated_frac (share of prompt groups the gate dropped; 0.0
+    when no entry has it: TRL's own GRPOTrainer drops nothing), kl_final / kl_mean = the last / mean logged `kl`
+    (TRL's k3 estimate, nats per token; None when none was logged: β = 0), hard_negative_share = mean of
+    hero/hard_negative_frac (share of groups that were all wrong; None when hard negatives are off)."""
+    def values(key: str) -> list[float]:
+        return [float(h[key]) for h in log_history if key in h]
+
+    def mean(xs: list[float]) -> float | None:
+        return sum(xs) / len(xs) if xs else None
+
+    gated, kl, hard = values("hero/gated_frac"), values("kl"), values("hero/hard_negative_frac")
+    return {"gated_share": mean(gated) if gated else 0.0, "kl_final": kl[-1] if kl else None, "kl_mean": mean(kl),
+            "hard_negative_share": mean(hard)}

@@ -156,7 +156,8 @@ class TrainerFlags:
     """HERO's entropy weight: a name from the weight registry (hero.rl.weights; built in: none, softmax,
     neg_exp)."""
     gate: bool | None = None
-    """HERO's variance gate on/off."""
+    """The variance gate on/off: drop the prompt groups with zero reward variance (hero: on by default; grpo: off
+    by default, on gives DAPO's dynamic-sampling filter, the same groups as HERO's gate)."""
     balancer: str | None = None
     """HERO's KL balancer: adaptive, pid or fixed."""
     bf16: bool | None = None
@@ -195,7 +196,7 @@ TRAINER_RULES = {
 anything loads; the trainer configs check the rest when they are built."""
 
 
-HERO_ONLY_FLAGS = ("weight_mode", "gate", "balancer")
+HERO_ONLY_FLAGS = ("weight_mode", "balancer")
 GRPO_ONLY_FLAGS = ("num_generations", "max_completion_length", "vllm", "vllm_server_host", "vllm_server_port",
                    "vllm_gpu_memory_utilization")
 SHORTCUTS = {"vllm": vllm_settings}
@@ -227,6 +228,13 @@ def trainer_defaults(method: str, cuda: bool, world_size: int = 1) -> dict:
     if method == "dpo":
         return {**common, "per_device_train_batch_size": 8, "max_length": None}
     return {**common, "per_device_train_batch_size": 32, "num_generations": 8, "max_completion_length": 48}
+
+
+def grpo_controls() -> tuple[str, ...]:
+    """HeroConfig fields grpo accepts too (`hero.rl.hero_config.GRPO_CONTROLS`: the gate, hard negatives)."""
+    from hero.rl.hero_config import GRPO_CONTROLS
+
+    return GRPO_CONTROLS
 
 
 def config_class(method: str):
@@ -276,7 +284,10 @@ def resolve(method: str, settings: dict[str, tuple[object, str]]) -> tuple[dict,
     run_types = field_types(RLRunConfig)
     cls = config_class(method)
     trainer_types = field_types(cls)
-    hero_only = set(field_types(config_class("hero"))) - set(field_types(config_class("grpo")))
+    hero_types = field_types(config_class("hero"))
+    if method == "grpo":  # the fair controls: grpo gates and penalises like HERO when asked
+        trainer_types = {**trainer_types, **{k: hero_types[k] for k in grpo_controls()}}
+    hero_only = set(hero_types) - set(field_types(config_class("grpo"))) - set(trainer_types)
     run, trainer = {}, {}
     for key, (value, source) in expand_shortcuts(settings, method).items():
         if key == "method":
@@ -289,7 +300,8 @@ def resolve(method: str, settings: dict[str, tuple[object, str]]) -> tuple[dict,
             target, tp = trainer, trainer_types[key]
         elif key in hero_only:
             raise ValueError(f"{source}: {key} is a HERO mechanism field; `{method}` has none. For ablations use "
-                             f"`hero train hero --set {key}=...` (weight_mode=none, gate=false, balancer=fixed)")
+                             f"`hero train hero --set {key}=...` (weight_mode=none, gate=false, balancer=fixed)"
+                             + ("; grpo takes only " + ", ".join(grpo_controls()) if method == "grpo" else ""))
         else:
             close = difflib.get_close_matches(key, list(run_types) + list(trainer_types), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -34,7 +34,8 @@ from hero.rl import batch as rows
 from hero.rl import core, weights
 from hero.rl.balancer import AdaptiveController, BalancerState, FixedController, PIDController
 from hero.rl.hero_config import HeroConfig
-from hero.rl.entropy import answer_logit_probe, resolve_answer_tokens, row_entropy
+from hero.rl.entropy import (SOURCES, SourceInputs, answer_logit_probe, resolve_answer_tokens, resolve_marker_tokens,
+                              source_entropy)
 
 BALANCER_FILE = "hero_balancer.json"
 _FORWARD_KEYS = ("pixel_values", "image_grid_thw", "num_images", "pixel_attention_mask", "spatial_shapes",
@@ -67,9 +68,13 @@ class HeroGRPOTrainer(GRPOTrainer):
         a = self.args
         self.hero_controller = make_controller(a)
         self.hero_state = BalancerState(beta=float(self.beta))
-        self._hero_answer_ids = self._hero_is_positive = None
-        if self._hero_needs_entropy() and a.entropy_source == "answer":
+        self._hero_answer_ids = self._hero_is_positive = self._hero_markers = None
+        source = SOURCES.meta(a.entropy_source)
+        if self._hero_needs_entropy() and source["answer_tokens"]:
             self._hero_answer_ids, self._hero_is_positive = resolve_answer_tokens(self._tokenizer, a.answer_words)
+        if self._hero_needs_entropy() and source["marker"]:
+            self._hero_markers = resolve_marker_tokens(self._tokenizer, a.answer_marker)
+        self._hero_shuffles = 0  # entropy_shuffle: calls so far (part of the permutation's seed)
         self._hero_rewards = None  # (N_global,) summed rewards of the current generation batch
         self._hero_capture = None  # dict while TRL's old-logps pass may be captured
         self._hero_loss_inputs = None  # the micro-batch whose gradient forward is running (plan "loss")
@@ -106,12 +111,19 @@ class HeroGRPOTrainer(GRPOTrainer):
         return result
 
     def _hero_keep(self, local_rows: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Gate decision from the gathered rewards: (local keep (B,), keep per group (n_groups,))."""
+        """Gate decision from the gathered rewards: (local keep (B,), keep per group (n_groups,)). With
+        hard_negatives the all-wrong groups stay in too."""
         a, G, rewards = self.args, self.num_generations, self._hero_rewards  # rewards (N,)
         keep_groups = (core.group_keep_mask(rewards, G, a.gate_delta, a.gate_budget) if a.gate
                        else torch.ones(rewards.numel() // G, dtype=torch.bool, device=rewards.device))
+        if a.hard_negatives:
+            keep_groups = keep_groups | core.hard_negative_groups(rewards, G, a.hard_negative_threshold)
+        return keep_groups.repeat_interleave(G)[self._hero_local(local_rows)], keep_groups
+
+    def _hero_local(self, local_rows: int) -> slice:
+        """This process's rows within the gathered generation batch."""
         start = self.accelerator.process_index * local_rows
-        return keep_groups.repeat_interleave(G)[start : start + local_rows], keep_groups
+        return slice(start, start + local_rows)
 
     def _trl_runs_old_logps_pass(self) -> bool:
         """TRL's condition (1.16) for its no-grad policy pass in `_generate_and_score_completions`."""
@@ -122,10 +134,12 @@ class HeroGRPOTrainer(GRPOTrainer):
 
     def _hero_entropy_plan(self) -> str:
         """Where H comes from: "capture" (TRL's own no-grad pass), "loss" (the gradient forward, detached), "pass"
-        (one extra no-grad pass over the kept rows) or "none" (not needed)."""
+        (one extra no-grad pass over the kept rows), "answers" (the sampled tokens alone, no forward) or "none"."""
         a = self.args
         if not self._hero_needs_entropy():
             return "none"
+        if SOURCES.meta(a.entropy_source)["needs"] == "answers":
+            return "answers"
         if self._trl_runs_old_logps_pass():
             return "capture"
         return "loss" if not weights.whole_groups(a.weight_mode) and a.entropy_from_loss_forward else "pass"
@@ -161,7 +175,7 @@ class HeroGRPOTrainer(GRPOTrainer):
     def _hero_forward(self, model, input_ids, attention_mask, logits_to_keep, *args, **kwargs):
         """TRL's log-prob pass with the entropies HERO needs: token entropies (B, C) and/or answer logits (B, C, K)."""
         answer = None
-        if self.args.entropy_source == "answer":
+        if SOURCES.meta(self.args.entropy_source)["needs"] == "answer_logits":
             with answer_logit_probe(model, self._hero_answer_ids, logits_to_keep, self.temperature) as chunks:
                 logps, ent, aux = super()._get_per_token_logps_and_entropies(
                     model, input_ids, attention_mask, logits_to_keep, *args, compute_entropy=True, **kwargs)
@@ -172,8 +186,12 @@ class HeroGRPOTrainer(GRPOTrainer):
         return logps, ent, aux, answer
 
     def _hero_row_entropy(self, batch: dict, token_entropies, answer_logits) -> torch.Tensor:
-        return row_entropy(self.args.entropy_source, batch["completion_ids"], rows.loss_mask(batch), token_entropies,
-                           answer_logits, self._hero_answer_ids, self._hero_is_positive)  # (B,)
+        """H (B,) of `batch`'s rows from the configured source (`hero.rl.entropy.SOURCES`)."""
+        B = batch["completion_ids"].size(0)
+        x = SourceInputs(batch["completion_ids"], rows.loss_mask(batch), token_entropies, answer_logits,
+                         self._hero_answer_ids, self._hero_is_positive, self._hero_markers, self.num_generations,
+                         self.accelerator.gather, self._hero_local(B))
+        return source_entropy(self.args.entropy_source, x)  # (B,)
 
     def _hero_extra_pass(self, batch: dict) -> torch.Tensor:
         """H (B,) from one extra no-grad policy pass over `batch`."""
@@ -201,21 +219,42 @@ class HeroGRPOTrainer(GRPOTrainer):
         keep, keep_groups = self._hero_keep(B)
         keep = keep.to(out["advantages"].device)  # (B,)
         self._metrics["train"]["hero/gated_frac"].append(1.0 - keep_groups.float().mean().item())
-        if plan in ("capture", "pass"):
-            entropy = torch.full((B,), float("nan"), device=keep.device)  # (B,)
-            kept = keep.nonzero().squeeze(1)
-            if capture and early:  # TRL's old-logps pass ran over the kept rows only: free
-                entropy[keep] = self._hero_row_entropy(rows.select_rows(out, kept), capture["token_entropies"],
-                                                       capture["answer_logits"])
-            elif capture:  # ... over every row
-                entropy = self._hero_row_entropy(out, capture["token_entropies"], capture["answer_logits"])
-            elif keep.any():  # one extra no-grad pass over the kept rows only
-                entropy[keep] = self._hero_extra_pass(rows.select_rows(out, kept))
-            out["advantages"] = self._hero_weigh(out["advantages"], entropy, keep)
+        if self.args.hard_negatives:
+            out["advantages"] = self._hero_hard_negatives(out["advantages"])
+        if plan != "loss":  # "none" too: a weight without entropy (constant) still applies
+            entropy = self._hero_batch_entropy(plan, out, keep, capture, early)  # (B,)
+            out["advantages"] = self._hero_weigh(out["advantages"], entropy, keep, measured=plan != "none")
         out = self._hero_drop(out, keep) if self.args.gate else {**out, "hero_real": torch.ones_like(keep)}
         if plan == "loss":  # weighed per micro-batch in the gradient forward
             out["hero_raw_advantages"] = out["advantages"]
         return out
+
+    def _hero_batch_entropy(self, plan: str, out: dict, keep: torch.Tensor, capture, early: bool) -> torch.Tensor:
+        """H (B,) of the generation batch before the drop, for the plans "capture", "pass" and "answers"; NaN on
+        gated rows where it was not measured (everywhere for "none")."""
+        if plan == "answers":  # from the sampled tokens of whole groups: every row, no forward
+            return self._hero_row_entropy(out, None, None)
+        entropy = torch.full((keep.numel(),), float("nan"), device=keep.device)  # (B,)
+        kept = keep.nonzero().squeeze(1)
+        if plan == "none":
+            return entropy
+        if capture and early:  # TRL's old-logps pass ran over the kept rows only: free
+            entropy[keep] = self._hero_row_entropy(rows.select_rows(out, kept), capture["token_entropies"],
+                                                   capture["answer_logits"])
+        elif capture:  # ... over every row
+            entropy = self._hero_row_entropy(out, capture["token_entropies"], capture["answer_logits"])
+        elif keep.any():  # one extra no-grad pass over the kept rows only
+            entropy[keep] = self._hero_extra_pass(rows.select_rows(out, kept))
+        return entropy
+
+    def _hero_hard_negatives(self, adv: torch.Tensor) -> torch.Tensor:
+        """Advantages (B,) with −hard_negative_advantage on the scorable rows of all-wrong groups
+        (`core.hard_negative_rows`); logs hero/hard_negative_frac, the share of groups that were all wrong."""
+        a, G, rewards = self.args, self.num_generations, self._hero_rewards  # rewards (N,)
+        groups = core.hard_negative_groups(rewards, G, a.hard_negative_threshold)  # (n_groups,)
+        self._metrics["train"]["hero/hard_negative_frac"].append(groups.float().mean().item())
+        hard = core.hard_negative_rows(rewards, G, a.hard_negative_threshold)[self._hero_local(adv.size(0))]  # (B,)
+        return torch.where(hard.to(adv.device), torch.full_like(adv, -a.hard_negative_advantage), adv)
 
     def _compute_loss(self, model, inputs):
         self._hero_loss_inputs = inputs if "hero_raw_advantages" in inputs and self.model.training else None
@@ -224,29 +263,35 @@ class HeroGRPOTrainer(GRPOTrainer):
         finally:
             self._hero_loss_inputs = None
 
-    def _hero_weigh(self, adv: torch.Tensor, entropy: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    def _hero_weigh(self, adv: torch.Tensor, entropy: torch.Tensor, real: torch.Tensor,
+                    measured: bool = True) -> torch.Tensor:
         """Advantages (B,) × the entropy-aware weight, for the rows `real` (B,) (others: padding / gated). Logs
         hero/weight_mean, hero/entropy_{wrong,right} (A < 0 / A > 0) and hero/entropy_missing_frac (no answer token:
-        neutral weight) over the real rows of all ranks. The ONE place the weight is applied: the form is looked up
-        by `weight_mode` in `hero.rl.weights.WEIGHTS`. Forms registered with whole_groups=True (softmax) get whole
-        groups in order, i.e. the unshuffled generation batch (`_hero_entropy_plan` never picks "loss" for them)."""
+        neutral weight) over the real rows of all ranks (the entropy ones only when `measured`). The ONE place the
+        weight is applied: the form is looked up by `weight_mode` in `hero.rl.weights.WEIGHTS`. Forms registered
+        with whole_groups=True (softmax) get whole groups in order, i.e. the unshuffled generation batch
+        (`_hero_entropy_plan` never picks "loss" for them)."""
         a, G = self.args, self.num_generations
         A, H = self.accelerator.gather(adv), self.accelerator.gather(entropy)  # (N,), (N,)
         kept = self.accelerator.gather(real.to(adv.device))  # (N,)
-        w = weights.compute_weights(a.weight_mode, H, A, G, a)  # (N,) or None (advantages unchanged)
+        H_w = H
+        if a.entropy_shuffle:  # ablation: the same entropies, permuted among the real rows (same on every rank)
+            H_w = core.shuffled_among(H, kept, seed=a.seed * 1_000_003 + self._hero_shuffles)  # (N,)
+            self._hero_shuffles += 1
+        w = weights.compute_weights(a.weight_mode, H_w, A, G, a)  # (N,) or None (advantages unchanged)
         m = self._metrics["train"]
         # A metric is appended only when its rows exist: the logged value is the mean over the steps that had them
         # (a NaN for "no wrong sample this step" would turn the whole logging window's mean into NaN).
         if w is not None and kept.any():
             m["hero/weight_mean"].append(w[kept].mean().item())
-        m["hero/entropy_missing_frac"].append(torch.isnan(H[kept]).float().mean().item() if kept.any() else 0.0)
-        for name, sel in (("hero/entropy_wrong", kept & (A < 0)), ("hero/entropy_right", kept & (A > 0))):
-            if sel.any() and not torch.isnan(H[sel]).all():
-                m[name].append(torch.nanmean(H[sel]).item())
+        if measured:  # no entropy measured (plan "none"): no entropy metrics
+            m["hero/entropy_missing_frac"].append(torch.isnan(H[kept]).float().mean().item() if kept.any() else 0.0)
+            for name, sel in (("hero/entropy_wrong", kept & (A < 0)), ("hero/entropy_right", kept & (A > 0))):
+                if sel.any() and not torch.isnan(H[sel]).all():
+                    m[name].append(torch.nanmean(H[sel]).item())
         if w is None:
             return adv
-        local = slice(self.accelerator.process_index * adv.size(0), (self.accelerator.process_index + 1) * adv.size(0))
-        return adv * w[local].to(adv.dtype)
+        return adv * w[self._hero_local(adv.size(0))].to(adv.dtype)
 
     def _hero_drop(self, out: dict, keep: torch.Tensor) -> dict:
         """Keep the gated-in rows, pad every rank to the same row count with fully masked rows, recompute the

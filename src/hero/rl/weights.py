@@ -70,3 +70,9 @@ def softmax(entropy, advantages, num_generations, tau):
 def neg_exp(entropy, advantages, num_generations, lam, tau, w_max):
     """w_i = min(w_max, 1 + λ · exp(−H_i/τ)) for A_i < 0, else 1: only confident errors are amplified."""
     return core.neg_exp_weights(entropy, advantages, lam, tau, w_max)  # (N,)
+
+
+@register_weight("constant", whole_groups=False, needs_entropy=False, params={"constant_weight": "c"})
+def constant(entropy, advantages, num_generations, c):
+    """w_i = c for every row (ablation: a weight with no entropy in it; c = 1 leaves the advantages unchanged)."""
+    return torch.full_like(advantages, float(c))  # (N,)

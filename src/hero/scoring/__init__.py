@@ -24,7 +24,7 @@ def load_scorer(path, mode: str | None = None, device: str = "cpu", **cfg) -> Sc
 
 
 def make_trap_scorer(model_path, seed: int = 0, batch_size: int = 64, mode: str | None = None,
-                     max_new_tokens: int = 64, device: str = "cpu"):
+                     max_new_tokens: int = 64, device: str = "cpu", vcd: dict | None = None):
     """`score_fn(batch, degrade, temperature) -> list[dict]` for `hero trap` (contract in hero.trap.run).
 
     Each question dict has id, image (file name), image_path and text. The degradation spec (a hero.degrade string,
@@ -32,9 +32,12 @@ def make_trap_scorer(model_path, seed: int = 0, batch_size: int = 64, mode: str 
     sees the same degraded image; the temperature is the answer distribution's (and CoT sampling's). Both are
     passed per call: the scorer's config is never mutated. An unreadable image
     raises an error naming the file and the question id (the trap runner checks files before scoring).
+    `vcd`: {"vcd_alpha", "vcd_beta", "vcd_step"} scores VCD's contrastive answer distribution (ScoringConfig);
+    None = plain decoding. The VCD settings join `settings` (the run identity).
     """
+    vcd = dict(vcd or {})
     scorer = load_scorer(model_path, mode=mode, device=device, seed=seed, batch_size=batch_size,
-                         max_new_tokens=max_new_tokens)
+                         max_new_tokens=max_new_tokens, **vcd)
 
     def score_fn(batch: list[dict], degrade: str, temperature: float) -> list[dict]:
         reqs = [ScoreRequest(id=str(q["id"]), image=q.get("image_path") or q["image"], question=q["text"],
@@ -50,5 +53,5 @@ def make_trap_scorer(model_path, seed: int = 0, batch_size: int = 64, mode: str 
                          **({"batch_size": batch_size} if scorer.cfg.mode == "cot" else {}),
                          "prompt": "chat template: [image, question], add_generation_prompt",
                          "yes_tokens": len(scorer.yes_ids), "no_tokens": len(scorer.no_ids),
-                         "model": str(Path(model_path))}
+                         "model": str(Path(model_path)), **({"decoding": {"kind": "vcd", **vcd}} if vcd else {})}
     return score_fn

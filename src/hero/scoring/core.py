@@ -77,15 +77,18 @@ def yes_no_mass(log_probs: torch.Tensor, yes_ids: list[int], no_ids: list[int]) 
 
 
 def binary_entropy(p_yes: torch.Tensor, p_no: torch.Tensor) -> torch.Tensor:
-    """Entropy (nats) of (q, 1 − q), q = p_yes / (p_yes + p_no); 0·log 0 = 0. Shapes (B,) → (B,)."""
-    total = (p_yes + p_no).clamp_min(torch.finfo(p_yes.dtype).tiny)
-    return mathutil.binary_entropy(p_yes / total)
+    """Entropy (nats) of (q, 1 − q), q = p_yes / (p_yes + p_no); 0·log 0 = 0; no yes/no mass at all (VCD's cut-off
+    can remove both) → q = 0.5, H = ln 2 (no evidence either way). Shapes (B,) → (B,)."""
+    total = p_yes + p_no  # (B,)
+    q = torch.where(total > 0, p_yes / total.clamp_min(torch.finfo(p_yes.dtype).tiny), torch.full_like(total, 0.5))
+    return mathutil.binary_entropy(q)
 
 
 def full_entropy(logits: torch.Tensor) -> torch.Tensor:
-    """Entropy (nats) of softmax(logits) over the last dim: −Σ p log p. (B, V) → (B,)."""
+    """Entropy (nats) of softmax(logits) over the last dim: −Σ p log p, tokens at −inf (VCD's cut-off) adding 0.
+    (B, V) → (B,)."""
     log_p = torch.log_softmax(logits.float(), dim=-1)  # (B, V)
-    return -(log_p.exp() * log_p).sum(-1)
+    return -torch.where(torch.isfinite(log_p), log_p.exp() * log_p, torch.zeros_like(log_p)).sum(-1)
 
 
 def answer_distribution(logits: torch.Tensor, yes_ids: list[int], no_ids: list[int], temperature: float = 1.0):

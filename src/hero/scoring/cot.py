@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from transformers import LogitsProcessorList
 
 from hero.scoring import core
 
 
-def generate(model, enc: dict, cfg, eos_ids: Sequence[int], pad_id: int, seed: int) -> list[list[int]]:
-    """Batched generation from a left-padded encoding; returns each row's new tokens up to (not incl.) EOS."""
+def generate(model, enc: dict, cfg, eos_ids: Sequence[int], pad_id: int, seed: int,
+             processors: Sequence = ()) -> list[list[int]]:
+    """Batched generation from a left-padded encoding; returns each row's new tokens up to (not incl.) EOS.
+    `processors`: extra logits processors (VCD's distorted branch)."""
     sample = cfg.temperature > 0
     # A sampled image placeholder token would not match the image features in the teacher-forced pass (TRL
     # suppresses it the same way).
@@ -21,7 +24,7 @@ def generate(model, enc: dict, cfg, eos_ids: Sequence[int], pad_id: int, seed: i
         out = model.generate(**enc, max_new_tokens=cfg.max_new_tokens, do_sample=sample,
                              temperature=cfg.temperature if sample else None, top_k=0 if sample else None,
                              top_p=1.0 if sample else None, eos_token_id=list(eos_ids), pad_token_id=pad_id,
-                             **suppress)
+                             **suppress, **({"logits_processor": LogitsProcessorList(processors)} if processors else {}))
     new = out[:, enc["input_ids"].shape[1]:]  # (B, N)
     is_end = torch.isin(new, torch.tensor(list(eos_ids) + [pad_id]))  # (B, N)
     has_end = is_end.any(-1)  # (B,)

@@ -19,6 +19,8 @@ import torch
 
 from hero import mathutil
 from hero.scoring import core
+from hero.scoring.encode import BatchEncoder
+from hero.scoring.positions import RopePositions, VisionMeta
 from hero.seeding import derive_seed
 
 
@@ -50,6 +52,14 @@ class ScoringConfig:
     Stored canonical (validated by hero.degrade); a number means noise σ."""
     seed: int = 0
     """Seeds the degradation (with each image id) and the sampling."""
+    vcd_alpha: float | None = None
+    """None = plain decoding; a number α ≥ 0 = VCD (hero.decoding.vcd): the answer distribution is softmax of the
+    contrastive logits (1 + α)·ℓ(v) − α·ℓ(v') with the β cut-off, v' the diffusion-noised image (CoT: the reasoning
+    is generated with VCD too)."""
+    vcd_beta: float = 0.1
+    """VCD plausibility cut-off β in (0, 1]."""
+    vcd_step: int = 500
+    """VCD diffusion noise step t in 0..999."""
 
     def __post_init__(self) -> None:
         if self.mode not in ("answer", "cot"):
@@ -58,6 +68,10 @@ class ScoringConfig:
             raise ValueError(f"temperature={self.temperature} must be ≥ 0 (0 = greedy)")
         if self.batch_size < 1 or self.max_new_tokens < 1:
             raise ValueError("batch_size and max_new_tokens must be ≥ 1")
+        if self.vcd_alpha is not None and (self.vcd_alpha < 0 or not 0 < self.vcd_beta <= 1
+                                           or not 0 <= self.vcd_step < 1000):
+            raise ValueError(f"VCD needs vcd_alpha ≥ 0, 0 < vcd_beta ≤ 1 and vcd_step in 0..999, got "
+                             f"{self.vcd_alpha}, {self.vcd_beta}, {self.vcd_step}")
         if self.degrade is not None:
             from hero.degrade import Degradation
 
@@ -97,6 +111,8 @@ class Scorer:
         self.eos_ids = _eos_ids(model, self.tok)
         self.marker_ids = self.tok(" " + core.ANSWER_MARKER, add_special_tokens=False)["input_ids"]
         self._prompts: dict[str, str] = {}
+        self._rope, self._vision = RopePositions(model), VisionMeta(model)
+        self._encoder = BatchEncoder(processor, self.tok.pad_token_id if self.tok.pad_token_id is not None else 0)
 
     # -- inputs ------------------------------------------------------------------------------------------------
     def prompt(self, question: str) -> str:
@@ -130,10 +146,11 @@ class Scorer:
         return good, images, errors
 
     def encode(self, questions: Sequence[str], images) -> dict:
-        """Processor outputs for a batch on the model's device (GPU runs); images go one list per prompt (Gemma3's
-        processor requires it; LLaVA's and Qwen's give the same tensors as with a flat list)."""
-        return self.processor(text=[self.prompt(q) for q in questions], images=[[im] for im in images], padding=True,
-                              return_tensors="pt").to(self.model.device)
+        """Processor outputs for a batch on the model's device (GPU runs): exactly what
+        `processor(text=prompts, images=[[im] ...], padding=True)` returns (one image list per prompt, as Gemma3's
+        processor requires), built by `hero.scoring.encode.BatchEncoder` (cached text rows, vectorised images)."""
+        enc = self._encoder([self.prompt(q) for q in questions], images)
+        return {k: v.to(self.model.device) for k, v in enc.items()}
 
     # -- scoring ------------------------------------------------------------------------------------------------
     def score(self, requests: Sequence[ScoreRequest], degrade=None, temperature: float | None = None) -> ScoringRun:
@@ -156,10 +173,13 @@ class Scorer:
         seed = derive_seed(cfg.seed, "|".join(r.id for r in requests))
         if cfg.mode == "answer":
             logits = self._last_logits(enc["input_ids"], enc["attention_mask"], image_inputs(enc))  # (B, V)
+            if cfg.vcd_alpha is not None:
+                logits = self._contrast(logits, enc["input_ids"], enc["attention_mask"], image_inputs(enc),
+                                        self._vcd_pixels(enc, requests, cfg), cfg)
             answers = self._first_token_answers(logits, [r.id for r in requests], cfg)
             reasoning, status = [None] * len(requests), ["ok" if a else "unparseable" for a in answers]
         else:
-            logits, answers, reasoning, status = self._cot(enc, seed, cfg)
+            logits, answers, reasoning, status = self._cot(enc, seed, cfg, requests)
         p_yes, p_no, h_bin, h_full = core.answer_distribution(logits, self.yes_ids, self.no_ids, cfg.temperature)
         return [{"id": r.id, "answer": a, "p_yes": float(py), "p_no": float(pn), "entropy_binary": float(hb),
                  "entropy_full": float(hf), "reasoning": rs, "parse_status": st}
@@ -172,10 +192,17 @@ class Scorer:
         pixel_values tensor alone."""
         images = images if isinstance(images, dict) else {"pixel_values": images}
         extra = {k: v.to(self.model.dtype) if k == "pixel_values" else v for k, v in images.items()}
-        if not _own_positions(self.model):
+        if not self._rope.applies:
             extra["position_ids"] = (mask.cumsum(-1) - 1).clamp_min(0)  # (B, T): pads do not shift real positions
-        out = self.model(input_ids=ids, attention_mask=mask, **extra, logits_to_keep=1)
-        return out.logits[:, -1].float()
+        elif (positions := self._rope(ids, mask, extra)) is not None:
+            extra["position_ids"] = positions  # (3, B, T): Qwen-VL's own positions, computed once per distinct row
+        meta = self._vision(extra.get("image_grid_thw"))
+        logits = self.model(input_ids=ids, attention_mask=mask, **extra, **meta, logits_to_keep=1).logits[:, -1]
+        if meta and not self._vision.checked:  # once: the precomputed vision metadata must change nothing
+            own = self.model(input_ids=ids, attention_mask=mask, **extra, logits_to_keep=1).logits[:, -1]
+            self._vision.checked, self._vision.on = True, torch.equal(logits, own)
+            logits = own
+        return logits.float()  # (B, V)
 
     def _first_token_answers(self, logits: torch.Tensor, ids: Sequence[str], cfg: ScoringConfig) -> list[str]:
         """Greedy (argmax over the full vocabulary) or sampled first token, mapped to yes/no/''.
@@ -192,12 +219,42 @@ class Scorer:
         yes, no = set(self.yes_ids), set(self.no_ids)
         return ["yes" if t in yes else "no" if t in no else "" for t in tokens.tolist()]
 
-    def _cot(self, enc: dict, seed: int, cfg: ScoringConfig):
-        """Generate reasoning, locate the answer position, score it teacher-forced. → logits (B, V), answers,
-        reasoning texts, parse statuses."""
+    def _vcd_pixels(self, enc: dict, requests: Sequence[ScoreRequest], cfg: ScoringConfig) -> torch.Tensor:
+        """VCD's distorted image v': each request's pixel tensor diffusion-noised (step cfg.vcd_step), seeded by
+        (seed, "vcd", request id), so a question's noise does not depend on its batch. (B, ...) → (B, ...)."""
+        from hero.decoding.vcd import diffusion_noise
+        from hero.io import InputError
+
+        pix = enc["pixel_values"]  # (B, ...)
+        if pix.shape[0] != len(requests):  # Qwen-VL: patch rows of all images in one (N, D) tensor
+            raise InputError(f"VCD noises one pixel tensor per image, but {type(self.model).__name__}'s processor "
+                             f"packs {pix.shape[0]} patch rows for {len(requests)} images; score this model without "
+                             "VCD (docs/model-families.md)")
+        return torch.cat([diffusion_noise(pix[b: b + 1].float(), cfg.vcd_step, torch.Generator().manual_seed(
+            derive_seed(cfg.seed, "vcd", r.id))) for b, r in enumerate(requests)]).to(pix.dtype)  # (B, ...)
+
+    def _contrast(self, logits: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor, images: dict,
+                  noisy: torch.Tensor, cfg: ScoringConfig) -> torch.Tensor:
+        """VCD's contrastive logits at the answer position: the same inputs on the distorted pixels v', contrasted
+        with the clean `logits` (hero.decoding.vcd.vcd_logits). (B, V) → (B, V)."""
+        from hero.decoding.vcd import vcd_logits
+
+        distorted = self._last_logits(ids, mask, {**images, "pixel_values": noisy})  # (B, V)
+        return vcd_logits(logits, distorted, cfg.vcd_alpha, cfg.vcd_beta)
+
+    def _cot(self, enc: dict, seed: int, cfg: ScoringConfig, requests: Sequence[ScoreRequest]):
+        """Generate reasoning (with VCD when configured), locate the answer position, score it teacher-forced
+        (VCD: contrasted). → logits (B, V), answers, reasoning texts, parse statuses."""
         from hero.scoring.cot import answer_prefixes, generate
 
-        gen_ids = generate(self.model, enc, cfg, self.eos_ids, self.tok.pad_token_id, seed)  # list of lists
+        noisy = self._vcd_pixels(enc, requests, cfg) if cfg.vcd_alpha is not None else None
+        procs = []
+        if noisy is not None:
+            from hero.decoding.vcd import VCDLogitsProcessor
+
+            procs.append(VCDLogitsProcessor(self.model, enc["input_ids"], enc["attention_mask"],
+                                            {**image_inputs(enc), "pixel_values": noisy}, cfg.vcd_alpha, cfg.vcd_beta))
+        gen_ids = generate(self.model, enc, cfg, self.eos_ids, self.tok.pad_token_id, seed, procs)  # list of lists
         prefixes, answers, reasoning, status = answer_prefixes(gen_ids, self.tok, self.marker_ids)
         prompt_rows = [row[m.bool()].tolist() for row, m in zip(enc["input_ids"], enc["attention_mask"])]
         rows = [p + g for p, g in zip(prompt_rows, prefixes)]
@@ -208,6 +265,8 @@ class Scorer:
                                                                                 prefixes)]
             images[key] = _left_pad(types, 0)[0]
         logits = self._last_logits(ids, mask, images)
+        if noisy is not None:
+            logits = self._contrast(logits, ids, mask, images, noisy, cfg)
         return logits, answers, reasoning, status
 
 
@@ -219,13 +278,6 @@ def image_inputs(enc) -> dict:
     """The processor outputs other than input_ids / attention_mask (pixel_values, image_grid_thw,
     pixel_attention_mask, image_sizes, token_type_ids, ...): what a model family needs beside the text."""
     return {k: v for k, v in enc.items() if k not in ("input_ids", "attention_mask")}
-
-
-def _own_positions(model) -> bool:
-    """Whether the model computes its own position ids from the batch (Qwen-VL's multimodal RoPE: 3-D positions
-    from image_grid_thw); 1-D position ids are passed to every other model."""
-    inner = getattr(model, "model", model)
-    return hasattr(inner, "get_rope_index") or hasattr(model, "get_rope_index")
 
 
 def _open_image(path):

@@ -89,6 +89,18 @@ def trend_row(tr: dict) -> list[str]:
 
 TREND_HEAD = ["T", "family", "levels (clean = 0)", "mean-entropy slope (nats per unit level)",
               "accuracy slope (per unit level)"]
+PRIOR_HEAD = ["degradation", "T", "prior tag", "n", "accuracy", "confident-bin share", "confident-bin accuracy"]
+
+
+def prior_rows(groups: Sequence[dict]) -> list[list[str]]:
+    """Rows of the by-prior table: per group and tag that has samples (summaries without by_prior: none)."""
+    rows = []
+    for g in groups:
+        for tag, rec in (g.get("by_prior") or {}).items():
+            if rec["n"]:
+                rows.append([g["degrade"], f"{g['temperature']:g}", tag, str(rec["n"]), fmt(rec["accuracy"]),
+                             fmt(rec["trap"]["share"]), f"{fmt(rec['trap']['accuracy'])} (n={rec['trap']['count']})"])
+    return rows
 
 
 # -- rendering --------------------------------------------------------------------------------------------------
@@ -237,6 +249,8 @@ def notes_sections(summary: dict, extra: Sequence[str] = ()) -> list[Section]:
     if conf.get("tie_rule"):
         secs.append(("p", f"marginal confidence: p_yes = share of \"yes\" among the parseable sampled answers "
                           f"(unparseable ones count as neither); the answer is the majority, {conf['tie_rule']}."))
+    if conf.get("clustering"):
+        secs.append(("p", f"semantic confidence: {conf['clustering']}."))
     for g in summary["groups"]:
         if g["calibration"]["auroc_note"]:
             secs.append(("p", f"{g['key']}: {g['calibration']['auroc_note']}."))
@@ -246,7 +260,7 @@ def notes_sections(summary: dict, extra: Sequence[str] = ()) -> list[Section]:
 
 
 def confidence_label(summary: dict) -> str:
-    """'conditional', 'marginal (k = 8)'; summaries written before --confidence existed read 'conditional'."""
+    """'conditional', 'marginal (k = 8)', 'semantic (k = 8)'; summaries written before --confidence existed read 'conditional'."""
     conf = summary.get("confidence") or {"kind": "conditional", "samples": None}
     return conf["kind"] + (f" (k = {conf['samples']})" if conf.get("samples") else "")
 
@@ -264,6 +278,12 @@ def run_sections(summary: dict, samples: Sequence[dict], name: str = "run") -> l
     if not groups:
         return secs + [("p", "No samples to summarise.")] + notes_sections(summary)
     secs += [("h2", "Per degradation and temperature"), ("table", HEADLINE, [headline_row(g) for g in groups])]
+    if any((g.get("by_prior") or {}).get(t, {}).get("n") for g in groups for t in ("consistent", "violating")):
+        secs += [("h2", "By prior tag"),
+                 ("p", "Questions about a category whose prior partner is in the image: the prior predicts the "
+                       "category present — consistent when it is, violating when it is absent; none: no prediction "
+                       f"(hero.trap.prior). Confident bin: H ≤ {summary['trap_threshold']:g}."),
+                 ("table", PRIOR_HEAD, prior_rows(groups))]
     secs += [("h2", "Trap trend across degradation levels"),
              ("table", TREND_HEAD, [trend_row(t) for t in summary["trend"]])]
     for op in dict.fromkeys(tr["op"] for tr in summary["trend"]):

@@ -20,9 +20,11 @@ from hero.trap.fingerprint import model_fingerprint  # noqa: F401 (re-export: he
 from hero.trap.summary import row_degrade
 
 MANIFEST_SCHEMA = "hero.trap.run/1"
-IDENTITY = ("model", "model_fingerprint", "questions_sha256", "images", "seed", "confidence", "scorer")
-OLD_DEFAULTS = {"confidence": {"kind": "conditional"}}
-"""Identity keys added later, as manifests written before them read (a --confidence-less run was conditional)."""
+IDENTITY = ("model", "model_fingerprint", "questions_sha256", "images", "seed", "confidence", "scorer",
+            "prior_balance")
+OLD_DEFAULTS = {"confidence": {"kind": "conditional"}, "prior_balance": False}
+"""Identity keys added later, as manifests written before them read (a --confidence-less run was conditional, a
+--prior-balance-less run scored every question)."""
 
 
 RESULTS = ("samples.jsonl", "generations.jsonl")
@@ -45,7 +47,8 @@ WHY = {"model": "a different model",
        "model_fingerprint": "a model whose files changed since (a file name, size or byte differs)",
        "questions_sha256": "a different question file", "images": "a different image folder",
        "seed": "a different --seed", "scorer": "different scorer settings",
-       "confidence": "a different --confidence (or --confidence-samples)"}
+       "confidence": "a different --confidence (or --confidence-samples, --nli-model)",
+       "prior_balance": "a different --prior-balance (another question set)"}
 
 
 def check_manifest(out: Path, new: dict, skip: Sequence[str] = ()) -> dict:

@@ -1,0 +1,167 @@
+"""`hero demo` paired comparisons, matched optimizer steps and --seeds: worked values on hand-made answers and fake
+run folders (no training)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hero.demo import pipeline
+from hero.demo.config import DemoConfig
+from hero.demo.paired import paired, seed_answers, trap_answers
+from hero.demo.seeds import all_matched, seed_config, spread, write_seeds
+from hero.io import write_json_atomic
+
+SEED0 = {"hero": ({"1": (True, 0.1), "2": (True, 0.5), "3": (False, 0.2)}, 0.3),
+         "grpo": ({"1": (False, 0.0), "2": (True, 0.1), "3": (False, 0.1)}, 0.3)}
+SEED1 = {"hero": ({"1": (True, 0.0)}, 0.3), "grpo": ({"1": (False, 0.0), "9": (True, 0.0)}, 0.3)}  # 9: GRPO only
+
+
+def test_paired_pools_seeds_on_the_questions_both_answered():
+    res = paired([SEED0, SEED1])
+    assert set(res) == {"HERO vs GRPO"}  # no SFT / DPO answers: those pairs are left out, not zero
+    r = res["HERO vs GRPO"]
+    # paired questions (0,1) (0,2) (0,3) (1,1); HERO confident on (0,1) (0,3) (1,1), GRPO on all 4
+    # own bins: HERO [1, 0, 1] = 2/3, GRPO [0, 1, 0, 0] = 1/4 → diff 2/3 − 1/4 = 5/12
+    # both confident: HERO [1, 0, 1] = 2/3, GRPO [0, 0, 0] → diff 2/3, HERO only 2, GRPO only 0, p = 2 · 1/4
+    assert (r["n"], r["n_bin_a"], r["n_bin_b"]) == (3, 3, 4)
+    assert r["diff"] == pytest.approx(5 / 12) and r["intersection"]["diff"] == pytest.approx(2 / 3)
+    assert (r["a_only"], r["b_only"]) == (2, 0) and r["p_mcnemar"] == 0.5
+    # all 4: HERO 3/4, GRPO 1/4 → 0.5
+    assert r["all"]["n"] == 4 and r["all"]["diff"] == pytest.approx(0.5)
+    # seed 0 alone: own bins HERO [1, 0] = 1/2, GRPO [0, 1, 0] = 1/3 → 1/6; both confident [1, 0] vs [0, 0] → 1/2
+    alone = paired([SEED0])["HERO vs GRPO"]
+    assert alone["diff"] == pytest.approx(1 / 6) and alone["intersection"]["diff"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="different trap thresholds"):
+        paired([SEED0, {**SEED1, "grpo": (SEED1["grpo"][0], 0.2)}])
+
+
+def _trap_run(d, rows):
+    d.mkdir(parents=True)
+    write_json_atomic(d / "summary.json", {"entropy_field": "entropy_binary", "trap_threshold": 0.3})
+    (d / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return {"summary": str(d / "summary.json")}
+
+
+def _row(i, correct, h, sigma=50, t=1.0):
+    return {"id": i, "sigma": sigma, "temperature": t, "correct": correct, "entropy_binary": h}
+
+
+def test_trap_answers_keeps_sigma_50_at_t_1(tmp_path):
+    _trap_run(tmp_path / "r", [_row(1, True, 0.1), _row(1, False, 0.2, sigma=0), _row(1, False, 0.2, t=0.5),
+                               _row(2, False, 0.6, sigma=None)])
+    assert trap_answers(tmp_path / "r") == ({"1": (True, 0.1)}, 0.3)
+
+
+def test_matched_steps_and_training_order(tmp_path):
+    assert pipeline.matched_steps({"hero": 334, "grpo": 334, "dpo": 583}, "hero", ["grpo"])["matched"] is True
+    assert pipeline.matched_steps({"hero": 334, "grpo": 300}, "hero", ["grpo"])["matched"] is False
+    assert pipeline.matched_steps({"hero": 334}, "hero", ["grpo"])["matched"] is None
+    cfg = DemoConfig(out=str(tmp_path), ablations=True)
+    assert [s for s, _, _ in pipeline.training_order(cfg)][:3] == ["hero", "grpo", "dpo"]
+    assert pipeline.step_followers(cfg) == ["grpo", "hero_no_weight", "hero_no_gate", "hero_no_balancer",
+                                            "hero_entropy_shuffle", "hero_constant_weight", "hero_fixed_final_beta"]
+
+
+def test_follower_runs_the_leaders_step_count(tmp_path, monkeypatch):
+    import hero.rl.pipeline
+
+    calls = []
+
+    def fake_run_rl(method, model, world, out, **kw):
+        calls.append((method, kw))
+        return {"seconds": 6.0, "steps": kw.get("max_steps", 11)}
+
+    monkeypatch.setattr(hero.rl.pipeline, "run_rl", fake_run_rl)
+    cfg = DemoConfig(out=str(tmp_path), quick=True)  # RL share 0.09 · 2 min = 0.18 min
+    with pytest.raises(RuntimeError, match="step leader 'hero'"):
+        pipeline._rl(cfg, tmp_path, "grpo", "grpo", {})(tmp_path / "grpo")
+    leader = pipeline._rl(cfg, tmp_path, "hero", "hero", {})(tmp_path / "hero")
+    assert "max_steps" not in calls[-1][1] and calls[-1][1]["budget_min"] == pytest.approx(0.18)
+    write_json_atomic(tmp_path / "hero" / "done.json", {"stage": "hero", "results": leader})
+    res = pipeline._rl(cfg, tmp_path, "grpo", "grpo", {})(tmp_path / "grpo")
+    assert calls[-1][1]["max_steps"] == 11 and calls[-1][1]["budget_min"] == pytest.approx(2 * 0.18)
+    assert res["steps"] == 11 and res["matched_to"] == "hero" and res["train_minutes"] == 0.1
+
+
+def test_seed_helpers(tmp_path):
+    one = seed_config(DemoConfig(out=str(tmp_path / "d"), seed=3, seeds=2), 1)
+    assert (one.seed, one.seeds, one.out) == (4, 1, str(tmp_path / "d" / "seed_4"))
+    s = spread([0.8, None, 0.9, 1.0])  # sd = √((0.01 + 0 + 0.01) / 2) = 0.1
+    assert s["mean"] == pytest.approx(0.9) and s["sd"] == pytest.approx(0.1) and s["n"] == 3
+    assert spread([0.5])["sd"] is None and spread([])["mean"] is None
+    assert all_matched([True, True]) is True and all_matched([True, None]) is None
+    assert all_matched([None, False]) is False and all_matched([]) is None
+    with pytest.raises(ValueError, match="--seeds 0: must be ≥ 1"):
+        DemoConfig(out=str(tmp_path), seeds=0)
+
+
+def _fake_seed(d, seed: int, answers: dict) -> dict:
+    """One seed's results.json content with real (tiny) trap run folders under d."""
+    stages = {f"trap_{m}": _trap_run(d / m, [_row(q, ok, h) for q, (ok, h) in a.items()])
+              for m, (a, _) in answers.items()}
+    return {"stages": stages, "table": {"HERO": {"trap": {"50": {"accuracy": 0.8 + 0.1 * seed}}}},
+            "targets": [{"target": "t", "measured": 1, "status": "met"}], "minutes_stages": 1.5,
+            "steps": {"hero": 5, "grpo": 5}, "paired": paired([seed_answers(stages)]),
+            "matched_steps": {"leader": "hero", "followers": ["grpo"], "matched": True, "rule": "r"}}
+
+
+def test_run_demo_runs_each_seed_in_its_folder(tmp_path, monkeypatch):
+    import hero.demo.run
+
+    seen = []
+
+    def fake_run_one(cfg, log):
+        seen.append((cfg.seed, cfg.seeds, cfg.out))
+        return _fake_seed(tmp_path / "fake" / str(cfg.seed), cfg.seed - 5, (SEED0, SEED1)[cfg.seed - 5])
+
+    monkeypatch.setattr(hero.demo.run, "run_one", fake_run_one)
+    res = hero.demo.run.run_demo(DemoConfig(out=str(tmp_path / "out"), seed=5, seeds=2), log=lambda s: None)
+    assert seen == [(5, 1, str(tmp_path / "out" / "seed_5")), (6, 1, str(tmp_path / "out" / "seed_6"))]
+    assert res["seeds"] == [5, 6] and res["paired"]["HERO vs GRPO"]["n"] == 3
+    assert (tmp_path / "out" / "results.json").is_file()
+
+
+def test_write_seeds_pools_and_reports(tmp_path):
+    per_seed = {seed: _fake_seed(tmp_path / f"s{seed}", seed, answers) for seed, answers in ((0, SEED0), (1, SEED1))}
+    res = write_seeds(DemoConfig(out=str(tmp_path / "out"), seeds=2), per_seed, 120.0)
+    assert res["paired"]["HERO vs GRPO"]["diff"] == pytest.approx(5 / 12)  # as in the pooled worked example
+    assert res["paired_per_seed"]["0"]["HERO vs GRPO"]["diff"] == pytest.approx(1 / 6)
+    assert res["steps"] == {"hero": {"0": 5, "1": 5}, "grpo": {"0": 5, "1": 5}} and res["matched_steps"]["matched"]
+    assert res["table_sigma50"]["HERO"]["mean"] == pytest.approx(0.85) and res["minutes_stages"] == 3.0
+    assert res["targets"][1]["target"] == "seed 1: t"
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "pooled over 2 seeds" in html and "seed_1/report.html" in html
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["paired"]["HERO vs GRPO"]["n"] == 3
+
+
+def test_ablations_read_heros_mean_weight_and_final_beta(tmp_path, monkeypatch):
+    import hero.rl.pipeline
+    from hero.demo.config import ABLATIONS
+    from hero.rl.settings import resolve
+
+    assert pipeline.logged_mean([{"w": 1.0}, {"loss": 2}, {"w": 1.2}], "w") == pytest.approx(1.1)  # (1.0 + 1.2) / 2
+    assert pipeline.logged_mean([{"loss": 2}], "w") is None
+    calls = {}
+
+    def fake_run_rl(method, model, world, out, **kw):
+        calls[out.parent.name] = kw  # out = <stage dir>/model
+        return {"seconds": 6.0, "steps": kw.get("max_steps")}
+
+    monkeypatch.setattr(hero.rl.pipeline, "run_rl", fake_run_rl)
+    (tmp_path / "hist.json").write_text(json.dumps([{"step": 1, "hero/weight_mean": 1.0},
+                                                    {"step": 2, "hero/weight_mean": 1.3}]))
+    write_json_atomic(tmp_path / "hero" / "done.json", {"stage": "hero", "results": {
+        "steps": 9, "beta": 0.05, "log_history": str(tmp_path / "hist.json")}})
+    cfg = DemoConfig(out=str(tmp_path), ablations=True)
+    res = {stage: pipeline._rl(cfg, tmp_path, stage, "hero", ov)(tmp_path / stage)
+           for stage, _, ov in pipeline.rl_methods(cfg)[3:]}  # the six ablations
+    assert all(calls[s]["max_steps"] == 9 and r["steps"] == 9 for s, r in res.items())
+    assert calls["hero_constant_weight"]["constant_weight"] == pytest.approx(1.15)  # (1.0 + 1.3) / 2
+    assert res["hero_fixed_final_beta"]["from_hero"] == {"beta": 0.05}
+    assert calls["hero_fixed_final_beta"]["balancer"] == "fixed" and calls["hero_fixed_final_beta"]["beta"] == 0.05
+    assert calls["hero_entropy_shuffle"]["entropy_shuffle"] is True and "beta" not in calls["hero_entropy_shuffle"]
+    for stage, ov in ABLATIONS.items():  # every override names a real HeroConfig field with a valid value
+        resolve("hero", {k: (v, stage) for k, v in {**ov, **pipeline.from_leader(stage, {
+            "beta": 0.05, "log_history": str(tmp_path / "hist.json")})}.items()})
