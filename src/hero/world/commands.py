@@ -21,7 +21,8 @@ class WorldBuildConfig:
     """Images in each of the val and test splits (sets val_images and test_images)."""
     preset: str | None = None
     """Named world settings (hero.world.presets): 'trap' = small / faint objects that noise really hides, plus a
-    strong co-occurrence prior (benchmarks/trap_world.md). --config, flags and --set override its values."""
+    strong co-occurrence prior (benchmarks/trap_world.md). --config, flags and --set override its values. The CLI
+    merges it into `world`; in Python build the world with hero.world.presets.preset_config instead."""
 
     def __post_init__(self) -> None:
         if self.preset is not None:

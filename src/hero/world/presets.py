@@ -19,9 +19,10 @@ TRAP_PRIOR = [  # 14 of the 15 default categories in 7 pairs (only "purple trian
 PRESETS: dict[str, dict] = {
     "trap": {"min_size": 8, "max_size": 20, "min_contrast": 0.2, "max_contrast": 1.0, "prior": TRAP_PRIOR},
 }
-"""name → WorldConfig fields. "trap": vision fails at the paper's noise levels (σ = 0/30/50) while a strong
-co-occurrence prior (p = 0.95, most categories paired) misleads; calibrated on validation world seeds with
-answer-only SFT — the grid, the numbers and the commands: benchmarks/trap_world.md."""
+"""name → WorldConfig fields. "trap": objects of 8–20 px at contrast U[0.2, 1], so Gaussian noise at the paper's
+σ = 30 / 50 hides some of them and not others, and a strong co-occurrence prior (p = 0.95, 14 of 15 categories
+paired). Chosen on validation world seeds with answer-only SFT (which targets it meets and which not, the grid,
+the numbers, the commands): benchmarks/trap_world.md."""
 
 
 def preset_fields(name: str) -> dict:
