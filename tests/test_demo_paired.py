@@ -57,7 +57,8 @@ def test_matched_steps_and_training_order(tmp_path):
     cfg = DemoConfig(out=str(tmp_path), ablations=True)
     assert [s for s, _, _ in pipeline.training_order(cfg)][:3] == ["hero", "grpo", "dpo"]
     assert pipeline.step_followers(cfg) == ["grpo", "hero_no_weight", "hero_no_gate", "hero_no_balancer",
-                                            "hero_entropy_shuffle", "hero_constant_weight", "hero_fixed_final_beta"]
+                                            "hero_entropy_shuffle", "hero_constant_weight", "hero_fixed_final_beta",
+                                            "hero_no_hard_negatives"]
 
 
 def test_follower_runs_the_leaders_step_count(tmp_path, monkeypatch):
@@ -79,6 +80,43 @@ def test_follower_runs_the_leaders_step_count(tmp_path, monkeypatch):
     res = pipeline._rl(cfg, tmp_path, "grpo", "grpo", {})(tmp_path / "grpo")
     assert calls[-1][1]["max_steps"] == 11 and calls[-1][1]["budget_min"] == pytest.approx(2 * 0.18)
     assert res["steps"] == 11 and res["matched_to"] == "hero" and res["train_minutes"] == 0.1
+    # the fair controls: GRPO gated (no hard negatives), HERO with hard negatives; both on yes_no+nli, gated on yes_no
+    nli = str(tmp_path / "nli" / "model")
+    assert {k: calls[-1][1].get(k) for k in ("reward", "gate", "hard_negatives", "gate_reward", "nli_model")} == {
+        "reward": "yes_no+nli", "gate": True, "hard_negatives": None, "gate_reward": "yes_no_exact", "nli_model": nli}
+    assert calls[0][1]["hard_negatives"] is True and "gate" not in calls[0][1] and calls[0][1]["nli_model"] == nli
+    pipeline._rl(cfg, tmp_path, "dpo", "dpo", {})(tmp_path / "dpo")
+    assert not {"reward", "nli_model", "gate", "hard_negatives"} & set(calls[-1][1])
+
+
+def test_rl_settings_and_protocol(tmp_path):
+    from hero.rl.settings import resolve
+
+    cfg = DemoConfig(out=str(tmp_path), ablations=True)
+    assert pipeline.rl_settings(cfg, "grpo", {}) == {"reward": "yes_no+nli", "gate": True,
+                                                     "gate_reward": "yes_no_exact"}
+    assert pipeline.rl_settings(cfg, "hero", {"gate": False}) == {
+        "reward": "yes_no+nli", "hard_negatives": True, "gate": False, "gate_reward": "yes_no_exact"}
+    assert pipeline.rl_settings(cfg, "dpo", {}) == {}
+    plain = DemoConfig(out=str(tmp_path), reward="yes_no")
+    assert pipeline.rl_settings(plain, "grpo", {}) == {"reward": "yes_no", "gate": True} and not plain.uses_nli
+    assert "nli" not in [s.name for s in pipeline.build_stages(plain)] and cfg.uses_nli
+    for method in ("grpo", "hero"):  # every setting is a real field of the method's trainer (grpo: a control)
+        resolve(method, {k: (v, method) for k, v in pipeline.rl_settings(cfg, method, {}).items()})
+    p = pipeline.protocol(cfg, "RULE")
+    assert p["gate"] == {"grpo": True, "hero": True, "dpo": False, "hero_no_weight": True, "hero_no_gate": False,
+                         "hero_no_balancer": True, "hero_entropy_shuffle": True, "hero_constant_weight": True,
+                         "hero_fixed_final_beta": True, "hero_no_hard_negatives": True}
+    assert p["hard_negatives"]["hero"] is True and p["hard_negatives"]["grpo"] is False
+    assert p["hard_negatives"]["hero_no_hard_negatives"] is False and p["hard_negatives"]["dpo"] is False
+    assert p["gate_reward"]["grpo"] == "yes_no_exact" and p["gate_reward"]["dpo"] is None
+    assert p["reward"] == "yes_no+nli" and p["matched_steps_rule"] == "RULE"
+    assert pipeline.protocol(plain, "R")["gate_reward"]["hero"] == "sum" and pipeline.protocol(plain, "R")[
+        "nli_model"] is None
+    with pytest.raises(ValueError, match="--reward"):
+        DemoConfig(out=str(tmp_path), reward="nli+yes_no")
+    with pytest.raises(ValueError, match="--caption-frac"):
+        DemoConfig(out=str(tmp_path), caption_frac=0.5)
 
 
 def test_seed_helpers(tmp_path):
@@ -152,7 +190,7 @@ def test_ablations_read_heros_mean_weight_and_final_beta(tmp_path, monkeypatch):
         "steps": 9, "beta": 0.05, "log_history": str(tmp_path / "hist.json")}})
     cfg = DemoConfig(out=str(tmp_path), ablations=True)
     res = {stage: pipeline._rl(cfg, tmp_path, stage, "hero", ov)(tmp_path / stage)
-           for stage, _, ov in pipeline.rl_methods(cfg)[3:]}  # the six ablations
+           for stage, _, ov in pipeline.rl_methods(cfg)[3:]}  # the seven ablations
     assert all(calls[s]["max_steps"] == 9 and r["steps"] == 9 for s, r in res.items())
     assert calls["hero_constant_weight"]["constant_weight"] == pytest.approx(1.15)  # (1.0 + 1.3) / 2
     assert res["hero_fixed_final_beta"]["from_hero"] == {"beta": 0.05}

@@ -40,3 +40,17 @@ def test_ema_is_bias_corrected():
     assert ema([1.0, 2.0], 0.0) == [1.0, 2.0] and ema([]) == []  # weight 0 = the raw values
     with pytest.raises(ValueError, match=r"in \[0, 1\)"):
         ema([1.0], 1.0)
+
+
+def test_rl_row_and_section():
+    from hero.demo.report import rl_row, rl_section
+
+    summary = {"steps": 12, "beta": 0.041, "gated_share": 0.25, "kl_final": 0.03, "kl_mean": 0.02,
+               "hard_negative_share": None, "seconds": 9.0}
+    row = rl_row(summary)
+    assert row == {"steps": 12, "gated_share": 0.25, "hard_negative_share": None, "beta": 0.041, "kl_final": 0.03,
+                   "kl_mean": 0.02}
+    assert rl_row(None) == dict.fromkeys(row)
+    (_, title), _, (kind, heads, body) = rl_section({"hero": row, "dpo": rl_row({"steps": 5, "beta": 0.1})})
+    assert title == "RL runs" and kind == "table" and heads[:3] == ["RL run", "steps", "gated share"]
+    assert body[0][:3] == ["hero", "12", "0.250"] and body[0][3] == "—" and body[1][2] == "—"

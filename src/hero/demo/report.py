@@ -81,6 +81,28 @@ def steps_section(steps: dict[str, dict[str, int | None]], matched: dict) -> lis
             ("table", heads, body)]
 
 
+RL_KEYS = ("steps", "gated_share", "hard_negative_share", "beta", "kl_final", "kl_mean")
+"""What every RL run reports (its OUT/rl_summary.json): optimizer steps, share of groups gated, share of all-wrong
+(hard-negative) groups, final β, final and mean KL (nats/token)."""
+
+
+def rl_row(summary: dict | None) -> dict:
+    """RL_KEYS of one run's rl_summary.json (None where absent: DPO has no gate, an older run no key)."""
+    return {k: (summary or {}).get(k) for k in RL_KEYS}
+
+
+def rl_section(rl: dict[str, dict]) -> list[Section]:
+    """'RL runs' heading and a table of RL_KEYS per run (from results.json's `rl`)."""
+    heads = ["RL run", "steps", "gated share", "hard-neg. share", "final β", "final KL", "mean KL"]
+    body = [[name, fmt(r.get("steps"), 0), fmt(r.get("gated_share"), 3), fmt(r.get("hard_negative_share"), 3),
+             fmt(r.get("beta"), 4), fmt(r.get("kl_final"), 4), fmt(r.get("kl_mean"), 4)] for name, r in rl.items()]
+    return [("h2", "RL runs"), ("p", "Per run, from its rl_summary.json: optimizer steps, the share of prompt groups "
+                                     "the zero-variance gate dropped, the share of all-wrong groups (hard negatives, "
+                                     "when on), the final β and the final / mean KL (nats per token). '—' = not "
+                                     "measured for that run (DPO: no gate or β schedule logged)."),
+            ("table", heads, body)]
+
+
 def publish(out: Path, files: dict[str, Path]) -> dict[str, Path]:
     """Copy report/report.html and .md to <out>/report.html and .md (plots linked from report/plots)."""
     for kind in ("html", "md"):

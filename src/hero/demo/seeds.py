@@ -81,12 +81,14 @@ def write_seeds(cfg: DemoConfig, per_seed: dict[int, dict], seconds: float) -> d
     methods = list(dict.fromkeys(m for r in per_seed.values() for m in r["steps"]))
     out = {"schema": "hero.demo/1",
            "config": {"seed": cfg.seed, "seeds": cfg.seeds, "budget_min": cfg.budget_min, "quick": cfg.quick,
-                      "ablations": cfg.ablations},
+                      "ablations": cfg.ablations, "reward": cfg.reward, "caption_frac": cfg.caption_frac},
            "seeds": seeds, "runs": {str(s): f"seed_{s}/results.json" for s in seeds},
            "paired": paired([seed_answers(r["stages"]) for r in per_seed.values()]),
            "paired_per_seed": {str(s): r["paired"] for s, r in per_seed.items()},
            "steps": {m: {str(s): r["steps"].get(m) for s, r in per_seed.items()} for m in methods},
            "matched_steps": matched, "table_sigma50": _trap50(per_seed),
+           "protocol": next(iter(per_seed.values())).get("protocol"),
+           "rl": {str(s): r.get("rl") for s, r in per_seed.items()},
            "targets": [{**t, "target": f"seed {s}: {t['target']}"} for s, r in per_seed.items() for t in r["targets"]],
            "minutes_stages": round(sum(r["minutes_stages"] for r in per_seed.values()), 2),
            "minutes_this_call": round(seconds / 60, 2)}
