@@ -138,6 +138,7 @@ def _fake_seed(d, seed: int, answers: dict) -> dict:
     return {"stages": stages, "table": {"HERO": {"trap": {"50": {"accuracy": 0.8 + 0.1 * seed}}}},
             "targets": [{"target": "t", "measured": 1, "status": "met"}], "minutes_stages": 1.5,
             "steps": {"hero": 5, "grpo": 5}, "paired": paired([seed_answers(stages)]),
+            "rl": {"hero": {"steps": 5, "gated_share": 0.25 + seed}}, "protocol": {"reward": "yes_no+nli"},
             "matched_steps": {"leader": "hero", "followers": ["grpo"], "matched": True, "rule": "r"}}
 
 
@@ -167,6 +168,8 @@ def test_write_seeds_pools_and_reports(tmp_path):
     assert res["targets"][1]["target"] == "seed 1: t"
     html = (tmp_path / "out" / "report.html").read_text()
     assert "pooled over 2 seeds" in html and "seed_1/report.html" in html
+    assert res["rl"]["1"]["hero"]["gated_share"] == 1.25 and res["protocol"] == {"reward": "yes_no+nli"}
+    assert "hero (seed 1)" in html and "1.250" in html  # the RL runs table, one row per run and seed
     assert json.loads((tmp_path / "out" / "results.json").read_text())["paired"]["HERO vs GRPO"]["n"] == 3
 
 
@@ -199,3 +202,22 @@ def test_ablations_read_heros_mean_weight_and_final_beta(tmp_path, monkeypatch):
     for stage, ov in ABLATIONS.items():  # every override names a real HeroConfig field with a valid value
         resolve("hero", {k: (v, stage) for k, v in {**ov, **pipeline.from_leader(stage, {
             "beta": 0.05, "log_history": str(tmp_path / "hist.json")})}.items()})
+
+
+def test_nli_stage_trains_the_worlds_nli_model(tmp_path, monkeypatch):
+    import hero.rewards.nli_train
+
+    seen = {}
+
+    def fake_train_nli(world, out, **kw):
+        seen.update(world=world, out=out, **kw)
+        return {"steps": kw["max_steps"], "stopped_by": "max_steps", "heldout_accuracy": 0.9, "train_seconds": 1.0}
+
+    monkeypatch.setattr(hero.rewards.nli_train, "train_nli", fake_train_nli)
+    cfg = DemoConfig(out=str(tmp_path), quick=True)  # NLI cap 0.06 · 2 min = 0.12 min, 40 steps
+    res = pipeline._nli(cfg, tmp_path)(tmp_path / "nli")
+    assert seen["out"] == pipeline.nli_dir(tmp_path) and seen["world"] == pipeline.paths(tmp_path)["world"]
+    assert seen["max_steps"] == 40 and seen["budget_min"] == pytest.approx(0.12) and seen["threads"] == 1
+    assert res["heldout_accuracy"] == 0.9 and res["model"] == str(tmp_path / "nli" / "model")
+    assert DemoConfig(out=str(tmp_path)).nli_steps == 800
+    assert [s.name for s in pipeline.build_stages(cfg)][:4] == ["world", "init", "nli", "sft_cot"]

@@ -266,7 +266,7 @@ def build_stages(cfg: DemoConfig) -> list[Stage]:
     m = cfg.minutes
     stages = [Stage("world", _world(cfg, out), 3, "build the world (train/val/test) and its POPE files"),
               Stage("init", _init(cfg, out), 2, "initialise the tiny VLM from configs"),
-              *([Stage("nli", _nli(cfg, out), min(60 * m["nli"], 45) + 10,
+              *([Stage("nli", _nli(cfg, out), min(60 * m["nli"], 40) + 10,
                        "train the world's NLI model (the premise of the RL reward's NLI part)")] if cfg.uses_nli
                 else []),
               Stage("sft_cot", _sft(cfg, out, "cot"), 60 * m["sft_cot"] + 5, "CoT-SFT (the trapped model)"),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hero.demo.config import DemoConfig
 from hero.demo.paired import SIGMA, paired, paired_section, seed_answers
-from hero.demo.report import publish, steps_section
+from hero.demo.report import publish, rl_section, steps_section
 from hero.io import write_json_atomic
 from hero.trap.report import Section, fmt, write_sections
 
@@ -68,6 +68,7 @@ def _sections(cfg: DemoConfig, res: dict) -> list[Section]:
         ("h2", f"Trap accuracy at σ = {SIGMA:g} per seed"),
         ("table", ["model"] + [f"seed {s}" for s in seeds] + ["mean", "sd"], trap),
         *steps_section(by_seed, res["matched_steps"]),
+        *rl_section({f"{m} (seed {s})": row for s, per in res["rl"].items() for m, row in (per or {}).items()}),
         ("h2", "Targets per seed"),
         ("table", ["target", "status"], [[t["target"], t["status"]] for t in res["targets"]]),
     ]
