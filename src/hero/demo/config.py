@@ -63,7 +63,7 @@ class DemoConfig:
     progress: bool = True
     """Progress bars inside stages."""
     reward: str = "yes_no+nli"
-    """RL reward of GRPO, HERO and the ablations (one of REWARDS): 'yes_no' (exact verifier), 'nli' (NLI claims
+    """RL reward of GRPO, HERO and the ablations: 'yes_no' (exact verifier), 'nli' (NLI claims
     reward of the chain of thought against the image's ground-truth caption, with the NLI model the `nli` stage
     trains on the world), or their sum. DPO's pairs always come from the exact verifier."""
     caption_frac: float = 0.1
