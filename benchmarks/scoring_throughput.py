@@ -107,7 +107,7 @@ def profile(scorer, reqs) -> None:
     scorer.score(reqs)
     prof.disable()
     stats = pstats.Stats(prof)
-    stats.sort_stats("cumulative").print_stats(r"scoring/engine.py|processing_|image_processing|get_rope_index|"
+    stats.sort_stats("cumulative").print_stats(r"scoring/(engine|encode|positions).py|processing_|image_processing|get_rope_index|"
                                                 r"forward|degrade", 14)
     stats.sort_stats("tottime").print_stats(12)
 

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from hero.data.rows import load_rows
-from hero.data.training import (check_source, data_fingerprint, load_training_rows, need_columns, reward_needs,
-                                rl_rows, sft_target)
+from hero.data.training import (check_source, data_fingerprint, image_ids, load_training_rows, need_columns,
+                                one_image_per_row, reward_needs, rl_rows, sft_target)
 from hero.io import ImageFolder, InputError
 from hero.rl.settings import RLRunConfig
 from hero.sft.settings import SFTRunConfig
@@ -106,9 +106,25 @@ def test_training_opens_every_image_and_names_the_row(tmp_path, images):
     path = write_jsonl(tmp_path / "d.jsonl", [GOOD[0], {**GOOD[1], "image": "gone.png"}])
     with pytest.raises(InputError, match=r"d.jsonl:2: field 'image' of row '7': missing under"):
         load_training_rows(path, str(images))
+    path = write_jsonl(tmp_path / "d.jsonl", [GOOD[0], {**GOOD[2], "image": ["a.png", "broken.png"]}])
+    with pytest.raises(InputError, match=r"d.jsonl:2: field 'image' of row '.*d.jsonl:2': not an image PIL can"):
+        load_training_rows(path, str(images))  # every image of a list is opened
+
+
+def test_training_takes_rows_with_several_images_but_dpo_refuses_them(tmp_path, images):
     path = write_jsonl(tmp_path / "d.jsonl", GOOD)
-    with pytest.raises(InputError, match=r"d.jsonl:3: field 'image' lists 2 images; training takes one"):
-        load_training_rows(path, str(images))
+    rows = load_training_rows(path, str(images))
+    assert [r.image_paths for r in rows] == [[str(images / "a.png")], [str(images / "b.png")],
+                                             [str(images / "a.png"), str(images / "b.png")]]
+    one_image_per_row(rows[:2], "why")
+    with pytest.raises(InputError, match=rf"^{path}:3: field 'image' of row '{path}:3' lists 2 images; dpo takes "
+                                         r"one; give this row one image or train it with sft, grpo or hero$"):
+        one_image_per_row(rows, "dpo takes one")
+
+
+def test_image_ids_seed_each_image_of_a_row():
+    assert image_ids("r1", 1) == ["r1"]  # a single image keeps the row's id: older runs draw the same noise
+    assert image_ids("r1", 3) == ["r1@0", "r1@1", "r1@2"]
 
 
 def test_exactly_one_source():
@@ -144,7 +160,14 @@ def test_rl_rows_shape_and_determinism(tmp_path, images):
     out = rl_rows(rows, sigmas=[0, 50], seed=3)
     assert out == rl_rows(rows, sigmas=[0, 50], seed=3)
     assert set(out[0]) == {"id", "image_id", "image_path", "question", "answer", "kind", "degrade", "sigma",
-                           "reference"}
+                           "reference", "image_ids", "image_paths"}
+    assert [(r["image_id"], r["image_ids"], r["image_paths"]) for r in out] == [
+        (rows[0].id, [rows[0].id], [str(images / "a.png")]), ("7", ["7"], [str(images / "b.png")])]
+    two = rl_rows(load_rows(write_jsonl(tmp_path / "d.jsonl", GOOD), images), sigmas=[0, 50], seed=3)[2]
+    where = f"{tmp_path / 'd.jsonl'}:3"
+    assert (two["image_id"], two["image_path"], two["image_ids"], two["image_paths"]) == (
+        f"{where}@0", str(images / "a.png"), [f"{where}@0", f"{where}@1"],
+        [str(images / "a.png"), str(images / "b.png")])
     assert [(r["answer"], r["reference"], r["kind"]) for r in out] == [("yes", "A cat on a mat.", "file"),
                                                                       ("", "A dog", "file")]
     assert {r["degrade"] for r in out} <= {"none", "noise:50"}

@@ -111,6 +111,46 @@ def test_sft_on_a_data_file_trains_resumes_and_keeps_the_targets(setup, tmp_path
     assert config["hero_style"] == "cot" and config["hero_sft"]["data"] == str(setup["data"])
 
 
+@pytest.fixture(scope="module")
+def multi(setup):
+    """4 rows of the pope-train file, the first and third showing two images (theirs and the next row's)."""
+    rows = [json.loads(x) for x in setup["data"].read_text().splitlines()[:4]]
+    for i in (0, 2):
+        rows[i]["image"] = [rows[i]["image"], rows[i + 1]["image"]]
+    path = setup["root"] / "multi.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.mark.parametrize("method", ["grpo", "hero"])
+def test_rl_trains_rows_with_several_images(method, setup, multi, tmp_path):
+    """Each prompt reaches TRL with one image placeholder per image of its row, and all its images."""
+    seen = {}
+
+    def record(prompts, completions, images, id, **kw):
+        for p, ims, i in zip(prompts, images, id):
+            seen[i] = (sum(part["type"] == "image" for part in p[0]["content"]), len(ims))
+        return [float(len(str(c)) % 2 == 0) for c in completions]
+
+    res = run_rl(method, setup["model"], None, tmp_path / method, data=str(multi), images=str(setup["images"]),
+                 reward_funcs=[record], max_steps=2, **FAST)  # 2 steps × 2 prompts: every row once
+    ids = [json.loads(x)["id"] for x in multi.read_text().splitlines()]
+    assert res["steps"] == 2 and seen == {ids[0]: (2, 2), ids[1]: (1, 1), ids[2]: (2, 2), ids[3]: (1, 1)}
+    with pytest.raises(InputError, match=rf"{multi}:1: field 'image' of row '{ids[0]}' lists 2 images; dpo "):
+        run_rl("dpo", setup["model"], None, tmp_path / "dpo", data=str(multi), images=str(setup["images"]),
+               progress=False)
+    assert not (tmp_path / "dpo").exists()
+
+
+def test_sft_trains_rows_with_several_images(setup, multi, tmp_path):
+    from hero.sft.pipeline import run_sft
+    from hero.sft.settings import SFTRunConfig
+
+    cfg = SFTRunConfig(model=str(setup["model"]), data=str(multi), images=str(setup["images"]), style="answer",
+                       out=str(tmp_path / "sft"), batch_size=2, max_steps=2, progress=False, threads=1)
+    assert run_sft(cfg)["steps"] == 2  # 2 steps × 2 rows: every row once, both 2-image rows included
+
+
 def _hero(*args) -> str:
     r = subprocess.run([sys.executable, "-m", "hero.cli.main", *map(str, args)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -23,12 +23,16 @@ def test_paired_pools_seeds_on_the_questions_both_answered():
     assert set(res) == {"HERO vs GRPO"}  # no SFT / DPO answers: those pairs are left out, not zero
     r = res["HERO vs GRPO"]
     # paired questions (0,1) (0,2) (0,3) (1,1); HERO confident on (0,1) (0,3) (1,1), GRPO on all 4
+    # own bins: HERO [1, 0, 1] = 2/3, GRPO [0, 1, 0, 0] = 1/4 → diff 2/3 − 1/4 = 5/12
     # both confident: HERO [1, 0, 1] = 2/3, GRPO [0, 0, 0] → diff 2/3, HERO only 2, GRPO only 0, p = 2 · 1/4
     assert (r["n"], r["n_bin_a"], r["n_bin_b"]) == (3, 3, 4)
-    assert r["diff"] == pytest.approx(2 / 3) and (r["a_only"], r["b_only"]) == (2, 0) and r["p_mcnemar"] == 0.5
+    assert r["diff"] == pytest.approx(5 / 12) and r["intersection"]["diff"] == pytest.approx(2 / 3)
+    assert (r["a_only"], r["b_only"]) == (2, 0) and r["p_mcnemar"] == 0.5
     # all 4: HERO 3/4, GRPO 1/4 → 0.5
     assert r["all"]["n"] == 4 and r["all"]["diff"] == pytest.approx(0.5)
-    assert paired([SEED0])["HERO vs GRPO"]["diff"] == pytest.approx(0.5)  # seed 0 alone: [1, 0] vs [0, 0]
+    # seed 0 alone: own bins HERO [1, 0] = 1/2, GRPO [0, 1, 0] = 1/3 → 1/6; both confident [1, 0] vs [0, 0] → 1/2
+    alone = paired([SEED0])["HERO vs GRPO"]
+    assert alone["diff"] == pytest.approx(1 / 6) and alone["intersection"]["diff"] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="different trap thresholds"):
         paired([SEED0, {**SEED1, "grpo": (SEED1["grpo"][0], 0.2)}])
 
@@ -161,8 +165,8 @@ def test_run_demo_runs_each_seed_in_its_folder(tmp_path, monkeypatch):
 def test_write_seeds_pools_and_reports(tmp_path):
     per_seed = {seed: _fake_seed(tmp_path / f"s{seed}", seed, answers) for seed, answers in ((0, SEED0), (1, SEED1))}
     res = write_seeds(DemoConfig(out=str(tmp_path / "out"), seeds=2), per_seed, 120.0)
-    assert res["paired"]["HERO vs GRPO"]["diff"] == pytest.approx(2 / 3)  # as in the pooled worked example
-    assert res["paired_per_seed"]["0"]["HERO vs GRPO"]["diff"] == pytest.approx(0.5)
+    assert res["paired"]["HERO vs GRPO"]["diff"] == pytest.approx(5 / 12)  # as in the pooled worked example
+    assert res["paired_per_seed"]["0"]["HERO vs GRPO"]["diff"] == pytest.approx(1 / 6)
     assert res["steps"] == {"hero": {"0": 5, "1": 5}, "grpo": {"0": 5, "1": 5}} and res["matched_steps"]["matched"]
     assert res["table_sigma50"]["HERO"]["mean"] == pytest.approx(0.85) and res["minutes_stages"] == 3.0
     assert res["targets"][1]["target"] == "seed 1: t"

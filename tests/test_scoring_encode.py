@@ -110,3 +110,18 @@ def test_precomputed_vision_metadata_changes_no_logit(qwen):
         scorer._last_logits(enc["input_ids"], enc["attention_mask"], image_inputs(enc))
     assert torch.equal(with_meta, own)
     assert scorer._vision.checked and scorer._vision.on  # the scorer's own once-check agreed
+
+
+def test_plain_pil_pipeline_fast_path_equals_processor():
+    from hero.scoring.encode import fast_images, pil_base_pixels
+
+    torch.manual_seed(0)
+    model, processor = build_model("tiny", COLOURS, SHAPES, 64, seed=1, arch="llava")  # SigLIP PIL processor
+    assert fast_images(processor.image_processor) is pil_base_pixels
+    scorer = Scorer(model, processor)
+    reqs = _batch()  # 64×64 images and one 80×48 (resized by the processor's own resize)
+    prompts = [scorer.prompt(r.question) for r in reqs]
+    ref = processor(text=prompts, images=[[r.image] for r in reqs], padding=True, return_tensors="pt")
+    enc = scorer.encode([r.question for r in reqs], [r.image for r in reqs])
+    assert scorer._encoder.fast and set(enc) == set(ref)
+    assert all(torch.equal(enc[k], ref[k]) for k in ref)

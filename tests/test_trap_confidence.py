@@ -1,4 +1,4 @@
-"""`hero trap --confidence conditional|marginal`: the marginal answer distribution (worked values), the runner with a
+"""`hero trap --confidence conditional|marginal` (semantic: test_trap_semantic.py): the marginal answer distribution (worked values), the runner with a
 fake CoT scorer (k samples per question in one call, rows, summary, manifest identity) and the real CLI on a tiny
 CoT model."""
 
@@ -166,7 +166,7 @@ def test_old_manifest_reads_as_conditional(tmp_path):
 
 def test_confidence_validation(tmp_path):
     paths = make_inputs(tmp_path)
-    with pytest.raises(ValueError, match="--confidence 'semantic' is not built yet; use conditional or marginal"):
+    with pytest.raises(ValueError, match="--confidence semantic needs --nli-model DIR"):
         TrapConfig(**paths, confidence="semantic")
     with pytest.raises(ValueError, match="--confidence 'entropy' is unknown"):
         TrapConfig(**paths, confidence="entropy")
@@ -219,6 +219,6 @@ def test_cli_marginal_on_a_tiny_cot_model(tmp_path):
         res = trap("a")  # conditional into the marginal run's folder
         assert res.exit_code == 2 and "a different --confidence" in res.output, res.output
         res = trap("c", "--confidence", "semantic")
-        assert res.exit_code == 2 and "'semantic' is not built yet" in res.output, res.output
+        assert res.exit_code == 2 and "--confidence semantic needs --nli-model DIR" in res.output, res.output
     finally:
         torch.set_num_threads(before)

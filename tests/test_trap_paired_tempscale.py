@@ -41,17 +41,36 @@ def test_paired_bootstrap_degenerate_and_errors():
         paired_comparison([1, 0], [1, 0, 1])
 
 
+def test_bin_accuracy_difference_worked_values():
+    from hero.trap.paired import bin_accuracy_difference
+
+    # A right [1, 1, 0, 1], bin [T, T, F, T] → 3/3; B right [1, 0, 1, 0], bin [T, T, T, F] → 2/3; diff 1/3
+    diff, ci = bin_accuracy_difference(np.array([1, 1, 0, 1]), np.array([1, 1, 0, 1], bool),
+                                       np.array([1, 0, 1, 0]), np.array([1, 1, 1, 0], bool), n_boot=500)
+    assert diff == pytest.approx(1 / 3) and -1 <= ci[0] <= diff <= ci[1] <= 1
+    # identical models: every resample's difference is exactly 0
+    same = bin_accuracy_difference(np.array([1, 0, 1]), np.array([1, 1, 0], bool), np.array([1, 0, 1]),
+                                   np.array([1, 1, 0], bool), n_boot=100)
+    assert same == (0.0, [0.0, 0.0])
+    assert bin_accuracy_difference(np.array([1]), np.array([0], bool), np.array([1]), np.array([1], bool)) == (None,
+                                                                                                             None)
+
+
 def test_paired_bin_comparison_uses_the_questions_both_are_confident_on():
     a_ok, a_h = [1, 1, 0, 1, 1], [0.1, 0.2, 0.05, 0.5, 0.3]  # A's bin (H ≤ 0.3): questions 0, 1, 2, 4 (0.3 is in)
     b_ok, b_h = [0, 1, 1, 1, 0], [0.0, 0.6, 0.1, 0.1, 0.2]  # B's bin: questions 0, 2, 3, 4
     res = paired_bin_comparison(a_ok, a_h, b_ok, b_h, threshold=0.3, n_boot=200)
+    # own bins: A on 0, 1, 2, 4 → [1, 1, 0, 1] = 3/4; B on 0, 2, 3, 4 → [0, 1, 1, 0] = 1/2: diff 1/4
+    assert res["diff"] == pytest.approx(0.25) and len(res["ci"]) == 2 and res["ci"][0] <= res["ci"][1]
     # both confident: questions 0, 2, 4 → A [1, 0, 1] (2/3), B [0, 1, 0] (1/3): diff 1/3; A only on 0 and 4, B on 2
-    assert res["n"] == 3 and res["diff"] == pytest.approx(1 / 3) and (res["a_only"], res["b_only"]) == (2, 1)
+    inter = res["intersection"]
+    assert inter["n"] == 3 and inter["diff"] == pytest.approx(1 / 3) and (inter["a_only"], inter["b_only"]) == (2, 1)
+    assert res["n"] == 3 and (res["a_only"], res["b_only"]) == (2, 1)
     assert res["p_mcnemar"] == 1.0  # 2 · (C(3,0) + C(3,1)) / 2³ = 1
     assert (res["n_bin_a"], res["n_bin_b"]) == (4, 4)
     # all questions: A 4/5, B 3/5 → 0.2; A only on 0 and 4, B only on 2
     assert res["all"]["diff"] == pytest.approx(0.2) and (res["all"]["a_only"], res["all"]["b_only"]) == (2, 1)
-    none = paired_bin_comparison([1], [0.9], [1], [0.1])  # A never confident: an empty intersection
+    none = paired_bin_comparison([1], [0.9], [1], [0.1])  # A never confident: an empty bin and intersection
     assert none["n"] == 0 and none["diff"] is None and none["ci"] is None and none["all"]["n"] == 1
     with pytest.raises(ValueError, match="one entropy per answer"):
         paired_bin_comparison([1, 0], [0.1], [1, 0], [0.1, 0.2])

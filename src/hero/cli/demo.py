@@ -31,10 +31,11 @@ def _run(settings: options.Settings) -> None:
     m = res["matched_steps"]
     typer.echo(f"optimizer steps ({'matched' if m['matched'] else 'NOT matched' if m['matched'] is False else '?'}): "
                f"{json.dumps(res['steps'])}")
-    for key, r in res["paired"].items():  # trap bin: questions both models are confident on (hero.demo.paired)
-        typer.echo(f"  {key} at σ=50, both-confident questions (n={r['n']}): diff {json.dumps(rounded(r['diff']))} "
-                   f"CI {json.dumps(rounded(r['ci']))} McNemar p {json.dumps(rounded(r['p_mcnemar']))}; "
-                   f"all questions: diff {json.dumps(rounded(r['all']['diff']))}")
+    for key, r in res["paired"].items():  # own-bin accuracy difference; McNemar on both-confident (demo.paired)
+        typer.echo(f"  {key} at σ=50, trap-bin accuracy (bins {r['n_bin_a']} / {r['n_bin_b']}): diff "
+                   f"{json.dumps(rounded(r['diff']))} CI {json.dumps(rounded(r['ci']))}; McNemar p on the {r['n']} "
+                   f"both-confident questions {json.dumps(rounded(r['p_mcnemar']))}; all questions: diff "
+                   f"{json.dumps(rounded(r['all']['diff']))}")
 
 
 options.command(app, None, options.options_of(DemoConfig), _run,

@@ -1,8 +1,8 @@
 """`hero trap` — diagnose the Confidence Trap; `hero trap compare` — several runs side by side.
 
     hero trap --model DIR --questions POPE.json --images DIR --out RUN [--noise 0,30,50] [--degrade blur:1.5 ...]
-              [--temperatures 1.0] [--entropy binary|full] [--confidence conditional|marginal]
-              [--confidence-samples 8]
+              [--temperatures 1.0] [--entropy binary|full|semantic]
+              [--confidence conditional|marginal|semantic] [--confidence-samples 8] [--nli-model NLI_DIR]
     hero trap compare RUN1 RUN2 ... --out DIR [--names SFT,GRPO,...]
     hero trap tempscale --fit VAL_RUN --apply TEST_RUN --out DIR [--temperature 1.0]
 
@@ -84,10 +84,28 @@ def _trap(settings: options.Settings) -> None:
         device = pick_device(cfg.device, torch.cuda.is_available(), r.local_rank, r.world)
         score_fn = make_trap_scorer(cfg.model, seed=cfg.seed, batch_size=cfg.batch_size, device=device,
                                     **cfg.answer_decoding.scorer_kwargs())
-        res = run_trap(cfg, score_fn, progress=cfg.progress, loaded=loaded) if r.world == 1 else run_trap_sharded(
-            cfg, score_fn, r, progress=cfg.progress, loaded=loaded)
+        entail = _nli_judge(cfg, score_fn, device)
+        res = run_trap(cfg, score_fn, progress=cfg.progress, loaded=loaded, entail=entail) if r.world == 1 else \
+            run_trap_sharded(cfg, score_fn, r, progress=cfg.progress, loaded=loaded, entail=entail)
     if res.summary is not None:  # rank 0 prints the merged run
         _print_result(res)
+
+
+def _nli_judge(cfg: TrapConfig, score_fn, device: str):
+    """--confidence semantic of a CoT model: the entailment judge `entail(premises, hypotheses) -> bools` of
+    hero.trap.semantic, the --nli-model classifier (hero.rewards.nli.NLIReward) on `device`, argmax rule; pairs
+    longer than min(512, the tokenizer's limit) tokens are truncated. None otherwise (nothing to judge)."""
+    from hero.trap.confidence import answer_only
+    from hero.trap.semantic import entailed
+
+    if cfg.confidence != "semantic" or answer_only(score_fn):
+        return None
+    from hero.rewards.nli import NLIReward
+
+    nli = NLIReward.from_pretrained(cfg.nli_model)
+    nli.model.to(device)
+    nli.max_length = min(512, int(nli.tokenizer.model_max_length))
+    return lambda premises, hypotheses: entailed(nli.probabilities(premises, hypotheses), nli.ent)
 
 
 def _compare(settings: options.Settings) -> None:

@@ -59,15 +59,26 @@ def source_identity(method: str, model, data, images, config: dict, trainer: dic
 
 def load_training_rows(data, images: str, allow_outside: bool = False) -> list[DataRow]:
     """Every row validated and every image opened once (the first bad one is an error naming its row), before any
-    model loads. Rows with several images are refused: training takes one image per prompt."""
+    model loads. A row may list several images: its prompt shows them all, in order (`image_ids`)."""
     folder = ImageFolder(images, allow_outside=allow_outside)
     rows = load_rows(data, folder)
-    several = next((r for r in rows if len(r.images) != 1), None)
-    if several:
-        raise InputError(f"{several.where}: field 'image' lists {len(several.images)} images; training takes one "
-                         "image per row (`hero data check` accepts lists)")
     check_images(rows, folder)
     return rows
+
+
+def one_image_per_row(rows: Sequence[DataRow], why: str) -> None:
+    """InputError naming the first row whose 'image' lists several images, for a method that takes one (`why`)."""
+    several = next((r for r in rows if len(r.images) != 1), None)
+    if several:
+        raise InputError(f"{several.where}: field 'image' of row {several.id!r} lists {len(several.images)} "
+                         f"images; {why}; give this row one image or train it with sft, grpo or hero")
+
+
+def image_ids(row_id: str, n: int) -> list[str]:
+    """The ids seeding the degradation of a row's n images (hero.degrade): the row's id for a single image (as
+    before lists were accepted), else '<id>@<k>' for k = 0..n-1, so each image gets its own noise.
+    image_ids("r1", 1) → ["r1"]; image_ids("r1", 2) → ["r1@0", "r1@1"]."""
+    return [row_id] if n == 1 else [f"{row_id}@{k}" for k in range(n)]
 
 
 def need_columns(rows: Sequence[DataRow], answer: bool, reference: bool, why: str) -> None:
@@ -91,16 +102,20 @@ def reward_needs(spec: str) -> tuple[bool, bool]:
 def rl_rows(rows: Sequence[DataRow], sigmas: Sequence[float] = (), degrade: Sequence[str] = (),
             seed: int = 0) -> list[dict]:
     """Data rows → the prompt rows of `hero.rl.world_data` (id, image_id, image_path, question, answer, kind,
-    degrade, sigma, reference), each with a spec drawn from merge_specs(sigmas, degrade) (default noise 0, 30, 50),
-    deterministic in the seed. Missing answer / reference → "" (the reward checks decide whether they are needed)."""
+    degrade, sigma, reference, and image_ids / image_paths: every image of the row, in order; image_id and
+    image_path are the first), each with a spec drawn from merge_specs(sigmas, degrade) (default noise 0, 30, 50)
+    that every image of the row is degraded by, deterministic in the seed. Missing answer / reference → "" (the
+    reward checks decide whether they are needed)."""
     grid = merge_specs(sigmas, degrade)
     rng = np.random.default_rng((seed, DEGRADE_STREAM))
     out = []
     for row in rows:
         spec = grid[int(rng.integers(len(grid)))]
-        out.append({"id": row.id, "image_id": row.id, "image_path": row.image_paths[0], "question": row.question,
+        ids = image_ids(row.id, len(row.image_paths))
+        out.append({"id": row.id, "image_id": ids[0], "image_path": row.image_paths[0], "question": row.question,
                     "answer": row.answer or "", "kind": str(row.extra.get("kind", "file")), "degrade": spec,
-                    "sigma": Degradation.parse(spec).sigma, "reference": row.reference or ""})
+                    "sigma": Degradation.parse(spec).sigma, "reference": row.reference or "", "image_ids": ids,
+                    "image_paths": list(row.image_paths)})
     return out
 
 

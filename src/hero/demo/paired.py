@@ -66,22 +66,22 @@ def paired(seeds: Sequence[dict[str, tuple[Answers, float]]], seed: int = 0) -> 
 
 
 def paired_section(paired_res: dict[str, dict], title: str) -> list:
-    """Report sections: one table row per pair (trap bin on both-confident questions, then all questions)."""
+    """Report sections: one table row per pair (own-bin difference, both-confident McNemar, then all questions)."""
     from hero.display import number
 
     def ci(r):
         return "—" if r["ci"] is None else f"[{number(r['ci'][0])}, {number(r['ci'][1])}]"
 
-    rows = [[k, f"{r['n']} ({r['n_bin_a']} / {r['n_bin_b']})", number(r["diff"]), ci(r), number(r["p_mcnemar"]),
-             f"{r['a_only']} / {r['b_only']}", str(r["all"]["n"]), number(r["all"]["diff"]), ci(r["all"]),
-             number(r["all"]["p_mcnemar"])] for k, r in paired_res.items()]
+    rows = [[k, f"{r['n_bin_a']} / {r['n_bin_b']}", number(r["diff"]), ci(r), str(r["n"]),
+             number(r["intersection"]["diff"]), number(r["p_mcnemar"]), f"{r['a_only']} / {r['b_only']}",
+             number(r["all"]["diff"]), ci(r["all"]), number(r["all"]["p_mcnemar"])] for k, r in paired_res.items()]
     if not rows:
         return []
     return [("h2", title),
-            ("p", f"A vs B on the same trap questions at σ = {SIGMA:g}, T = {TEMPERATURE:g}. Trap bin: the questions "
-                  "on which both A and B are confident (entropy ≤ 0.3 nats; in brackets each model's own bin size), "
-                  "diff = accuracy of A − accuracy of B there, paired bootstrap 95 % CI (questions resampled "
-                  "jointly) and exact McNemar p; 'only A / only B' = questions only A / only B got right. 'all' = "
-                  "the same on every question, no entropy selection."),
-            ("table", ["A vs B", "n both confident (A / B bin)", "diff", "95 % CI", "p (McNemar)", "only A / only B",
-                       "n all", "diff all", "95 % CI all", "p all"], rows)]
+            ("p", f"A vs B on the same trap questions at σ = {SIGMA:g}, T = {TEMPERATURE:g}. diff = accuracy of A in "
+                  "its own trap bin (entropy ≤ 0.3 nats) − accuracy of B in its own, with a paired bootstrap 95 % CI "
+                  "(questions resampled jointly, both bins recomputed). McNemar (exact) on the questions both are "
+                  "confident on (n both; their accuracy difference beside it); 'only A / only B' = those of them "
+                  "only A / only B got right. 'all' = every question, no entropy selection."),
+            ("table", ["A vs B", "bin size A / B", "diff (own bins)", "95 % CI", "n both confident", "diff (both)",
+                       "p (McNemar, both)", "only A / only B", "diff all", "95 % CI all", "p all"], rows)]

@@ -9,7 +9,8 @@ of the NLI reward). `rl_dataset` wraps them in a `datasets.Dataset` whose rows a
 read and degraded on the fly with `hero.degrade` (seeded by (seed, image id, op, level), so a prompt's image never
 depends on batch order, rank or resume), and the prompt is the SFT prompt in TRL's conversational multimodal form
 (`hero.sft.collate.user_message`: [{"type": "image"}, {"type": "text", "text": question}]), so RL starts from the
-distribution the model was fine-tuned on.
+distribution the model was fine-tuned on. A row of a data file may hold several images (`row_images`): its
+prompt then has one placeholder per image, in order, and TRL's `images` column carries them all.
 """
 
 from __future__ import annotations
@@ -109,15 +110,25 @@ def load_image(path: str, image_id: str, degrade, seed: int):
     return apply(img, degrade, seed=seed, image_id=image_id)
 
 
+def row_images(batch: dict) -> list[list[tuple[str, str]]]:
+    """(path, image id) of every image of each stored row, in order: a file row's image_paths / image_ids
+    (hero.data.training.rl_rows), else the row's one image_path / image_id (the world's rows)."""
+    paths = batch.get("image_paths") or [[p] for p in batch["image_path"]]
+    ids = batch.get("image_ids") or [[i] for i in batch["image_id"]]
+    return [list(zip(p, i, strict=True)) for p, i in zip(paths, ids, strict=True)]
+
+
 def render_batch(batch: dict, seed: int) -> dict:
-    """Columns of stored rows → the columns TRL sees: prompt (conversational, with an image placeholder), image
-    (degraded PIL), answer, kind, degrade, sigma, id, reference."""
+    """Columns of stored rows → the columns TRL sees: prompt (conversational, one image placeholder per image),
+    images (the row's degraded PIL images, in order: TRL's multi-image column), image (the first of them), answer,
+    kind, degrade, sigma, id, reference. Every image of a row takes the row's spec, seeded by its own image id."""
     from hero.sft.collate import user_message
 
     out = {k: list(batch[k]) for k in ("id", "answer", "kind", "degrade", "sigma", "reference")}
-    out["prompt"] = [user_message(q) for q in batch["question"]]
-    out["image"] = [load_image(p, i, s, seed)
-                    for p, i, s in zip(batch["image_path"], batch["image_id"], batch["degrade"], strict=True)]
+    out["images"] = [[load_image(p, i, spec, seed) for p, i in pairs]
+                     for pairs, spec in zip(row_images(batch), batch["degrade"], strict=True)]
+    out["prompt"] = [user_message(q, len(ims)) for q, ims in zip(batch["question"], out["images"], strict=True)]
+    out["image"] = [ims[0] for ims in out["images"]]
     return out
 
 

@@ -6,9 +6,10 @@ Two facts make the shortcut exact:
    depend only on the prompt and the image's size (the number of image tokens is a function of the size for every
    family), so they are computed once per (prompt, size) by the processor itself and cached; a batch left-pads
    cached rows (pad id for input_ids, 0 for the masks and type ids, as the tokenizer pads).
-2. The image-side outputs come from the image processor alone. Where its class has a vectorised equivalent in
-   FAST_IMAGES (Qwen2-VL's PIL processor: resize, rescale, normalise, patchify), the whole batch goes through one
-   numpy pass; rescale + normalise of uint8 pixels is a per-channel lookup table built with the processor's own
+2. The image-side outputs come from the image processor alone. Where its class has a vectorised equivalent —
+   in FAST_IMAGES by class name (Qwen2-VL's PIL processor: resize, rescale, normalise, patchify), or transformers'
+   plain PIL pipeline (SigLIP / CLIP: resize, centre crop, rescale, normalise) — the batch goes through one numpy
+   pass; rescale + normalise of uint8 pixels is a per-channel lookup table built with the processor's own
    float64-then-float32 arithmetic, so every value is bit-identical. Other classes call the image processor once.
 
 `BatchEncoder` checks itself: every batch that brings an image size not seen before is also encoded by the processor,
@@ -79,6 +80,42 @@ def qwen2_vl_pixels(ip, images: Sequence) -> dict:
     return {"pixel_values": np.concatenate(patches), "image_grid_thw": np.asarray(grids, dtype=np.int64)}
 
 
+def pil_base_pixels(ip, images: Sequence) -> dict:
+    """pixel_values (N, C, H, W) float32 for processors that run transformers' plain PIL pipeline (`PilBackend.
+    _preprocess`: resize → centre crop → rescale → normalise → stack; SigLIP / CLIP, LLaVA's): resize and crop per
+    image with the processor's own methods, then one table lookup for rescale + normalise over the batch."""
+    table = normalise_table(ip.rescale_factor, ip.image_mean, ip.image_std) if ip.do_normalize else None
+    arrays = []
+    for im in images:
+        chw = np.moveaxis(np.asarray(im), -1, 0)  # (C, H, W) uint8, as the backend's process_image
+        if ip.do_resize:
+            chw = ip.resize(image=chw, size=ip.size, resample=ip.resample)
+        if getattr(ip, "do_center_crop", False):
+            chw = ip.center_crop(chw, ip.crop_size)
+        if chw.dtype != np.uint8:
+            raise ValueError(f"resized pixels are {chw.dtype}, the table needs uint8")
+        arrays.append(chw)
+    chw = np.stack(arrays)  # (N, C, H, W) uint8
+    values = np.stack([table[c][chw[:, c]] for c in range(chw.shape[1])], axis=1)  # (N, C, H, W) float32
+    return {"pixel_values": values}
+
+
+def fast_images(ip) -> Callable | None:
+    """The vectorised image path for this image processor: by class name (FAST_IMAGES), else the plain PIL pipeline
+    when the class runs `PilBackend._preprocess` unchanged without padding; None = call the image processor."""
+    if not _usable(ip):
+        return None
+    name = type(ip).__name__
+    if name in FAST_IMAGES:
+        return FAST_IMAGES.get(name)
+    try:
+        from transformers.image_processing_backends import PilBackend
+    except ImportError:
+        return None
+    plain = type(ip)._preprocess is PilBackend._preprocess and not getattr(ip, "do_pad", False)
+    return pil_base_pixels if plain and getattr(ip, "do_normalize", False) else None
+
+
 def _usable(ip) -> bool:
     """The Qwen fast path covers uint8 RGB input with rescale on (the processor's defaults)."""
     return bool(getattr(ip, "do_rescale", False)) and getattr(ip, "rescale_factor", None) is not None
@@ -90,8 +127,7 @@ class BatchEncoder:
     def __init__(self, processor, pad_id: int):
         self.processor, self.pad_id = processor, int(pad_id)
         ip = processor.image_processor
-        name = type(ip).__name__
-        fast = FAST_IMAGES.get(name) if name in FAST_IMAGES and _usable(ip) else None
+        fast = fast_images(ip)
         self._images: Callable | None = (lambda ims: fast(ip, ims)) if fast else None
         self._rows: dict[tuple, dict[str, list[int]]] = {}
         self._image_keys: set[str] | None = None

@@ -18,9 +18,13 @@ from hero.model.tokenizer import END, IMAGE
 IGNORE = -100
 
 
-def user_message(text: str) -> list[dict]:
-    """A one-turn user message in TRL's list-of-parts form (image first, as TRL writes it)."""
-    return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]}]
+def user_message(text: str, images: int = 1) -> list[dict]:
+    """A one-turn user message in TRL's list-of-parts form: `images` image placeholders (in the order the images
+    are given), then the text, as TRL writes it. user_message("Q?", 2) → [{"role": "user", "content":
+    [{"type": "image"}, {"type": "image"}, {"type": "text", "text": "Q?"}]}]."""
+    if images < 1:
+        raise ValueError(f"images={images}: a prompt shows at least one image")
+    return [{"role": "user", "content": [*({"type": "image"} for _ in range(images)), {"type": "text", "text": text}]}]
 
 
 def normalise_pixels(images: np.ndarray, rescale: float, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
@@ -32,7 +36,8 @@ def normalise_pixels(images: np.ndarray, rescale: float, mean: Sequence[float], 
 
 
 class SFTCollator:
-    """Examples (image, prompt, target) → input_ids, attention_mask, labels (prompt masked), pixel_values.
+    """Examples (image, prompt, target) → input_ids, attention_mask, labels (prompt masked), pixel_values (one
+    row per image: an example with several images has as many placeholders and rows, in order).
 
     Sequences are right-padded for training (the loss ignores pads; RoPE makes the offset irrelevant anyway).
     """
@@ -43,15 +48,15 @@ class SFTCollator:
         self.pix = (float(ip.rescale_factor), list(ip.image_mean), list(ip.image_std))
         self.image_tokens = image_tokens
         self.processor = processor
-        self._prompts: dict[str, list[int]] = {}
+        self._prompts: dict[tuple[str, int], list[int]] = {}
         self._targets: dict[str, list[int]] = {}
 
-    def prompt_ids(self, text: str) -> list[int]:
-        if text not in self._prompts:
-            rendered = self.processor.apply_chat_template(user_message(text), add_generation_prompt=True)
+    def prompt_ids(self, text: str, images: int = 1) -> list[int]:
+        if (text, images) not in self._prompts:
+            rendered = self.processor.apply_chat_template(user_message(text, images), add_generation_prompt=True)
             rendered = rendered.replace(IMAGE, IMAGE * self.image_tokens)
-            self._prompts[text] = self.tok(rendered, add_special_tokens=False)["input_ids"]
-        return self._prompts[text]
+            self._prompts[text, images] = self.tok(rendered, add_special_tokens=False)["input_ids"]
+        return self._prompts[text, images]
 
     def target_ids(self, text: str) -> list[int]:
         if text not in self._targets:
@@ -59,7 +64,7 @@ class SFTCollator:
         return self._targets[text]
 
     def __call__(self, examples) -> dict[str, torch.Tensor]:
-        prompts = [self.prompt_ids(e.prompt) for e in examples]
+        prompts = [self.prompt_ids(e.prompt, len(e.images)) for e in examples]
         targets = [self.target_ids(e.target) for e in examples]
         lengths = [len(p) + len(t) for p, t in zip(prompts, targets)]
         T = max(lengths)
@@ -70,7 +75,7 @@ class SFTCollator:
             ids[b, : len(p) + len(t)] = torch.tensor(p + t)
             labels[b, len(p): len(p) + len(t)] = torch.tensor(t)
             mask[b, : len(p) + len(t)] = 1
-        pixels = normalise_pixels(np.stack([e.image for e in examples]), *self.pix)
+        pixels = normalise_pixels(np.stack([im for e in examples for im in e.images]), *self.pix)  # (ΣN, 3, H, W)
         return {"input_ids": ids, "attention_mask": mask, "labels": labels, "pixel_values": pixels}
 
 
@@ -83,8 +88,8 @@ class ProcessorCollator:
         self.processor, self.tok = processor, processor.tokenizer
         self._targets: dict[str, list[int]] = {}
 
-    def prompt(self, text: str) -> str:
-        return self.processor.apply_chat_template(user_message(text), add_generation_prompt=True)
+    def prompt(self, text: str, images: int = 1) -> str:
+        return self.processor.apply_chat_template(user_message(text, images), add_generation_prompt=True)
 
     def target_ids(self, text: str) -> list[int]:
         if text not in self._targets:
@@ -94,8 +99,8 @@ class ProcessorCollator:
     def __call__(self, examples) -> dict[str, torch.Tensor]:
         from PIL import Image
 
-        texts = [self.prompt(e.prompt) + e.target + self.tok.eos_token for e in examples]
-        images = [[Image.fromarray(np.asarray(e.image))] for e in examples]  # one list per prompt
+        texts = [self.prompt(e.prompt, len(e.images)) + e.target + self.tok.eos_token for e in examples]
+        images = [[Image.fromarray(np.asarray(im)) for im in e.images] for e in examples]  # one list per prompt
         enc = dict(self.processor(text=texts, images=images, padding=True, padding_side="right",
                                   return_tensors="pt"))
         labels = torch.full_like(enc["input_ids"], IGNORE)  # (B, T)

@@ -24,7 +24,8 @@ NEGATIVE_KINDS = ("random", "popular", "adversarial", "binding")
 
 @dataclass(frozen=True)
 class Example:
-    """One SFT example: the image (uint8 H×W×3), the user's text and the assistant's target text."""
+    """One SFT example: the image (uint8 H×W×3), the user's text and the assistant's target text; a multi-image
+    row of a data file (hero.sft.file_data) adds its other images in `more_images`."""
 
     image: np.ndarray
     prompt: str
@@ -35,6 +36,13 @@ class Example:
     """The category a question asks about ("" for captions)."""
     objects: tuple = ()
     """The scene's objects (WorldObject: category and box) — the source of the per-patch auxiliary target."""
+    more_images: tuple = ()
+    """The images after the first (uint8 H×W×3 each), in the row's order; the prompt shows every image."""
+
+    @property
+    def images(self) -> tuple:
+        """Every image of the example, the first one first."""
+        return (self.image, *self.more_images)
 
 
 def world_stats(cfg: WorldConfig, n: int = 2000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

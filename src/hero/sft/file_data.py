@@ -1,9 +1,10 @@
 """`hero train sft --data FILE --images DIR`: supervised fine-tuning on the rows of a data file (hero.data.rows)
 instead of the world's scene stream, with the same trainer, collator, schedule, budget clock and checkpoints.
 
-Each row is one example: its image (resized to the model's input size with the image processor's resampling),
-its question and the target `hero.data.training.sft_target` (answer style: "yes"/"no"; CoT style: the reference
-then "Answer: yes|no."; an open question: its reference). Rows are visited in a fresh seeded order every epoch
+Each row is one example: its images (one or a list, each resized to the model's input size with the image
+processor's resampling; the prompt shows them in the row's order, one image placeholder each), its question and
+the target `hero.data.training.sft_target` (answer style: "yes"/"no"; CoT style: the reference then
+"Answer: yes|no."; an open question: its reference). Rows are visited in a fresh seeded order every epoch
 (`epoch_order`); the run stops at the budget or --max-steps. The world-only settings (curriculum, --cot-first,
 --caption-frac) are refused with --data, and the auxiliary losses (which need the world's object boxes) are off.
 """
@@ -66,8 +67,8 @@ class FileCollator:
         from hero.sft.data import Example
 
         row = self.rows[epoch_order(i, len(self.rows), self.seed)]
-        return Example(row_image(row.image_paths[0], self.size, self.resample), row.question,
-                       sft_target(row, self.style))
+        first, *more = (row_image(p, self.size, self.resample) for p in row.image_paths)
+        return Example(first, row.question, sft_target(row, self.style), more_images=tuple(more))
 
     def __call__(self, batch):
         return self.collator([self.example(int(r["idx"])) for r in batch])

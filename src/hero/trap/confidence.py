@@ -7,7 +7,8 @@ CoTs (pure), and the score_fn wrapper that draws the k samples through any `hero
   answer is read; the confidence is the distribution of those k answers (`marginal_from_answers`). For answer-only
   models it equals ``conditional`` — their answer token's distribution already is the distribution of the answer —
   so they are scored as conditional and their rows say so.
-* ``semantic`` (semantic entropy of free-form answers, clustered by NLI) is not built.
+* ``semantic``: the same k sampled CoTs, reduced as for marginal (p_yes / p_no / answer), plus the discrete
+  semantic entropy of the k CoTs clustered by NLI bidirectional entailment (hero.trap.semantic; `--nli-model`).
 
 Sample j (0 ≤ j < k) of question q is requested from the scorer as id ``"<q>#<j>"``: the k samples of a batch go
 in one scorer call (question-major: q#0 … q#k−1, then the next question), and their seeds, derived from the ids
@@ -19,8 +20,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-CONFIDENCE_KINDS = ("conditional", "marginal")
-NOT_BUILT = ("semantic",)
+CONFIDENCE_KINDS = ("conditional", "marginal", "semantic")
+NOT_BUILT: tuple[str, ...] = ()
+SAMPLED = ("marginal", "semantic")  # the kinds that sample k CoTs per question
+SEMANTIC_CLUSTERING = ("the k sampled CoTs (whole text, answer sentence included) clustered by greedy "
+                       "bidirectional NLI entailment (argmax label = entailment); entropy_semantic = "
+                       "−Σ_c (n_c/k) ln(n_c/k) over the clusters, in nats (≤ ln k)")
 TIE_RULE = "ties go to the answer of the earliest sample among the tied answers (sample 0 first)"
 
 
@@ -101,38 +106,75 @@ def confidence_scorer(score_fn: Callable, kind: str, k: int, check: Callable) ->
     """`score_fn` measuring confidence `kind`: itself for 'conditional' and for answer-only scorers; for
     'marginal' a wrapper that scores k samples per question in one call (`expand`), checks them with
     `check(batch, results, spec, T)` (the runner's contract check) and returns `combine`'s results."""
+    if kind == "semantic":
+        raise ValueError("confidence 'semantic' needs the NLI judge: use hero.trap.semantic.semantic_scorer")
     if kind not in CONFIDENCE_KINDS:
         raise ValueError(f"unknown confidence kind {kind!r}; use one of {', '.join(CONFIDENCE_KINDS)}")
     if kind == "conditional" or answer_only(score_fn):
         return score_fn
+    return sampled_scorer(score_fn, k, check, lambda batch, results: combine(batch, results, k))
 
-    def marginal_fn(batch: list[dict], degrade: str, temperature: float) -> list[dict]:
+
+def sampled_scorer(score_fn: Callable, k: int, check: Callable, reduce: Callable) -> Callable:
+    """A score_fn that scores k samples per question in one call (`expand`), checks them with
+    `check(batch, results, spec, T)` and returns `reduce(batch, results)` (one result per question)."""
+    def sampled_fn(batch: list[dict], degrade: str, temperature: float) -> list[dict]:
         wide = expand(batch, k)
         results = score_fn(wide, degrade, temperature)
         check(wide, results, degrade, temperature)
-        return combine(batch, results, k)
+        return reduce(batch, results)
 
-    marginal_fn.settings = getattr(score_fn, "settings", None)
-    return marginal_fn
+    sampled_fn.settings = getattr(score_fn, "settings", None)
+    return sampled_fn
 
 
-def identity(kind: str, k: int) -> dict:
+def identity(kind: str, k: int, nli: dict | None = None) -> dict:
     """The run-identity record of a confidence setting (manifest.json "confidence"): {"kind"} for conditional,
-    {"kind", "samples"} for marginal. Manifests written before --confidence existed read as conditional."""
-    return {"kind": kind} if kind == "conditional" else {"kind": kind, "samples": int(k)}
+    {"kind", "samples"} for marginal, {"kind", "samples", **nli} for semantic (nli = the NLI model's
+    {"nli_model": path, "nli_fingerprint": ...}). Manifests written before --confidence existed read as
+    conditional."""
+    if kind == "conditional":
+        return {"kind": kind}
+    return {"kind": kind, "samples": int(k), **(dict(nli or {}) if kind == "semantic" else {})}
+
+
+def check_setting(kind: str, k: int, nli_model: str, entropy: str | None) -> None:
+    """Validate --confidence / --confidence-samples / --nli-model / --entropy together; ValueError saying how to
+    fix."""
+    if kind not in CONFIDENCE_KINDS:
+        built = "is not built yet" if kind in NOT_BUILT else "is unknown"
+        raise ValueError(f"--confidence {kind!r} {built}; use {', '.join(CONFIDENCE_KINDS)}")
+    if k < 2:
+        raise ValueError(f"--confidence-samples {k}: {'semantic' if kind == 'semantic' else 'marginal'} confidence "
+                         "needs ≥ 2 sampled CoTs per question (default 8)")
+    if kind == "semantic" and not str(nli_model or "").strip():
+        raise ValueError("--confidence semantic needs --nli-model DIR: an NLI classifier folder (Hugging Face "
+                         "sequence classification with 'entailment' / 'contradiction' labels, e.g. one trained by "
+                         "`hero train nli`)")
+    if kind != "semantic" and str(nli_model or "").strip():
+        raise ValueError("--nli-model is only read by --confidence semantic: add --confidence semantic or drop "
+                         "--nli-model")
+    if entropy == "semantic" and kind != "semantic":
+        raise ValueError("--entropy semantic needs --confidence semantic (only its rows have entropy_semantic); use "
+                         "--entropy binary or full")
 
 
 def summary_record(kind: str, k: int, rows: Sequence[dict]) -> dict:
     """summary.json "confidence": the kind asked for, k (null for conditional), how many rows each kind measured
-    (rows without the field are conditional) and, when marginal was asked of an answer-only model, why its rows
-    are conditional."""
+    (rows without the field are conditional), the tie rule and (semantic) the clustering rule in words and, when
+    marginal or semantic was asked of an answer-only model, why its rows are conditional."""
     measured: dict[str, int] = {}
     for r in rows:
         c = r.get("confidence", "conditional")
         measured[c] = measured.get(c, 0) + 1
-    rec = {"kind": kind, "samples": int(k) if kind == "marginal" else None, "measured": measured,
-           "tie_rule": TIE_RULE if kind == "marginal" else None, "note": None}
-    if kind == "marginal" and measured.get("conditional"):
+    sampled = kind in SAMPLED
+    rec = {"kind": kind, "samples": int(k) if sampled else None, "measured": measured,
+           "tie_rule": TIE_RULE if sampled else None, "note": None,
+           "clustering": SEMANTIC_CLUSTERING if kind == "semantic" else None}
+    if sampled and measured.get("conditional"):
         rec["note"] = ("answer-only model: its first answer token's distribution already is the marginal answer "
                        "distribution, so marginal = conditional (no CoTs sampled)")
+        if kind == "semantic":
+            rec["note"] += ("; its samples would be the answers themselves, so semantic = marginal: "
+                            "entropy_semantic = entropy_binary (meanings yes / no), semantic_clusters null")
     return rec

@@ -249,6 +249,8 @@ def notes_sections(summary: dict, extra: Sequence[str] = ()) -> list[Section]:
     if conf.get("tie_rule"):
         secs.append(("p", f"marginal confidence: p_yes = share of \"yes\" among the parseable sampled answers "
                           f"(unparseable ones count as neither); the answer is the majority, {conf['tie_rule']}."))
+    if conf.get("clustering"):
+        secs.append(("p", f"semantic confidence: {conf['clustering']}."))
     for g in summary["groups"]:
         if g["calibration"]["auroc_note"]:
             secs.append(("p", f"{g['key']}: {g['calibration']['auroc_note']}."))
@@ -258,7 +260,7 @@ def notes_sections(summary: dict, extra: Sequence[str] = ()) -> list[Section]:
 
 
 def confidence_label(summary: dict) -> str:
-    """'conditional', 'marginal (k = 8)'; summaries written before --confidence existed read 'conditional'."""
+    """'conditional', 'marginal (k = 8)', 'semantic (k = 8)'; summaries written before --confidence existed read 'conditional'."""
     conf = summary.get("confidence") or {"kind": "conditional", "samples": None}
     return conf["kind"] + (f" (k = {conf['samples']})" if conf.get("samples") else "")
 

@@ -6,7 +6,8 @@ noise 0,30,50.
 
 Run folder (RUN = --out):
 * ``manifest.json`` — identity of the run: model path + fingerprint, question-file SHA-256, image folder, seed,
-  the confidence kind (--confidence, and k for marginal; hero.trap.confidence) and the scorer's settings. A rerun
+  the confidence kind (--confidence, and k for marginal / semantic, the NLI model's path and fingerprint for
+  semantic; hero.trap.confidence) and the scorer's settings. A rerun
   whose identity differs is refused (two runs never mix in one samples.jsonl); summary settings (entropy kind,
   edges, threshold, bins, bootstrap) may change freely, and new specs / T values extend the run. It stores the
   grid: "degrade" (canonical specs) and, for older readers, "noise" (the σ of the noise-only specs).
@@ -14,7 +15,8 @@ Run folder (RUN = --out):
   ``sigma`` its noise σ (0 for "none", null for specs that are not noise-only); appended, flushed and fsync'ed
   after every batch. A rerun skips the finished (id, degrade, T) keys (rows of older runs without ``degrade`` read
   as noise:<sigma>); a line cut by kill -9 is dropped and redone. ``confidence`` names what p_yes / p_no / the
-  entropies measure ("conditional", or "marginal" with ``answers``: the k sampled answers, null = unparseable).
+  entropies measure ("conditional", or "marginal" with ``answers``: the k sampled answers, null = unparseable;
+  "semantic" adds ``entropy_semantic``, ``semantic_clusters`` and ``semantic_cluster_ids``, hero.trap.semantic).
   ``prior`` is the question's prior tag (hero.trap.prior: consistent / violating / none; rows of older runs
   without it read as none).
 * ``summary.json``, ``report.html``, ``report.md``, ``plots/`` — rewritten at the end of each run over the
@@ -46,7 +48,9 @@ from hero.io import (
 from hero.model.load import check_vlm_folder
 from hero.threads import check_threads
 from hero.trap import confidence as C
+from hero.trap import semantic as S
 from hero.trap.decoding import TrapDecoding
+from hero.trap.progress import progress_bar as _progress
 from hero.trap.prior import PRIOR_TAGS, balanced_indices, tag_questions
 from hero.trap.questions import load_questions
 from hero.trap.runfolder import (
@@ -113,10 +117,15 @@ class TrapConfig:
     confidence: str = "conditional"
     """Where confidence is measured (hero.trap.confidence): "conditional" = the answer distribution after the
     model's own CoT (answer models: of the first token); "marginal" = the share of "yes" among the answers of
-    `confidence_samples` CoTs sampled at each temperature T (answer models: = conditional). Part of the run
-    identity. ("semantic" is not built.)"""
+    `confidence_samples` CoTs sampled at each temperature T (answer models: = conditional); "semantic" = marginal
+    plus the semantic entropy of those CoTs clustered by NLI entailment (hero.trap.semantic; needs --nli-model;
+    the summary then bins by it unless --entropy says otherwise). Part of the run identity."""
     confidence_samples: int = 8
-    """k, the CoTs sampled per question for --confidence marginal (≥ 2); part of the run identity then."""
+    """k, the CoTs sampled per question for --confidence marginal / semantic (≥ 2); part of the run identity then."""
+    nli_model: str = ""
+    """NLI classifier folder (Hugging Face sequence classification with entailment / contradiction labels, e.g.
+    from `hero train nli`) that judges entailment between sampled CoTs for --confidence semantic (required there,
+    refused otherwise); its path and file fingerprint are part of the run identity."""
     prior_balance: bool = False
     """Score a prior-balanced subset of the questions (hero.trap.prior): as many prior-consistent as
     prior-violating questions (k = the smaller count, drawn by --seed), the others dropped. Needs world questions
@@ -155,12 +164,10 @@ class TrapConfig:
         if self.batch_size < 1:
             bad("--batch-size must be ≥ 1")
         check_threads(self.threads)
-        if self.confidence not in C.CONFIDENCE_KINDS:
-            built = "is not built yet" if self.confidence in C.NOT_BUILT else "is unknown"
-            bad(f"--confidence {self.confidence!r} {built}; use {' or '.join(C.CONFIDENCE_KINDS)}")
-        if self.confidence_samples < 2:
-            bad(f"--confidence-samples {self.confidence_samples}: marginal confidence needs ≥ 2 sampled CoTs per "
-                "question (default 8)")
+        try:
+            C.check_setting(self.confidence, self.confidence_samples, self.nli_model, self.summary.entropy)
+        except ValueError as e:
+            bad(str(e))
 
     def specs(self) -> list[str]:
         """The degradation grid: canonical specs, noise shorthand first, de-duplicated (hero.degrade.merge_specs)."""
@@ -171,8 +178,18 @@ class TrapConfig:
         return ImageFolder(self.images, allow_outside=self.allow_outside_images)
 
     def summary_settings(self) -> dict:
-        """Keyword arguments of summary.summarize for this run."""
-        return self.summary.kwargs(self.seed)
+        """Keyword arguments of summary.summarize for this run (no --entropy: semantic for a semantic run)."""
+        kw = self.summary.kwargs(self.seed)
+        if self.summary.entropy is None and self.confidence == "semantic":
+            kw["entropy_kind"] = "semantic"
+        return kw
+
+    def nli_identity(self) -> dict | None:
+        """The NLI model's part of the run identity (semantic runs): {"nli_model": path, "nli_fingerprint"}."""
+        if self.confidence != "semantic":
+            return None
+        check_vlm_folder(self.nli_model, flag="--nli-model")
+        return {"nli_model": str(Path(self.nli_model).resolve()), "nli_fingerprint": model_fingerprint(self.nli_model)}
 
 
 # -- manifest ---------------------------------------------------------------------------------------------------
@@ -181,7 +198,7 @@ def make_manifest(cfg: TrapConfig, scorer_settings: dict) -> dict:
     return json.loads(json.dumps({"schema": MANIFEST_SCHEMA, "model": str(Path(cfg.model).resolve()),
             "model_fingerprint": model_fingerprint(cfg.model), "questions": str(Path(cfg.questions).resolve()),
             "questions_sha256": sha256_file(cfg.questions), "images": str(Path(cfg.images).resolve()),
-            "seed": cfg.seed, "confidence": C.identity(cfg.confidence, cfg.confidence_samples),
+            "seed": cfg.seed, "confidence": C.identity(cfg.confidence, cfg.confidence_samples, cfg.nli_identity()),
             "prior_balance": cfg.prior_balance,
             "scorer": scorer_settings, "degrade": cfg.specs(),
             "noise": sorted({Degradation.parse(d).sigma for d in cfg.specs()} - {None}),
@@ -204,7 +221,8 @@ def check_scored(batch: Sequence[dict], results: Sequence[dict], spec: str, temp
                              f"{r.get('answer')!r} / {r.get('parse_status')!r}")
         if (r["answer"] == "") != (r["parse_status"] == "unparseable"):
             raise ValueError(f"{where}: answer '' goes with parse_status 'unparseable' and only with it")
-        for k in ("p_yes", "p_no", "entropy_binary", "entropy_full"):
+        extra = ("entropy_semantic",) if "entropy_semantic" in r else ()  # --confidence semantic
+        for k in ("p_yes", "p_no", "entropy_binary", "entropy_full", *extra):
             v = r.get(k)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (k[0] == "p" and v > 1):
                 raise ValueError(f"{where}: {k} must be a finite number{' in [0, 1]' if k[0] == 'p' else ' ≥ 0'}, "
@@ -224,7 +242,8 @@ def make_row(q: dict, r: dict, spec: str, temperature: float) -> dict:
             "entropy_full": float(r["entropy_full"]), "reasoning": r.get("reasoning"),
             "parse_status": r["parse_status"], "confidence": r.get("confidence", "conditional"),
             "prior": q.get("prior", "none"),
-            **({"answers": list(r["answers"])} if "answers" in r else {})}
+            **({"answers": list(r["answers"])} if "answers" in r else {}),
+            **{k: r[k] for k in S.ROW_FIELDS if k in r}}
 
 
 def pending_batches(questions: Sequence[dict], specs: Sequence[str], temperatures: Sequence[float],
@@ -258,27 +277,6 @@ def score_all(todo: Sequence[tuple[str, float, list[dict]]], score_fn: ScoreFn, 
             n += len(batch)
             advance(len(batch))
     return n
-
-
-class _progress:
-    """Context manager yielding advance(k): a rich progress bar, or a no-op when disabled or nothing is left."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total, self.bar = enabled and total > 0, total, None
-
-    def __enter__(self) -> Callable[[int], None]:
-        if not self.enabled:
-            return lambda k: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.bar = Progress(TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        self.bar.start()
-        task = self.bar.add_task("scoring", total=self.total)
-        return lambda k: self.bar.advance(task, k)
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 # -- the run ----------------------------------------------------------------------------------------------------
@@ -352,23 +350,27 @@ def preflight(cfg: TrapConfig) -> tuple[list[dict], list[dict]]:
         check_manifest(Path(cfg.out), make_manifest(cfg, {}), skip=("scorer",))
     else:
         model_fingerprint(cfg.model)
+        cfg.nli_identity()
     return questions, missing
 
 
-def confident(cfg: TrapConfig, score_fn: ScoreFn) -> ScoreFn:
-    """score_fn measuring cfg.confidence (hero.trap.confidence.confidence_scorer), its samples checked by
-    check_scored."""
+def confident(cfg: TrapConfig, score_fn: ScoreFn, entail: S.EntailFn | None = None) -> ScoreFn:
+    """score_fn measuring cfg.confidence (hero.trap.confidence.confidence_scorer; semantic:
+    hero.trap.semantic.semantic_scorer judged by `entail`), its samples checked by check_scored."""
+    if cfg.confidence == "semantic":
+        return S.semantic_scorer(score_fn, cfg.confidence_samples, check_scored, entail)
     return C.confidence_scorer(score_fn, cfg.confidence, cfg.confidence_samples, check_scored)
 
 
 def run_trap(cfg: TrapConfig, score_fn: ScoreFn, progress: bool = False, report: bool = True,
-             loaded: tuple[list[dict], list[dict]] | None = None) -> RunResult:
+             loaded: tuple[list[dict], list[dict]] | None = None, entail: S.EntailFn | None = None) -> RunResult:
     """Score what is missing in cfg.out, then write summary.json and the report. Safe to rerun after a crash; a
     failed run removes the --out folder it created unless samples were written (`removed_on_failure`). `loaded`:
-    preflight's (questions, missing), so the question file is not read twice."""
+    preflight's (questions, missing), so the question file is not read twice; `entail`: the NLI judge of
+    --confidence semantic (hero.trap.semantic)."""
     questions, missing = loaded or scoreable_questions(cfg)
     new_manifest = make_manifest(cfg, dict(getattr(score_fn, "settings", None) or {}))
-    score_fn = confident(cfg, score_fn)
+    score_fn = confident(cfg, score_fn, entail)
     check_out_folder(cfg.out)
     with removed_on_failure(cfg.out) as out:
         out.mkdir(parents=True, exist_ok=True)

@@ -47,7 +47,7 @@ WHY = {"model": "a different model",
        "model_fingerprint": "a model whose files changed since (a file name, size or byte differs)",
        "questions_sha256": "a different question file", "images": "a different image folder",
        "seed": "a different --seed", "scorer": "different scorer settings",
-       "confidence": "a different --confidence (or --confidence-samples)",
+       "confidence": "a different --confidence (or --confidence-samples, --nli-model)",
        "prior_balance": "a different --prior-balance (another question set)"}
 
 

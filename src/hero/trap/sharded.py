@@ -21,12 +21,13 @@ from hero.trap.runfolder import check_manifest, read_samples, removed_on_failure
 
 
 def run_trap_sharded(cfg: TrapConfig, score_fn: ScoreFn, r: Ranks, progress: bool = False,
-                     report: bool = True, loaded: tuple[list[dict], list[dict]] | None = None) -> RunResult:
+                     report: bool = True, loaded: tuple[list[dict], list[dict]] | None = None,
+                     entail=None) -> RunResult:
     """`run_trap` as rank r.rank of r.world. Rank 0 returns the merged run's result; the other ranks return theirs
-    with summary None (only rank 0 summarises and reports)."""
+    with summary None (only rank 0 summarises and reports). `entail`: as run_trap's."""
     questions, missing = loaded or scoreable_questions(cfg)  # loaded: preflight's (questions, missing)
     new_manifest = make_manifest(cfg, dict(getattr(score_fn, "settings", None) or {}))
-    score_fn = confident(cfg, score_fn)
+    score_fn = confident(cfg, score_fn, entail)
     out = check_out_folder(cfg.out)
     samples = out / "samples.jsonl"
     order = sample_order(questions, cfg.specs(), cfg.temperatures)

@@ -4,7 +4,7 @@ Schema ``hero.trap.summary/1`` (all entropies in nats; every undefined value is 
 
     {
       "schema": "hero.trap.summary/1",
-      "entropy_kind": "binary" | "full",    "entropy_field": "entropy_binary" | "entropy_full",
+      "entropy_kind": "binary" | "full" | "semantic",    "entropy_field": "entropy_<kind>",
       "entropy_edges": [0.0, 0.1, ..., 0.693...],   "trap_threshold": 0.3,   "ece_bins": 15,
       "bootstrap": {"n_boot": 1000, "level": 0.95, "seed": 0},
       "n_samples": int,                      # samples summarised (all groups)
@@ -49,7 +49,7 @@ from hero.trap import metrics as M
 from hero.trap.prior import by_prior
 
 SUMMARY_SCHEMA = "hero.trap.summary/1"
-ENTROPY_KINDS = ("binary", "full")
+ENTROPY_KINDS = ("binary", "full", "semantic")
 CONVENTIONS = {
     "entropy_bins": "right-closed: lower < H ≤ upper (first bin also holds H = lower); values above the last edge "
                     "(beyond 1e-9) go to the overflow row whose upper is null",
@@ -74,8 +74,11 @@ CONVENTIONS = {
 class SummarySettings:
     """How samples are summarised (shared by `hero trap` and `hero trap compare`; free to change between reruns)."""
 
-    entropy: str = "binary"
-    """Entropy the bins, trap score and trend use: "binary" (renormalised yes/no) or "full" (whole vocabulary)."""
+    entropy: str | None = None
+    """Entropy the bins, trap score and trend use: "binary" (renormalised yes/no), "full" (whole vocabulary) or
+    "semantic" (the semantic entropy of a `hero trap --confidence semantic` run's sampled CoTs, ≤ ln k: values
+    above the last --entropy-edges edge go to the overflow row). Not given: semantic for a --confidence semantic
+    run, else binary."""
     entropy_edges: list[float] | None = None
     """Entropy-bin edges in nats; None = 0, 0.1, ..., 0.6, ln 2. Values above the last edge get an overflow row."""
     trap_threshold: float = 0.3
@@ -90,7 +93,7 @@ class SummarySettings:
     def __post_init__(self) -> None:
         if isinstance(self.entropy_edges, str):
             self.entropy_edges = [float(v) for v in self.entropy_edges.split(",") if v.strip()]
-        if self.entropy not in ENTROPY_KINDS:
+        if self.entropy is not None and self.entropy not in ENTROPY_KINDS:
             raise ValueError(f"unknown --entropy kind {self.entropy!r}; use one of {', '.join(ENTROPY_KINDS)}")
         edges = self.entropy_edges or list(M.DEFAULT_ENTROPY_EDGES)
         if len(edges) < 2 or edges[0] < 0 or any(b <= a for a, b in zip(edges, edges[1:])):
@@ -105,7 +108,7 @@ class SummarySettings:
 
     def kwargs(self, seed: int) -> dict:
         """Keyword arguments of `summarize` (the bootstrap seeded by `seed`)."""
-        return {"entropy_kind": self.entropy, "edges": self.entropy_edges, "threshold": self.trap_threshold,
+        return {"entropy_kind": self.entropy or "binary", "edges": self.entropy_edges, "threshold": self.trap_threshold,
                 "ece_bins": self.ece_bins, "n_boot": self.n_boot, "level": self.ci_level, "seed": seed}
 
 
@@ -239,6 +242,10 @@ def summarize(samples: Sequence[dict], entropy_kind: str = "binary", edges: Sequ
         raise ValueError(f"unknown entropy kind {entropy_kind!r}; choose one of {ENTROPY_KINDS}")
     edges = [float(e) for e in (M.DEFAULT_ENTROPY_EDGES if edges is None else edges)]
     field = f"entropy_{entropy_kind}"
+    lacking = next((s for s in samples if s.get(field) is None), None) if entropy_kind == "semantic" else None
+    if lacking is not None:
+        raise ValueError(f"--entropy semantic: sample {lacking.get('id')!r} has no entropy_semantic (only "
+                         "`hero trap --confidence semantic` runs have it); use --entropy binary or full")
     groups = []
     for (spec, t), rows in split_groups(samples).items():
         d = Degradation.parse(spec)

@@ -54,9 +54,9 @@ class TempScaleConfig:
                                  "--apply runs/test --out runs/test_ts`")
         if not (math.isfinite(self.temperature) and self.temperature > 0):
             raise ValueError(f"--temperature {self.temperature}: give the positive run temperature both runs scored at")
-        if self.summary.entropy != "binary":
-            raise ValueError("--entropy full is undefined after temperature scaling (it needs the whole vocabulary); "
-                             "use --entropy binary")
+        if self.summary.entropy not in (None, "binary"):
+            raise ValueError(f"--entropy {self.summary.entropy} is undefined after temperature scaling (only the "
+                             "yes/no pair is rescaled); use --entropy binary")
         if Path(self.out).resolve() in (Path(self.fit).resolve(), Path(self.apply).resolve()):
             raise ValueError("--out must be a new folder, not the --fit or --apply run")
 
