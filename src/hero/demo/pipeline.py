@@ -236,9 +236,12 @@ def _eval(cfg: DemoConfig, out: Path, name: str, decoding: dict):
     def fn(d: Path) -> dict:
         from hero.evaluation.world import evaluate_world
 
-        model = model_dir(out, name)
+        from hero.evaluation.config import CAPTION_PROMPT  # = the world's caption prompt; CHAIR / AMBER ask it too
+
+        model = model_dir(out, name)  # THRONE (rule judge) on the caption prompt the SFT data trains
         evaluate_world(model, paths(out)["world"], d / "run", limit=cfg.eval_limit, progress=cfg.progress,
-                       seed=cfg.seed, max_new_tokens=cfg.max_new_tokens, **decoding)
+                       seed=cfg.seed, max_new_tokens=cfg.max_new_tokens, throne=True, throne_prompt=CAPTION_PROMPT,
+                       **decoding)
         return {"results": str(d / "run" / "results.json")}
     return fn
 
@@ -292,5 +295,5 @@ def build_stages(cfg: DemoConfig) -> list[Stage]:
             continue
         seen.add(suffix)
         stages.append(Stage(f"eval_{suffix}", _eval(cfg, out, model, dec), 8 if cfg.quick else 30,
-                            f"POPE, AMBER, CHAIR on the test split ({dec['decoding']})"))
+                            f"POPE, AMBER, CHAIR, THRONE on the test split ({dec['decoding']})"))
     return stages

@@ -3,7 +3,8 @@
 Rows come in as plain dicts (one per model) of the shape
     {"trap": {"0": {"accuracy", "ci", "share", "count", "mean_entropy"}, "30": ..., "50": ...},
      "pope": {"random": {"accuracy", "f1"}, "popular": ..., "adversarial": ...},
-     "amber": {"CHAIR", "Cover", "Hal", "F1"}, "chair": {"CHAIRs", "CHAIRi"}, "train_minutes": float | None}
+     "amber": {"CHAIR", "Cover", "Hal", "F1"}, "chair": {"CHAIRs", "CHAIRi"}, "throne": {"P", "R", "F0_5"},
+     "train_minutes": float | None}
 Missing parts render as '—' (not measured), never as 0.
 """
 
@@ -51,7 +52,7 @@ def replication_table(rows: dict[str, dict]) -> Section:
     headers += [f"trap acc σ={s} [95% CI] (share)" for s in SIGMAS]
     headers += [f"mean H σ={s}" for s in SIGMAS]
     headers += [f"POPE {p[:3]} acc / F1" for p in POPE_SPLITS]
-    headers += ["AMBER CHAIR", "Cover", "Hal", "AMBER F1", "CHAIR_s", "CHAIR_i", "train min"]
+    headers += ["AMBER CHAIR", "Cover", "Hal", "AMBER F1", "CHAIR_s", "CHAIR_i", "THRONE F½ (P / R)", "train min"]
     body = []
     for name, r in rows.items():
         cells = [name]
@@ -64,6 +65,8 @@ def replication_table(rows: dict[str, dict]) -> Section:
             cells.append("—" if acc is None else f"{fmt(acc)} / {fmt(f1)}")
         cells += [fmt(_get(r, "amber", k), 1) for k in ("CHAIR", "Cover", "Hal", "F1")]
         cells += [fmt(_get(r, "chair", k), 1) for k in ("CHAIRs", "CHAIRi")]
+        f05 = _get(r, "throne", "F0_5")
+        cells.append("—" if f05 is None else f"{fmt(f05)} ({fmt(_get(r, 'throne', 'P'))} / {fmt(_get(r, 'throne', 'R'))})")
         cells.append(fmt(r.get("train_minutes"), 2))
         body.append(cells)
     return ("table", headers, body)

@@ -48,8 +48,19 @@ def collect_rows(cfg: DemoConfig, results: dict[str, dict]) -> dict[str, dict]:
             row["pope"] = pope_cells(r.get("pope", {}))
             row["amber"] = {k: r.get("amber", {}).get(k) for k in ("CHAIR", "Cover", "Hal", "F1")}
             row["chair"] = {k: r.get("chair", {}).get(k) for k in ("CHAIRs", "CHAIRi")}
+            row["throne"] = throne_cells(r.get("throne"))
         rows[name] = row
     return rows
+
+
+def throne_cells(scores: dict | None) -> dict:
+    """THRONE's micro P / R / F½ at the majority threshold (the lowest vote threshold: 2 of the rule judge's 3
+    votes) of a `hero eval world` results entry; {} without THRONE."""
+    thresholds = ((scores or {}).get("micro") or {}).get("thresholds") or {}
+    if not thresholds:
+        return {}
+    cell = thresholds[min(thresholds, key=int)]
+    return {"P": cell["P"], "R": cell["R"], "F0_5": cell["F0_5"]}
 
 
 def _trap_acc(rows: dict, name: str, sigma: str = "50"):
