@@ -61,7 +61,8 @@ def test_matched_steps_and_training_order(tmp_path):
     cfg = DemoConfig(out=str(tmp_path), ablations=True)
     assert [s for s, _, _ in pipeline.training_order(cfg)][:3] == ["hero", "grpo", "dpo"]
     assert pipeline.step_followers(cfg) == ["grpo", "hero_no_weight", "hero_no_gate", "hero_no_balancer",
-                                            "hero_entropy_shuffle", "hero_constant_weight", "hero_fixed_final_beta"]
+                                            "hero_entropy_shuffle", "hero_constant_weight", "hero_fixed_final_beta",
+                                            "hero_no_hard_negatives"]
 
 
 def test_follower_runs_the_leaders_step_count(tmp_path, monkeypatch):
@@ -83,6 +84,43 @@ def test_follower_runs_the_leaders_step_count(tmp_path, monkeypatch):
     res = pipeline._rl(cfg, tmp_path, "grpo", "grpo", {})(tmp_path / "grpo")
     assert calls[-1][1]["max_steps"] == 11 and calls[-1][1]["budget_min"] == pytest.approx(2 * 0.18)
     assert res["steps"] == 11 and res["matched_to"] == "hero" and res["train_minutes"] == 0.1
+    # the fair controls: GRPO gated (no hard negatives), HERO with hard negatives; both on yes_no+nli, gated on yes_no
+    nli = str(tmp_path / "nli" / "model")
+    assert {k: calls[-1][1].get(k) for k in ("reward", "gate", "hard_negatives", "gate_reward", "nli_model")} == {
+        "reward": "yes_no+nli", "gate": True, "hard_negatives": None, "gate_reward": "yes_no_exact", "nli_model": nli}
+    assert calls[0][1]["hard_negatives"] is True and "gate" not in calls[0][1] and calls[0][1]["nli_model"] == nli
+    pipeline._rl(cfg, tmp_path, "dpo", "dpo", {})(tmp_path / "dpo")
+    assert not {"reward", "nli_model", "gate", "hard_negatives"} & set(calls[-1][1])
+
+
+def test_rl_settings_and_protocol(tmp_path):
+    from hero.rl.settings import resolve
+
+    cfg = DemoConfig(out=str(tmp_path), ablations=True)
+    assert pipeline.rl_settings(cfg, "grpo", {}) == {"reward": "yes_no+nli", "gate": True,
+                                                     "gate_reward": "yes_no_exact"}
+    assert pipeline.rl_settings(cfg, "hero", {"gate": False}) == {
+        "reward": "yes_no+nli", "hard_negatives": True, "gate": False, "gate_reward": "yes_no_exact"}
+    assert pipeline.rl_settings(cfg, "dpo", {}) == {}
+    plain = DemoConfig(out=str(tmp_path), reward="yes_no")
+    assert pipeline.rl_settings(plain, "grpo", {}) == {"reward": "yes_no", "gate": True} and not plain.uses_nli
+    assert "nli" not in [s.name for s in pipeline.build_stages(plain)] and cfg.uses_nli
+    for method in ("grpo", "hero"):  # every setting is a real field of the method's trainer (grpo: a control)
+        resolve(method, {k: (v, method) for k, v in pipeline.rl_settings(cfg, method, {}).items()})
+    p = pipeline.protocol(cfg, "RULE")
+    assert p["gate"] == {"grpo": True, "hero": True, "dpo": False, "hero_no_weight": True, "hero_no_gate": False,
+                         "hero_no_balancer": True, "hero_entropy_shuffle": True, "hero_constant_weight": True,
+                         "hero_fixed_final_beta": True, "hero_no_hard_negatives": True}
+    assert p["hard_negatives"]["hero"] is True and p["hard_negatives"]["grpo"] is False
+    assert p["hard_negatives"]["hero_no_hard_negatives"] is False and p["hard_negatives"]["dpo"] is False
+    assert p["gate_reward"]["grpo"] == "yes_no_exact" and p["gate_reward"]["dpo"] is None
+    assert p["reward"] == "yes_no+nli" and p["matched_steps_rule"] == "RULE"
+    assert pipeline.protocol(plain, "R")["gate_reward"]["hero"] == "sum" and pipeline.protocol(plain, "R")[
+        "nli_model"] is None
+    with pytest.raises(ValueError, match="--reward"):
+        DemoConfig(out=str(tmp_path), reward="nli+yes_no")
+    with pytest.raises(ValueError, match="--caption-frac"):
+        DemoConfig(out=str(tmp_path), caption_frac=0.5)
 
 
 def test_seed_helpers(tmp_path):
@@ -104,6 +142,7 @@ def _fake_seed(d, seed: int, answers: dict) -> dict:
     return {"stages": stages, "table": {"HERO": {"trap": {"50": {"accuracy": 0.8 + 0.1 * seed}}}},
             "targets": [{"target": "t", "measured": 1, "status": "met"}], "minutes_stages": 1.5,
             "steps": {"hero": 5, "grpo": 5}, "paired": paired([seed_answers(stages)]),
+            "rl": {"hero": {"steps": 5, "gated_share": 0.25 + seed}}, "protocol": {"reward": "yes_no+nli"},
             "matched_steps": {"leader": "hero", "followers": ["grpo"], "matched": True, "rule": "r"}}
 
 
@@ -133,6 +172,8 @@ def test_write_seeds_pools_and_reports(tmp_path):
     assert res["targets"][1]["target"] == "seed 1: t"
     html = (tmp_path / "out" / "report.html").read_text()
     assert "pooled over 2 seeds" in html and "seed_1/report.html" in html
+    assert res["rl"]["1"]["hero"]["gated_share"] == 1.25 and res["protocol"] == {"reward": "yes_no+nli"}
+    assert "hero (seed 1)" in html and "1.250" in html  # the RL runs table, one row per run and seed
     assert json.loads((tmp_path / "out" / "results.json").read_text())["paired"]["HERO vs GRPO"]["n"] == 3
 
 
@@ -156,7 +197,7 @@ def test_ablations_read_heros_mean_weight_and_final_beta(tmp_path, monkeypatch):
         "steps": 9, "beta": 0.05, "log_history": str(tmp_path / "hist.json")}})
     cfg = DemoConfig(out=str(tmp_path), ablations=True)
     res = {stage: pipeline._rl(cfg, tmp_path, stage, "hero", ov)(tmp_path / stage)
-           for stage, _, ov in pipeline.rl_methods(cfg)[3:]}  # the six ablations
+           for stage, _, ov in pipeline.rl_methods(cfg)[3:]}  # the seven ablations
     assert all(calls[s]["max_steps"] == 9 and r["steps"] == 9 for s, r in res.items())
     assert calls["hero_constant_weight"]["constant_weight"] == pytest.approx(1.15)  # (1.0 + 1.3) / 2
     assert res["hero_fixed_final_beta"]["from_hero"] == {"beta": 0.05}
@@ -165,3 +206,22 @@ def test_ablations_read_heros_mean_weight_and_final_beta(tmp_path, monkeypatch):
     for stage, ov in ABLATIONS.items():  # every override names a real HeroConfig field with a valid value
         resolve("hero", {k: (v, stage) for k, v in {**ov, **pipeline.from_leader(stage, {
             "beta": 0.05, "log_history": str(tmp_path / "hist.json")})}.items()})
+
+
+def test_nli_stage_trains_the_worlds_nli_model(tmp_path, monkeypatch):
+    import hero.rewards.nli_train
+
+    seen = {}
+
+    def fake_train_nli(world, out, **kw):
+        seen.update(world=world, out=out, **kw)
+        return {"steps": kw["max_steps"], "stopped_by": "max_steps", "heldout_accuracy": 0.9, "train_seconds": 1.0}
+
+    monkeypatch.setattr(hero.rewards.nli_train, "train_nli", fake_train_nli)
+    cfg = DemoConfig(out=str(tmp_path), quick=True)  # NLI cap 0.06 · 2 min = 0.12 min, 40 steps
+    res = pipeline._nli(cfg, tmp_path)(tmp_path / "nli")
+    assert seen["out"] == pipeline.nli_dir(tmp_path) and seen["world"] == pipeline.paths(tmp_path)["world"]
+    assert seen["max_steps"] == 40 and seen["budget_min"] == pytest.approx(0.12) and seen["threads"] == 1
+    assert res["heldout_accuracy"] == 0.9 and res["model"] == str(tmp_path / "nli" / "model")
+    assert DemoConfig(out=str(tmp_path)).nli_steps == 800
+    assert [s.name for s in pipeline.build_stages(cfg)][:4] == ["world", "init", "nli", "sft_cot"]

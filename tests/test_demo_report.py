@@ -24,7 +24,17 @@ def test_trap_cells_and_table():
     assert row["trap acc σ=50 [95% CI] (share)"] == "0.500 [0.400, 0.600] (0.90)"
     assert row["trap acc σ=30 [95% CI] (share)"] == "—"  # not measured is not 0
     assert row["POPE ran acc / F1"] == "0.800 / 0.750" and row["POPE adv acc / F1"] == "—"
-    assert row["AMBER CHAIR"] == "12.3" and row["train min"] == "1.50"
+    assert row["AMBER CHAIR"] == "12.3" and row["train min"] == "1.50" and row["THRONE F½ (P / R)"] == "—"
+
+
+def test_throne_cells_take_the_majority_threshold():
+    from hero.demo.run import throne_cells
+
+    scores = {"micro": {"thresholds": {"3": {"P": 0.9, "R": 0.5, "F0_5": 0.7}, "2": {"P": 0.8, "R": 0.6, "F0_5": 0.75}}}}
+    assert throne_cells(scores) == {"P": 0.8, "R": 0.6, "F0_5": 0.75}  # 2 of 3 votes: the lowest threshold
+    assert throne_cells(None) == {} and throne_cells({"micro": {}}) == {}
+    _, headers, body = replication_table({"HERO": {"throne": throne_cells(scores)}})
+    assert dict(zip(headers, body[0]))["THRONE F½ (P / R)"] == "0.750 (0.800 / 0.600)"
 
 
 def test_training_curves_png():
@@ -40,3 +50,17 @@ def test_ema_is_bias_corrected():
     assert ema([1.0, 2.0], 0.0) == [1.0, 2.0] and ema([]) == []  # weight 0 = the raw values
     with pytest.raises(ValueError, match=r"in \[0, 1\)"):
         ema([1.0], 1.0)
+
+
+def test_rl_row_and_section():
+    from hero.demo.report import rl_row, rl_section
+
+    summary = {"steps": 12, "beta": 0.041, "gated_share": 0.25, "kl_final": 0.03, "kl_mean": 0.02,
+               "hard_negative_share": None, "seconds": 9.0}
+    row = rl_row(summary)
+    assert row == {"steps": 12, "gated_share": 0.25, "hard_negative_share": None, "beta": 0.041, "kl_final": 0.03,
+                   "kl_mean": 0.02}
+    assert rl_row(None) == dict.fromkeys(row)
+    (_, title), _, (kind, heads, body) = rl_section({"hero": row, "dpo": rl_row({"steps": 5, "beta": 0.1})})
+    assert title == "RL runs" and kind == "table" and heads[:3] == ["RL run", "steps", "gated share"]
+    assert body[0][:3] == ["hero", "12", "0.250"] and body[0][3] == "—" and body[1][2] == "—"

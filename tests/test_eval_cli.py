@@ -67,6 +67,7 @@ def test_eval_world_end_to_end(setup, tmp_path):
     assert results["amber"]["n_generative"] == 20 and results["amber"]["n_discriminative"] > 0
     assert {"CHAIRs", "CHAIRi", "n_mentions"} <= set(results["chair"]) and results["chair"]["synonym_bigrams"]
     assert set(results["throne"]["micro"]["thresholds"]) == {"2", "3"}  # 1 rule judge × 3 formats = 3 votes
+    assert results["throne"]["prompt"] == "Describe this image in detail."  # the official prompt by default
     assert results["decoding"] == {"decoding": "vcd", "temperature": 0.0, "vcd_alpha": 1.0, "vcd_beta": 0.1,
                                    "vcd_step": 500, "noise": 0.0, "max_new_tokens": 6, "seed": 0, "dtype": "float32"}
     # AMBER's captions and CHAIR's are the same generations (one cache)
@@ -120,3 +121,12 @@ def test_bad_files_are_one_line_errors(setup, tmp_path):
     res = runner.invoke(app, ["eval", "world", "--model", str(model), "--world", str(tmp_path), "--out",
                               str(tmp_path / "run")])
     assert res.exit_code == 2 and "not a built world" in res.stderr
+
+
+def test_eval_world_throne_prompt_reaches_throne(setup, tmp_path):
+    from hero.evaluation.world import WorldEvalConfig, world_configs
+
+    world, model = setup
+    cfg = WorldEvalConfig(model=str(model), world=str(world), out=str(tmp_path / "run"), throne=True,
+                          throne_prompt="Describe this image.")  # the demo's: the world's trained caption prompt
+    assert world_configs(cfg)["throne"].prompt == "Describe this image."

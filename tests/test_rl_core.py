@@ -155,6 +155,18 @@ def test_hard_negative_groups_and_rows():
     assert core.hard_negative_groups(r2, 2, threshold=0.2).tolist() == [True, False]
 
 
+def test_gate_rewards_sum_or_one_function():
+    per_func = torch.tensor([[1.0, 0.5], [0.0, -0.2], [NAN, NAN], [NAN, 0.4]])  # (N=4, F=2): yes_no, nli
+    w = torch.tensor([1.0, 2.0])
+    summed = core.gate_rewards(per_func, w, ["yes_no_exact", "nli"], None)
+    # 1 + 2·0.5 = 2; 0 + 2·(−0.2) = −0.4; all NaN → NaN; NaN skipped → 2·0.4 = 0.8
+    assert summed[[0, 1, 3]].tolist() == pytest.approx([2.0, -0.4, 0.8]) and torch.isnan(summed[2])
+    own = core.gate_rewards(per_func, w, ["yes_no_exact", "nli"], "yes_no_exact")  # unweighted column
+    assert own[:2].tolist() == [1.0, 0.0] and torch.isnan(own[2:]).all()
+    with pytest.raises(ValueError, match="not one of this run's reward functions"):
+        core.gate_rewards(per_func, w, ["yes_no_exact", "nli"], "yes_no")
+
+
 def test_answer_labels_from_last_answer_token():
     yes, yes2, no = 7, 9, 8
     ids = torch.tensor([[1, 7, 2, 8], [1, 2, 3, 4], [8, 1, 9, 0], [8, 7, 1, 7]])

@@ -185,3 +185,27 @@ def test_group_source_on_two_processes_reads_every_rank_rows():
     # shares (.75, .25): H = −.75 ln .75 − .25 ln .25 = .215762 + .346574 = .562335 on both rows of rank 1
     assert torch.allclose(source_entropy("group", x), torch.full((2,), 0.562335), atol=1e-6)
     assert rank0.shape == rank1.shape  # every rank holds the same row count before the gate (gather needs it)
+
+
+def spread_reward(prompts, completions, **kwargs):
+    """A continuous reward: 0.01 · row index (every group has reward variance; an NLI-like second reward)."""
+    return [0.01 * i for i in range(len(prompts))]
+
+
+def test_gate_reward_gates_on_one_reward_while_advantages_use_the_sum(tmp_path):
+    import pytest
+
+    cfg = dict(reward=[circle_wrong_reward, spread_reward], weight_mode="none", balancer="fixed",
+               shuffle_dataset=False)
+    summed = tiny_trainer(tmp_path / "s", **cfg)
+    scored(summed, batch())
+    assert summed._metrics["train"]["hero/gated_frac"] == [0.0]  # the continuous sum: no zero-variance group
+    own = tiny_trainer(tmp_path / "o", gate_reward="circle_wrong_reward", **cfg)
+    out = scored(own, batch())
+    assert own._metrics["train"]["hero/gated_frac"] == [0.5] and out["completion_ids"].size(0) == 8
+    hard = tiny_trainer(tmp_path / "h", gate_reward="circle_wrong_reward", hard_negatives=True, **cfg)
+    out = scored(hard, batch())
+    assert hard._metrics["train"]["hero/hard_negative_frac"] == [0.5]  # the all-wrong circle group, by its own reward
+    assert torch.equal(out["advantages"][:8], torch.full((8,), -1.0))
+    with pytest.raises(ValueError, match="gate_reward='yes_no' is not one of this run's reward functions"):
+        tiny_trainer(tmp_path / "x", gate_reward="yes_no", **cfg)

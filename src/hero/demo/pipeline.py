@@ -1,6 +1,7 @@
 """The stages of `hero demo`, each a thin call into the library (world, model, SFT, RL, trap, eval).
 
-Folder layout under <out>: world/world (the built world), init/model, sft_cot/model, sft_answer/model,
+Folder layout under <out>: world/world (the built world), init/model, nli/model (the world's NLI model, when the
+reward has an NLI part), sft_cot/model, sft_answer/model,
 <method>/model for grpo, hero, dpo (and the ablations), trap_<model>/ (hero trap run folders; trap_sft_cot_vcd =
 CoT-SFT under VCD, trap_sft_cot_val = CoT-SFT on the val split's adversarial POPE questions, trap_sft_cot_ts = the
 test run temperature-scaled with T fitted on that val run), eval_<model>/ (hero eval world run folders), report/.
@@ -11,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from hero.demo.config import ABLATIONS, FOLLOWER_CAP, FROM_LEADER, METHODS, STEP_LEADER, DemoConfig
+from hero.demo.config import (ABLATIONS, FOLLOWER_CAP, FROM_LEADER, GATE_REWARD, METHOD_SETTINGS, METHODS,
+                              STEP_LEADER, DemoConfig)
 from hero.demo.stages import Stage, read_done
 
 TRAP_TEMPERATURES = (1.0, 0.5, 1.5)  # 1.0 = the plain model; 0.5 / 1.5 = the temperature decoding baselines
@@ -58,6 +60,52 @@ def _init(cfg: DemoConfig, out: Path):
     return fn
 
 
+def nli_dir(out: Path) -> Path:
+    """The NLI model folder the `nli` stage trains (the premise of its reward: each RL row's `reference`, the
+    image's ground-truth caption)."""
+    return out / "nli" / "model"
+
+
+def _nli(cfg: DemoConfig, out: Path):
+    def fn(d: Path) -> dict:
+        from hero.rewards.nli_train import train_nli
+
+        s = train_nli(paths(out)["world"], nli_dir(out), budget_min=cfg.minutes["nli"], seed=cfg.seed,
+                      max_steps=cfg.nli_steps, threads=cfg.threads, progress=cfg.progress)
+        keep = ("steps", "stopped_by", "train_seconds", "heldout_accuracy", "heldout_unseen_accuracy", "parameters")
+        return {"model": str(nli_dir(out)), **{k: s.get(k) for k in keep}}
+    return fn
+
+
+def rl_settings(cfg: DemoConfig, method: str, overrides: dict) -> dict:
+    """run_rl settings of an RL stage besides its budget and steps: the reward, the method's fair-control settings
+    (METHOD_SETTINGS) and the ablation's overrides; the gate and hard negatives read the yes_no reward
+    (GATE_REWARD) when it is summed with another. DPO: only its overrides (its pairs come from the verifier).
+    rl_settings(reward="yes_no+nli", "grpo", {}) = {"reward": "yes_no+nli", "gate": True,
+    "gate_reward": "yes_no_exact"}."""
+    if method == "dpo":
+        return dict(overrides)
+    parts = cfg.reward.split("+")
+    gate_reward = {"gate_reward": GATE_REWARD} if "yes_no" in parts and len(parts) > 1 else {}
+    return {"reward": cfg.reward, **METHOD_SETTINGS.get(method, {}), **overrides, **gate_reward}
+
+
+def protocol(cfg: DemoConfig, rule: str) -> dict:
+    """results.json's `protocol`: the reward, the gate and hard negatives per RL run, what the gate reads, the
+    matched-steps rule and why GRPO gets the gate but not hard negatives."""
+    runs = {stage: (method, rl_settings(cfg, method, ov)) for stage, method, ov in rl_methods(cfg)}
+    return {"reward": cfg.reward, "nli_model": str(nli_dir(Path(cfg.out))) if cfg.uses_nli else None,
+            "dpo_reward": "pairs from the exact yes_no verifier (no reward function)",
+            "gate": {st: method != "dpo" and s.get("gate", method == "hero") for st, (method, s) in runs.items()},
+            "gate_reward": {st: s.get("gate_reward", "sum" if method != "dpo" else None)
+                            for st, (method, s) in runs.items()},
+            "hard_negatives": {st: bool(s.get("hard_negatives", False)) for st, (_, s) in runs.items()},
+            "matched_steps_rule": rule,
+            "why": "GRPO gets the same zero-variance gate as HERO (DAPO dynamic sampling), as the issue asks; hard "
+                   "negatives (all-wrong groups penalised, scaled by HERO's confidence weight) are part of HERO's "
+                   "treatment, so GRPO keeps GRPO's zero advantage there"}
+
+
 def _sft(cfg: DemoConfig, out: Path, style: str):
     def fn(d: Path) -> dict:
         from hero.sft.pipeline import run_sft
@@ -65,7 +113,7 @@ def _sft(cfg: DemoConfig, out: Path, style: str):
 
         res = run_sft(SFTRunConfig(model=str(paths(out)["init"]), world=str(paths(out)["world"]), style=style,
                                    out=str(d / "model"), budget_min=cfg.minutes[f"sft_{style}"], seed=cfg.seed,
-                                   progress=cfg.progress, threads=cfg.threads))
+                                   progress=cfg.progress, threads=cfg.threads, caption_frac=cfg.caption_frac))
         return {"train_minutes": res["seconds"] / 60, **{k: v for k, v in res.items() if _plain(v)}}
     return fn
 
@@ -130,8 +178,9 @@ def _rl(cfg: DemoConfig, out: Path, stage: str, method: str, overrides: dict):
             matched = {"matched_to": STEP_LEADER, "max_steps": limits["max_steps"],
                        "budget_cap_min": limits["budget_min"]}
         read = from_leader(stage, leader) if leader else {}
+        nli = {"nli_model": str(nli_dir(out))} if cfg.uses_nli and method != "dpo" else {}
         res = run_rl(method, model_dir(out, "sft_cot"), paths(out)["world"], d / "model", seed=cfg.seed,
-                     threads=cfg.threads, **limits, **overrides, **read)
+                     threads=cfg.threads, **limits, **rl_settings(cfg, method, overrides), **nli, **read)
         return {"train_minutes": res["seconds"] / 60, **matched, **({"from_hero": read} if read else {}),
                 **{k: v for k, v in res.items() if _plain(v)}}
     return fn
@@ -187,9 +236,12 @@ def _eval(cfg: DemoConfig, out: Path, name: str, decoding: dict):
     def fn(d: Path) -> dict:
         from hero.evaluation.world import evaluate_world
 
-        model = model_dir(out, name)
+        from hero.evaluation.config import CAPTION_PROMPT  # = the world's caption prompt; CHAIR / AMBER ask it too
+
+        model = model_dir(out, name)  # THRONE (rule judge) on the caption prompt the SFT data trains
         evaluate_world(model, paths(out)["world"], d / "run", limit=cfg.eval_limit, progress=cfg.progress,
-                       seed=cfg.seed, max_new_tokens=cfg.max_new_tokens, **decoding)
+                       seed=cfg.seed, max_new_tokens=cfg.max_new_tokens, throne=True, throne_prompt=CAPTION_PROMPT,
+                       **decoding)
         return {"results": str(d / "run" / "results.json")}
     return fn
 
@@ -203,7 +255,8 @@ def table_rows(cfg: DemoConfig) -> list[tuple[str, str, float | None, str, dict]
             ("SFT+T=0.5", "sft_cot", 0.5, "sft_cot_t0.5", {"decoding": "sample", "temperature": 0.5}),
             ("SFT+T=1.5", "sft_cot", 1.5, "sft_cot_t1.5", {"decoding": "sample", "temperature": 1.5})]
     names = {"grpo": "GRPO", "hero": "HERO", "dpo": "DPO", "hero_entropy_shuffle": "HERO shuffled H",
-             "hero_constant_weight": "HERO constant weight", "hero_fixed_final_beta": "HERO β fixed at final"}
+             "hero_constant_weight": "HERO constant weight", "hero_fixed_final_beta": "HERO β fixed at final",
+             "hero_no_hard_negatives": "HERO w/o hard negatives"}
     for stage, method, _ in rl_methods(cfg):
         rows.append((names.get(stage, stage.replace("hero_no_", "HERO w/o ")), stage, 1.0, stage,
                      {"decoding": "greedy"}))
@@ -216,6 +269,9 @@ def build_stages(cfg: DemoConfig) -> list[Stage]:
     m = cfg.minutes
     stages = [Stage("world", _world(cfg, out), 3, "build the world (train/val/test) and its POPE files"),
               Stage("init", _init(cfg, out), 2, "initialise the tiny VLM from configs"),
+              *([Stage("nli", _nli(cfg, out), min(60 * m["nli"], 40) + 10,
+                       "train the world's NLI model (the premise of the RL reward's NLI part)")] if cfg.uses_nli
+                else []),
               Stage("sft_cot", _sft(cfg, out, "cot"), 60 * m["sft_cot"] + 5, "CoT-SFT (the trapped model)"),
               Stage("sft_answer", _sft(cfg, out, "answer"), 60 * m["sft_answer"] + 5, "answer-only SFT")]
     for stage, method, ov in training_order(cfg):
@@ -239,5 +295,5 @@ def build_stages(cfg: DemoConfig) -> list[Stage]:
             continue
         seen.add(suffix)
         stages.append(Stage(f"eval_{suffix}", _eval(cfg, out, model, dec), 8 if cfg.quick else 30,
-                            f"POPE, AMBER, CHAIR on the test split ({dec['decoding']})"))
+                            f"POPE, AMBER, CHAIR, THRONE on the test split ({dec['decoding']})"))
     return stages

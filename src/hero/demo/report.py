@@ -3,7 +3,8 @@
 Rows come in as plain dicts (one per model) of the shape
     {"trap": {"0": {"accuracy", "ci", "share", "count", "mean_entropy"}, "30": ..., "50": ...},
      "pope": {"random": {"accuracy", "f1"}, "popular": ..., "adversarial": ...},
-     "amber": {"CHAIR", "Cover", "Hal", "F1"}, "chair": {"CHAIRs", "CHAIRi"}, "train_minutes": float | None}
+     "amber": {"CHAIR", "Cover", "Hal", "F1"}, "chair": {"CHAIRs", "CHAIRi"}, "throne": {"P", "R", "F0_5"},
+     "train_minutes": float | None}
 Missing parts render as '—' (not measured), never as 0.
 """
 
@@ -51,7 +52,7 @@ def replication_table(rows: dict[str, dict]) -> Section:
     headers += [f"trap acc σ={s} [95% CI] (share)" for s in SIGMAS]
     headers += [f"mean H σ={s}" for s in SIGMAS]
     headers += [f"POPE {p[:3]} acc / F1" for p in POPE_SPLITS]
-    headers += ["AMBER CHAIR", "Cover", "Hal", "AMBER F1", "CHAIR_s", "CHAIR_i", "train min"]
+    headers += ["AMBER CHAIR", "Cover", "Hal", "AMBER F1", "CHAIR_s", "CHAIR_i", "THRONE F½ (P / R)", "train min"]
     body = []
     for name, r in rows.items():
         cells = [name]
@@ -64,6 +65,8 @@ def replication_table(rows: dict[str, dict]) -> Section:
             cells.append("—" if acc is None else f"{fmt(acc)} / {fmt(f1)}")
         cells += [fmt(_get(r, "amber", k), 1) for k in ("CHAIR", "Cover", "Hal", "F1")]
         cells += [fmt(_get(r, "chair", k), 1) for k in ("CHAIRs", "CHAIRi")]
+        f05 = _get(r, "throne", "F0_5")
+        cells.append("—" if f05 is None else f"{fmt(f05)} ({fmt(_get(r, 'throne', 'P'))} / {fmt(_get(r, 'throne', 'R'))})")
         cells.append(fmt(r.get("train_minutes"), 2))
         body.append(cells)
     return ("table", headers, body)
@@ -78,6 +81,28 @@ def steps_section(steps: dict[str, dict[str, int | None]], matched: dict) -> lis
     state = {True: "matched", False: "NOT matched (a follower hit its time cap, or an older cached run)",
              None: "not measured"}[matched["matched"]]
     return [("h2", "Optimizer steps"), ("p", f"Matched optimizer steps: {matched['rule']}. Steps {state}."),
+            ("table", heads, body)]
+
+
+RL_KEYS = ("steps", "gated_share", "hard_negative_share", "beta", "kl_final", "kl_mean")
+"""What every RL run reports (its OUT/rl_summary.json): optimizer steps, share of groups gated, share of all-wrong
+(hard-negative) groups, final β, final and mean KL (nats/token)."""
+
+
+def rl_row(summary: dict | None) -> dict:
+    """RL_KEYS of one run's rl_summary.json (None where absent: DPO has no gate, an older run no key)."""
+    return {k: (summary or {}).get(k) for k in RL_KEYS}
+
+
+def rl_section(rl: dict[str, dict]) -> list[Section]:
+    """'RL runs' heading and a table of RL_KEYS per run (from results.json's `rl`)."""
+    heads = ["RL run", "steps", "gated share", "hard-neg. share", "final β", "final KL", "mean KL"]
+    body = [[name, fmt(r.get("steps"), 0), fmt(r.get("gated_share"), 3), fmt(r.get("hard_negative_share"), 3),
+             fmt(r.get("beta"), 4), fmt(r.get("kl_final"), 4), fmt(r.get("kl_mean"), 4)] for name, r in rl.items()]
+    return [("h2", "RL runs"), ("p", "Per run, from its rl_summary.json: optimizer steps, the share of prompt groups "
+                                     "the zero-variance gate dropped, the share of all-wrong groups (hard negatives, "
+                                     "when on), the final β and the final / mean KL (nats per token). '—' = not "
+                                     "measured for that run (DPO: no gate or β schedule logged)."),
             ("table", heads, body)]
 
 

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from hero.demo.config import STEP_LEADER, DemoConfig
 from hero.demo.paired import paired, paired_section, seed_answers
-from hero.demo.pipeline import build_stages, matched_steps, rl_methods, step_followers, table_rows, trap_stage
-from hero.demo.report import EMA_WEIGHT, publish, replication_table, steps_section, training_curves, trap_cells
+from hero.demo.pipeline import (build_stages, matched_steps, model_dir, protocol, rl_methods, step_followers,
+                                table_rows, trap_stage)
+from hero.demo.report import (EMA_WEIGHT, publish, replication_table, rl_row, rl_section, steps_section,
+                              training_curves, trap_cells)
 from hero.demo.stages import run_stages
 from hero.display import rounded
 from hero.io import read_json, write_json_atomic
@@ -46,8 +48,19 @@ def collect_rows(cfg: DemoConfig, results: dict[str, dict]) -> dict[str, dict]:
             row["pope"] = pope_cells(r.get("pope", {}))
             row["amber"] = {k: r.get("amber", {}).get(k) for k in ("CHAIR", "Cover", "Hal", "F1")}
             row["chair"] = {k: r.get("chair", {}).get(k) for k in ("CHAIRs", "CHAIRi")}
+            row["throne"] = throne_cells(r.get("throne"))
         rows[name] = row
     return rows
+
+
+def throne_cells(scores: dict | None) -> dict:
+    """THRONE's micro P / R / F½ at the majority threshold (the lowest vote threshold: 2 of the rule judge's 3
+    votes) of a `hero eval world` results entry; {} without THRONE."""
+    thresholds = ((scores or {}).get("micro") or {}).get("thresholds") or {}
+    if not thresholds:
+        return {}
+    cell = thresholds[min(thresholds, key=int)]
+    return {"P": cell["P"], "R": cell["R"], "F0_5": cell["F0_5"]}
 
 
 def _trap_acc(rows: dict, name: str, sigma: str = "50"):
@@ -128,6 +141,15 @@ def write_report(cfg: DemoConfig, results: dict, rows: dict, tg: list[dict], ext
     return publish(out, write_sections(out / "report", secs, "HERO demo"))
 
 
+def rl_summaries(cfg: DemoConfig) -> dict[str, dict]:
+    """results.json's `rl`: per RL run, `report.rl_row` of its OUT/rl_summary.json (all None before it ran)."""
+    out = {}
+    for stage, _, _ in rl_methods(cfg):
+        path = model_dir(Path(cfg.out), stage) / "rl_summary.json"
+        out[stage] = rl_row(read_json(path) if path.is_file() else None)
+    return out
+
+
 def run_demo(cfg: DemoConfig, log=print) -> dict:
     """Run (or resume) the whole demo; returns results.json's content. --seeds N: one run per seed in
     <out>/seed_<s>/, then the pooled results.json and report in <out> (`hero.demo.seeds`)."""
@@ -159,11 +181,14 @@ def run_one(cfg: DemoConfig, log=print) -> dict:
     tg = targets(cfg, rows, minutes, peak_gb)
     steps = {s: results.get(s, {}).get("steps") for s, _, _ in rl_methods(cfg)}
     matched, pr = matched_steps(steps, STEP_LEADER, step_followers(cfg)), paired([seed_answers(results)])
+    rl = rl_summaries(cfg)
     out = {"schema": "hero.demo/1", "config": {"seed": cfg.seed, "budget_min": cfg.budget_min, "quick": cfg.quick,
-                                               "ablations": cfg.ablations, "seeds": 1},
+                                               "ablations": cfg.ablations, "seeds": 1, "reward": cfg.reward,
+                                               "caption_frac": cfg.caption_frac},
            "stages": results, "table": rows, "targets": tg, "steps": steps, "matched_steps": matched, "paired": pr,
+           "protocol": protocol(cfg, matched["rule"]), "rl": rl,
            "minutes_stages": round(minutes, 2), "minutes_this_call": round((time.perf_counter() - t0) / 60, 2)}
-    write_report(cfg, results, rows, tg, steps_section({"": steps}, matched)
+    write_report(cfg, results, rows, tg, steps_section({"": steps}, matched) + rl_section(rl)
                  + paired_section(pr, "Paired comparisons (HERO vs each baseline)"))
     write_json_atomic(Path(cfg.out) / "results.json", out)
     return out

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hero.demo.config import DemoConfig
 from hero.demo.paired import SIGMA, paired, paired_section, seed_answers
-from hero.demo.report import publish, steps_section
+from hero.demo.report import publish, rl_section, steps_section
 from hero.io import write_json_atomic
 from hero.trap.report import Section, fmt, write_sections
 
@@ -68,6 +68,7 @@ def _sections(cfg: DemoConfig, res: dict) -> list[Section]:
         ("h2", f"Trap accuracy at σ = {SIGMA:g} per seed"),
         ("table", ["model"] + [f"seed {s}" for s in seeds] + ["mean", "sd"], trap),
         *steps_section(by_seed, res["matched_steps"]),
+        *rl_section({f"{m} (seed {s})": row for s, per in res["rl"].items() for m, row in (per or {}).items()}),
         ("h2", "Targets per seed"),
         ("table", ["target", "status"], [[t["target"], t["status"]] for t in res["targets"]]),
     ]
@@ -81,12 +82,14 @@ def write_seeds(cfg: DemoConfig, per_seed: dict[int, dict], seconds: float) -> d
     methods = list(dict.fromkeys(m for r in per_seed.values() for m in r["steps"]))
     out = {"schema": "hero.demo/1",
            "config": {"seed": cfg.seed, "seeds": cfg.seeds, "budget_min": cfg.budget_min, "quick": cfg.quick,
-                      "ablations": cfg.ablations},
+                      "ablations": cfg.ablations, "reward": cfg.reward, "caption_frac": cfg.caption_frac},
            "seeds": seeds, "runs": {str(s): f"seed_{s}/results.json" for s in seeds},
            "paired": paired([seed_answers(r["stages"]) for r in per_seed.values()]),
            "paired_per_seed": {str(s): r["paired"] for s, r in per_seed.items()},
            "steps": {m: {str(s): r["steps"].get(m) for s, r in per_seed.items()} for m in methods},
            "matched_steps": matched, "table_sigma50": _trap50(per_seed),
+           "protocol": next(iter(per_seed.values())).get("protocol"),
+           "rl": {str(s): r.get("rl") for s, r in per_seed.items()},
            "targets": [{**t, "target": f"seed {s}: {t['target']}"} for s, r in per_seed.items() for t in r["targets"]],
            "minutes_stages": round(sum(r["minutes_stages"] for r in per_seed.values()), 2),
            "minutes_this_call": round(seconds / 60, 2)}

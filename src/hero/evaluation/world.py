@@ -14,7 +14,7 @@ from pathlib import Path
 
 from hero.official.configs import AmberConfig, ChairConfig, ThroneConfig
 from hero.evaluation.config import (
-    AmberEvalConfig, ChairEvalConfig, DecodingConfig, PopeEvalConfig, ThroneEvalConfig,
+    THRONE_PROMPT, AmberEvalConfig, ChairEvalConfig, DecodingConfig, PopeEvalConfig, ThroneEvalConfig,
 )
 from hero.io import InputError, write_json_atomic
 from hero.threads import check_threads
@@ -42,6 +42,9 @@ class WorldEvalConfig:
     and THRONE images)."""
     throne: bool = False
     """Also run THRONE with the rule-based judge."""
+    throne_prompt: str = THRONE_PROMPT
+    """THRONE's captioning prompt: the official "Describe this image in detail." by default; `hero demo` passes the
+    world's trained caption prompt ("Describe this image.") so THRONE measures a prompt its tiny models learned."""
     similarity_model: str = "en_core_web_md"
     """spaCy model of AMBER's generative metrics."""
     threads: int = 0
@@ -116,7 +119,7 @@ def world_configs(cfg: WorldEvalConfig) -> dict:
                "chair": ChairEvalConfig(**common, chair=ChairConfig(coco=str(coco_dir), synonym_bigrams=True))}
     if cfg.throne:
         throne = ThroneConfig(coco_annotations=coco_files["instances"])
-        configs["throne"] = ThroneEvalConfig(**common, throne=throne, judges=["rule"])
+        configs["throne"] = ThroneEvalConfig(**common, throne=throne, judges=["rule"], prompt=cfg.throne_prompt)
     return configs
 
 
@@ -146,7 +149,7 @@ def run_world(cfg: WorldEvalConfig, progress: bool = False) -> dict:
 
 def evaluate_world(model_dir, world_dir, out_dir, *, split: str = "test", limit: int | None = None,
                    throne: bool = False, progress: bool = False, similarity_model: str = "en_core_web_md",
-                   **decoding) -> dict:
+                   throne_prompt: str = THRONE_PROMPT, **decoding) -> dict:
     """POPE (3 splits), AMBER (d + g), CHAIR (and optionally THRONE) of a model on a world split → results.json.
 
     `decoding` holds `DecodingConfig` fields: decoding="greedy"|"sample"|"vcd", temperature, vcd_alpha, vcd_beta,
@@ -161,6 +164,6 @@ def evaluate_world(model_dir, world_dir, out_dir, *, split: str = "test", limit:
         raise ValueError(f"evaluate_world: unknown decoding setting(s) {sorted(decoding)}; known: "
                          f"{[f.name for f in fields(DecodingConfig)]}") from None
     cfg = WorldEvalConfig(model=str(model_dir), world=str(world_dir), out=str(out_dir), split=split,
-                          decoding=dec, limit=limit, throne=throne,
+                          decoding=dec, limit=limit, throne=throne, throne_prompt=throne_prompt,
                           similarity_model=similarity_model)
     return run_world(cfg, progress)

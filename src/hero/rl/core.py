@@ -35,6 +35,21 @@ def group_mean_std(rewards: torch.Tensor, num_generations: int) -> tuple[torch.T
     return mean.expand_as(grouped).reshape(-1), std.expand_as(grouped).reshape(-1)
 
 
+def gate_rewards(per_func: torch.Tensor, weights: torch.Tensor, names: list[str], gate_reward: str | None
+                 ) -> torch.Tensor:
+    """The rewards (N,) the variance gate and hard negatives read, from the per-function rewards (N, F): the
+    weighted sum over functions (NaN where every function is NaN, as TRL marks unscorable rows) when `gate_reward`
+    is None, else that function's own unweighted column. per_func [[1, 0.5], [0, -0.2]], weights [1, 1]:
+    None → [1.5, −0.2]; "yes_no_exact" (names ["yes_no_exact", "nli"]) → [1, 0]."""
+    if gate_reward is not None:
+        if gate_reward not in names:
+            raise ValueError(f"gate_reward={gate_reward!r} is not one of this run's reward functions {names}")
+        return per_func[:, names.index(gate_reward)].clone()
+    summed = (per_func * weights.to(per_func.device).unsqueeze(0)).nansum(dim=1)  # (N,)
+    summed[torch.isnan(per_func).all(dim=1)] = float("nan")
+    return summed
+
+
 def group_advantages(rewards: torch.Tensor, num_generations: int, eps: float = 1e-4) -> torch.Tensor:
     """A_i = (r_i − mean_g r) / (std_g r + eps), shape (N,) — TRL's `scale_rewards="group"` advantage.
 

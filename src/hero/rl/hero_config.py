@@ -17,7 +17,7 @@ from hero.rl import entropy, weights
 
 BALANCERS = ("adaptive", "pid", "fixed")
 GRPO_CONTROLS = ("gate", "gate_delta", "gate_budget", "hard_negatives", "hard_negative_advantage",
-                 "hard_negative_threshold")
+                 "hard_negative_threshold", "gate_reward")
 """HeroConfig fields `hero train grpo` accepts too (a fair control: the same groups dropped, the same all-wrong
 groups penalised). Given any of them, grpo runs HeroGRPOTrainer with `GRPO_MECHANISMS_OFF`."""
 GRPO_MECHANISMS_OFF = {"weight_mode": "none", "balancer": "fixed", "log_entropy": False}
@@ -88,6 +88,11 @@ class HeroConfig(GRPOConfig):
     gate_budget: float | None = field(default=None, metadata={"help": "keep only the top ρ of groups by reward std"})
     """Budget mode: keep at most ceil(ρ · n_groups) groups, those with the largest reward std (None = off)."""
 
+    gate_reward: str | None = field(default=None, metadata={"help": "reward function the gate reads (None: sum)"})
+    """The reward function (by its logged name, e.g. 'yes_no_exact' for the yes_no reward, 'nli') whose own rewards
+    the gate and hard negatives read; None = the summed reward. With a summed yes_no+nli reward the sum is
+    continuous, so a zero-variance gate on it drops only identical completions and no threshold separates
+    all-wrong groups; 'yes_no_exact' gates on answer correctness while the advantages still use the sum."""
     hard_negatives: bool = field(default=False, metadata={"help": "penalise all-wrong groups instead of gating"})
     """Hard negatives: a group whose every scorable reward is ≤ `hard_negative_threshold` (all wrong) keeps its
     rows through the gate (and budget mode) and each scorable row gets advantage −`hard_negative_advantage` instead
@@ -146,6 +151,8 @@ class HeroConfig(GRPOConfig):
             f"gate=True with num_generations={self.num_generations}: a group of one completion has no reward "
             "variance, so every group would be dropped. Set num_generations >= 2 (HERO uses 8) or gate=False.",
         )
+        need(self.gate_reward is None or bool(str(self.gate_reward).strip()),
+             "gate_reward must be a reward function's name (e.g. 'yes_no_exact') or None (the summed reward)")
         need(self.gate_delta >= 0, f"gate_delta={self.gate_delta} must be >= 0")
         need(
             self.gate_budget is None or 0 < self.gate_budget <= 1,

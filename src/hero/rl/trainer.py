@@ -66,6 +66,9 @@ class HeroGRPOTrainer(GRPOTrainer):
         if not isinstance(self.args, HeroConfig):
             raise TypeError(f"HeroGRPOTrainer needs args=HeroConfig(...), got {type(self.args).__name__}")
         a = self.args
+        if a.gate_reward is not None and a.gate_reward not in self.reward_func_names:
+            raise ValueError(f"gate_reward={a.gate_reward!r} is not one of this run's reward functions "
+                             f"{list(self.reward_func_names)} (their logged names, rewards/<name>/mean)")
         self.hero_controller = make_controller(a)
         self.hero_state = BalancerState(beta=float(self.beta))
         self._hero_answer_ids = self._hero_is_positive = self._hero_markers = None
@@ -75,7 +78,7 @@ class HeroGRPOTrainer(GRPOTrainer):
         if self._hero_needs_entropy() and source["marker"]:
             self._hero_markers = resolve_marker_tokens(self._tokenizer, a.answer_marker)
         self._hero_shuffles = 0  # entropy_shuffle: calls so far (part of the permutation's seed)
-        self._hero_rewards = None  # (N_global,) summed rewards of the current generation batch
+        self._hero_rewards = None  # (N_global,) the gate's rewards of the batch (core.gate_rewards)
         self._hero_capture = None  # dict while TRL's old-logps pass may be captured
         self._hero_loss_inputs = None  # the micro-batch whose gradient forward is running (plan "loss")
         self._hero_early_inputs = None  # generation-batch rows while rewards may be computed right after sampling
@@ -91,9 +94,8 @@ class HeroGRPOTrainer(GRPOTrainer):
             per_func, self._hero_early_rewards = self._hero_early_rewards, None
             return per_func
         per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)  # (N, F)
-        summed = (per_func * self.reward_weights.to(per_func.device).unsqueeze(0)).nansum(dim=1)  # (N,)
-        summed[torch.isnan(per_func).all(dim=1)] = float("nan")  # unscorable rows, as TRL marks them
-        self._hero_rewards = summed
+        self._hero_rewards = core.gate_rewards(per_func, self.reward_weights, list(self.reward_func_names),
+                                               self.args.gate_reward)  # (N,) what the gate reads
         return per_func
 
     def _hero_early_gate_ok(self) -> bool:
