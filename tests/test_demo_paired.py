@@ -84,6 +84,7 @@ def test_follower_runs_the_leaders_step_count(tmp_path, monkeypatch):
     res = pipeline._rl(cfg, tmp_path, "grpo", "grpo", {})(tmp_path / "grpo")
     assert calls[-1][1]["max_steps"] == 11 and calls[-1][1]["budget_min"] == pytest.approx(2 * 0.18)
     assert res["steps"] == 11 and res["matched_to"] == "hero" and res["train_minutes"] == 0.1
+    assert calls[-1][1]["progress"] is True  # --no-progress reaches the RL trainers (their bars and log dicts)
     # the fair controls: GRPO gated (no hard negatives), HERO with hard negatives; both on yes_no+nli, gated on yes_no
     nli = str(tmp_path / "nli" / "model")
     assert {k: calls[-1][1].get(k) for k in ("reward", "gate", "hard_negatives", "gate_reward", "nli_model")} == {

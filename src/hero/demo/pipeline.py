@@ -180,7 +180,7 @@ def _rl(cfg: DemoConfig, out: Path, stage: str, method: str, overrides: dict):
         read = from_leader(stage, leader) if leader else {}
         nli = {"nli_model": str(nli_dir(out))} if cfg.uses_nli and method != "dpo" else {}
         res = run_rl(method, model_dir(out, "sft_cot"), paths(out)["world"], d / "model", seed=cfg.seed,
-                     threads=cfg.threads, **limits, **rl_settings(cfg, method, overrides), **nli, **read)
+                     threads=cfg.threads, progress=cfg.progress, **limits, **rl_settings(cfg, method, overrides), **nli, **read)
         return {"train_minutes": res["seconds"] / 60, **matched, **({"from_hero": read} if read else {}),
                 **{k: v for k, v in res.items() if _plain(v)}}
     return fn
