@@ -29,3 +29,14 @@ def invert_op():
 
     yield "invert"
     degrade._OPS.pop("invert")
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch on one thread for the test (tiny models are latency-bound; 2 shared cores), restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -40,3 +40,33 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def cot_model(tmp_path: Path) -> tuple[Path, Path]:
+    """(world, model): a 3-test-image world and the scrambled tiny model marked CoT-style (`hero_style: cot`), for
+    the `hero trap --confidence marginal|semantic` CLI tests."""
+    import json
+
+    world = tiny_world(tmp_path / "world", n_test=3)
+    model = scrambled_model(tmp_path / "model", world)
+    cfg = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps({**cfg, "hero_style": "cot"}))
+    return world, model
+
+
+def fake_cot(calls: list, reasoning=None):
+    """A fake CoT trap scorer for sampled-confidence tests (ids '<question>#<sample>'): sample j of question i
+    answers "yes" if j < i mod 4, else "no"; question 6 never answers. `reasoning(qid, j, answer)` gives the CoT
+    text (default 'cot <qid>'); every call's ids are appended to `calls`."""
+    def score(batch, degrade, temperature):
+        calls.append([q["id"] for q in batch])
+        out = []
+        for q in batch:
+            i, j = (int(v) for v in str(q["id"]).split("#"))
+            a = "" if i == 6 else "yes" if j < i % 4 else "no"
+            text = reasoning(q["id"], j, a) if reasoning else f"cot {q['id']}"
+            out.append({"id": q["id"], "answer": a, "p_yes": 0.9, "p_no": 0.1, "entropy_binary": 0.3,
+                        "entropy_full": 0.4, "reasoning": text, "parse_status": "ok" if a else "unparseable"})
+        return out
+    score.settings = {"mode": "cot"}
+    return score

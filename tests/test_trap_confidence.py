@@ -70,18 +70,9 @@ def test_expand_and_combine():
 # -- the runner with a fake CoT scorer --------------------------------------------------------------------------
 def fake_cot(calls: list):
     """Sample j of question i answers "yes" if j < i mod 4, else "no"; question 6 never answers."""
-    def score(batch, degrade, temperature):
-        calls.append([q["id"] for q in batch])
-        out = []
-        for q in batch:
-            i, j = (int(v) for v in str(q["id"]).split("#"))
-            a = "" if i == 6 else "yes" if j < i % 4 else "no"
-            out.append({"id": q["id"], "answer": a, "p_yes": 0.9, "p_no": 0.1, "entropy_binary": 0.3,
-                        "entropy_full": 0.4, "reasoning": f"cot {q['id']}", "parse_status": "ok" if a else
-                        "unparseable"})
-        return out
-    score.settings = {"mode": "cot"}
-    return score
+    from eval_helpers import fake_cot as fake
+
+    return fake(calls)
 
 
 def test_marginal_run_rows_summary_and_identity(tmp_path):
@@ -175,50 +166,41 @@ def test_confidence_validation(tmp_path):
 
 
 # -- the real CLI on a tiny CoT model ---------------------------------------------------------------------------
-def test_cli_marginal_on_a_tiny_cot_model(tmp_path):
-    import torch
+def test_cli_marginal_on_a_tiny_cot_model(tmp_path, one_torch_thread):
     from typer.testing import CliRunner
 
-    from eval_helpers import scrambled_model, tiny_world
+    from eval_helpers import cot_model
     from hero.cli.main import app
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        world = tiny_world(tmp_path / "world", n_test=3)
-        model = scrambled_model(tmp_path / "model", world)
-        cfg = json.loads((model / "config.json").read_text())
-        (model / "config.json").write_text(json.dumps({**cfg, "hero_style": "cot"}))
+    world, model = cot_model(tmp_path)
 
-        def trap(out: str, *extra: str):
-            return CliRunner().invoke(app, [
-                "trap", "--model", str(model), "--questions", str(world / "test/pope/world_test_pope_adversarial.json"),
-                "--images", str(world / "test/images"), "--out", str(tmp_path / out), "--noise", "0", "--seed", "3",
-                "--batch-size", "4", "--n-boot", "20", "--no-progress", *extra])
+    def trap(out: str, *extra: str):
+        return CliRunner().invoke(app, [
+            "trap", "--model", str(model), "--questions", str(world / "test/pope/world_test_pope_adversarial.json"),
+            "--images", str(world / "test/images"), "--out", str(tmp_path / out), "--noise", "0", "--seed", "3",
+            "--batch-size", "4", "--n-boot", "20", "--no-progress", *extra])
 
-        res = trap("a", "--confidence", "marginal", "--confidence-samples", "3")
-        assert res.exit_code == 0, res.output
-        assert "confidence: marginal (k = 3 sampled CoTs per question)" in res.output
-        rows = read_samples(tmp_path / "a" / "samples.jsonl")  # the scrambled model never says "Answer: yes/no",
-        assert rows and all(r["confidence"] == "marginal" and len(r["answers"]) == 3 for r in rows)
-        # so its answers are all null (unanswered rows): this test checks the plumbing, the values are checked above
-        for r in rows:  # the row is the marginal distribution of its own 3 answers
-            m = marginal_from_answers(r["answers"])
-            assert (r["answer"], r["p_yes"], r["entropy_binary"]) == (m["answer"], m["p_yes"], m["entropy_binary"])
-        s = json.loads((tmp_path / "a" / "summary.json").read_text())
-        assert s["confidence"]["kind"] == "marginal" and s["confidence"]["samples"] == 3
-        assert trap("b", "--confidence", "marginal", "--confidence-samples", "3").exit_code == 0
-        assert read_samples(tmp_path / "b" / "samples.jsonl") == rows  # seeded: a rerun draws the same CoTs
-        from hero.scoring import make_trap_scorer
-        from hero.trap.confidence import expand
+    res = trap("a", "--confidence", "marginal", "--confidence-samples", "3")
+    assert res.exit_code == 0, res.output
+    assert "confidence: marginal (k = 3 sampled CoTs per question)" in res.output
+    rows = read_samples(tmp_path / "a" / "samples.jsonl")  # the scrambled model never says "Answer: yes/no",
+    assert rows and all(r["confidence"] == "marginal" and len(r["answers"]) == 3 for r in rows)
+    # so its answers are all null (unanswered rows): this test checks the plumbing, the values are checked above
+    for r in rows:  # the row is the marginal distribution of its own 3 answers
+        m = marginal_from_answers(r["answers"])
+        assert (r["answer"], r["p_yes"], r["entropy_binary"]) == (m["answer"], m["p_yes"], m["entropy_binary"])
+    s = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert s["confidence"]["kind"] == "marginal" and s["confidence"]["samples"] == 3
+    assert trap("b", "--confidence", "marginal", "--confidence-samples", "3").exit_code == 0
+    assert read_samples(tmp_path / "b" / "samples.jsonl") == rows  # seeded: a rerun draws the same CoTs
+    from hero.scoring import make_trap_scorer
+    from hero.trap.confidence import expand
 
-        image = sorted((world / "test/images").iterdir())[0]
-        q = {"id": 1, "image": image.name, "image_path": str(image), "text": "Is there a cat?"}
-        got = make_trap_scorer(model, seed=3, batch_size=4)(expand([q], 3), "none", 1.0)
-        assert len({r["reasoning"] for r in got}) == 3  # the 3 samples of one question are distinct CoTs
-        res = trap("a")  # conditional into the marginal run's folder
-        assert res.exit_code == 2 and "a different --confidence" in res.output, res.output
-        res = trap("c", "--confidence", "semantic")
-        assert res.exit_code == 2 and "--confidence semantic needs --nli-model DIR" in res.output, res.output
-    finally:
-        torch.set_num_threads(before)
+    image = sorted((world / "test/images").iterdir())[0]
+    q = {"id": 1, "image": image.name, "image_path": str(image), "text": "Is there a cat?"}
+    got = make_trap_scorer(model, seed=3, batch_size=4)(expand([q], 3), "none", 1.0)
+    assert len({r["reasoning"] for r in got}) == 3  # the 3 samples of one question are distinct CoTs
+    res = trap("a")  # conditional into the marginal run's folder
+    assert res.exit_code == 2 and "a different --confidence" in res.output, res.output
+    res = trap("c", "--confidence", "semantic")
+    assert res.exit_code == 2 and "--confidence semantic needs --nli-model DIR" in res.output, res.output

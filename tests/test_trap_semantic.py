@@ -98,18 +98,9 @@ def test_combine_semantic_with_a_stub_judge():
 def fake_cot(calls: list):
     """Sample j of question i answers "yes" if j < i mod 4, else "no", in distinct words; question 6 never
     answers (the same text each time)."""
-    def score(batch, degrade, temperature):
-        calls.append([q["id"] for q in batch])
-        out = []
-        for q in batch:
-            i, j = (int(v) for v in str(q["id"]).split("#"))
-            a = "" if i == 6 else "yes" if j < i % 4 else "no"
-            out.append({"id": q["id"], "answer": a, "p_yes": 0.9, "p_no": 0.1, "entropy_binary": 0.3,
-                        "entropy_full": 0.4, "reasoning": f"thought {j}. Answer: {a}" if a else "I cannot tell.",
-                        "parse_status": "ok" if a else "unparseable"})
-        return out
-    score.settings = {"mode": "cot"}
-    return score
+    from eval_helpers import fake_cot as fake
+
+    return fake(calls, lambda qid, j, a: f"thought {j}. Answer: {a}" if a else "I cannot tell.")
 
 
 def nli_folder(tmp_path: Path) -> str:
@@ -198,43 +189,34 @@ def tiny_nli(path: Path) -> Path:
     return path
 
 
-def test_cli_semantic_on_a_tiny_cot_model(tmp_path):
-    import torch
+def test_cli_semantic_on_a_tiny_cot_model(tmp_path, one_torch_thread):
     from typer.testing import CliRunner
 
-    from eval_helpers import scrambled_model, tiny_world
+    from eval_helpers import cot_model
     from hero.cli.main import app
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        world = tiny_world(tmp_path / "world", n_test=3)
-        model = scrambled_model(tmp_path / "model", world)
-        cfg = json.loads((model / "config.json").read_text())
-        (model / "config.json").write_text(json.dumps({**cfg, "hero_style": "cot"}))
-        nli = tiny_nli(tmp_path / "nli")
+    world, model = cot_model(tmp_path)
+    nli = tiny_nli(tmp_path / "nli")
 
-        def trap(out: str, *extra: str):
-            return CliRunner().invoke(app, [
-                "trap", "--model", str(model), "--questions", str(world / "test/pope/world_test_pope_adversarial.json"),
-                "--images", str(world / "test/images"), "--out", str(tmp_path / out), "--noise", "0", "--seed", "3",
-                "--batch-size", "4", "--n-boot", "20", "--no-progress", "--confidence", "semantic", *extra])
+    def trap(out: str, *extra: str):
+        return CliRunner().invoke(app, [
+            "trap", "--model", str(model), "--questions", str(world / "test/pope/world_test_pope_adversarial.json"),
+            "--images", str(world / "test/images"), "--out", str(tmp_path / out), "--noise", "0", "--seed", "3",
+            "--batch-size", "4", "--n-boot", "20", "--no-progress", "--confidence", "semantic", *extra])
 
-        res = trap("a")
-        assert res.exit_code == 2 and "--confidence semantic needs --nli-model DIR" in res.output, res.output
-        res = trap("a", "--nli-model", str(nli), "--confidence-samples", "3")
-        assert res.exit_code == 0, res.output
-        assert "entropy: semantic (nats); confidence: semantic (k = 3 sampled CoTs per question)" in res.output
-        rows = read_samples(tmp_path / "a" / "samples.jsonl")
-        assert rows and all(r["confidence"] == "semantic" and len(r["answers"]) == 3 for r in rows)
-        for r in rows:  # consistent: k ids, clusters numbered 0.., 1 ≤ clusters ≤ k, H of the ids, 0 ≤ H ≤ ln k
-            ids = r["semantic_cluster_ids"]
-            assert len(ids) == 3 and r["semantic_clusters"] == max(ids) + 1 == len(set(ids)) <= 3
-            assert r["entropy_semantic"] == pytest.approx(semantic_entropy(ids))
-            assert 0.0 <= r["entropy_semantic"] <= math.log(3) + 1e-12
-        assert len({r["semantic_clusters"] for r in rows}) > 1  # the NLI verdicts reach the clusters (they vary)
-        s = json.loads((tmp_path / "a" / "summary.json").read_text())
-        assert s["entropy_field"] == "entropy_semantic" and s["confidence"]["samples"] == 3
-        assert s["run"]["confidence"]["nli_fingerprint"].startswith("sha256-bytes/1:")
-    finally:
-        torch.set_num_threads(before)
+    res = trap("a")
+    assert res.exit_code == 2 and "--confidence semantic needs --nli-model DIR" in res.output, res.output
+    res = trap("a", "--nli-model", str(nli), "--confidence-samples", "3")
+    assert res.exit_code == 0, res.output
+    assert "entropy: semantic (nats); confidence: semantic (k = 3 sampled CoTs per question)" in res.output
+    rows = read_samples(tmp_path / "a" / "samples.jsonl")
+    assert rows and all(r["confidence"] == "semantic" and len(r["answers"]) == 3 for r in rows)
+    for r in rows:  # consistent: k ids, clusters numbered 0.., 1 ≤ clusters ≤ k, H of the ids, 0 ≤ H ≤ ln k
+        ids = r["semantic_cluster_ids"]
+        assert len(ids) == 3 and r["semantic_clusters"] == max(ids) + 1 == len(set(ids)) <= 3
+        assert r["entropy_semantic"] == pytest.approx(semantic_entropy(ids))
+        assert 0.0 <= r["entropy_semantic"] <= math.log(3) + 1e-12
+    assert len({r["semantic_clusters"] for r in rows}) > 1  # the NLI verdicts reach the clusters (they vary)
+    s = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert s["entropy_field"] == "entropy_semantic" and s["confidence"]["samples"] == 3
+    assert s["run"]["confidence"]["nli_fingerprint"].startswith("sha256-bytes/1:")
