@@ -124,8 +124,9 @@ def write_report(cfg: DemoConfig, results: dict, rows: dict, tg: list[dict], ext
         ("p", f"World seed {cfg.seed}; budget {cfg.budget_min:g} min{' (quick plumbing run)' if cfg.quick else ''}. "
               "Trap accuracy = accuracy of answers with binary answer entropy ≤ 0.3 nats on the test split's "
               "adversarial POPE questions, with a bootstrap 95 % CI and the share of samples in that bin. "
-              "'—' = not measured (SFT+VCD has no trap score: the scorer's answer probabilities are not "
-              "contrastive)."),
+              "'—' = not measured, or an empty bin ('— (0.00)': no answer that confident, e.g. SFT+TS, whose fitted "
+              "temperature moves every answer above 0.3 nats). SFT+VCD's trap row scores VCD's contrastive answer "
+              "distribution; SFT+TS is the CoT-SFT run with T fitted on the val split's questions."),
         ("h2", "Replication table"), replication_table(rows),
         ("h2", "Targets (measured by this run)"),
         ("table", ["target", "measured", "status"],
