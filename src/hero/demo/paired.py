@@ -2,9 +2,9 @@
 
 Which questions are paired: the test split's adversarial POPE trap questions at σ = 50, T = 1 (the same noisy image
 for every model of a seed: `hero trap` degrades deterministically in (seed, image, σ)), matched by question id.
-The trap-bin comparison (top-level diff / ci / p_mcnemar) uses the questions on which BOTH models are confident
-(answer entropy ≤ the trap threshold, 0.3 nats) — `hero.trap.paired.paired_bin_comparison`; "all" holds the plain
-accuracy comparison on every question. Several seeds pool their (distinct) questions; the bootstrap resamples
+The trap-bin comparison (`hero.trap.paired.paired_bin_comparison`): diff / ci = each model's accuracy in its own
+confident bin (answer entropy ≤ the trap threshold, 0.3 nats) minus the other's, with a paired bootstrap CI;
+p_mcnemar on the questions on which BOTH are confident ("intersection"); "all" = every question. Several seeds pool their (distinct) questions; the bootstrap resamples
 questions, so the pooled CI holds the question-sampling noise, not the training-run noise — the per-seed
 comparisons show that spread.
 """

@@ -1,0 +1,69 @@
+"""Issue 13's headline measure on a finished demo: the marginal answer confidence (k sampled CoTs at T = 1) of every
+CoT model at σ = 50, then the demo's paired comparisons (HERO vs GRPO / SFT (CoT) / DPO) on it, pooled over seeds.
+
+    python benchmarks/paired_marginal.py RUNS/test [--samples 8] [--threads 1]
+
+RUNS/test is a `hero demo --seeds N` folder (seed_<s>/ subfolders) or one seed's demo folder. Each model's marginal
+trap run goes to <seed>/trap_marginal_<model>/run (a `hero trap` run folder: resumable, identity-checked), with the
+demo's own trap settings (its 600 questions, noise seed = the demo seed, max_new_tokens 48). Prints the paired table
+and writes RUNS/test/paired_marginal.json ({"pooled": {pair: ...}, "per_seed": {seed: {pair: ...}}}).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from hero.demo.paired import PAIRS, paired, trap_answers
+from hero.io import read_json, write_json_atomic
+
+MODELS = ("sft_cot", "grpo", "hero", "dpo")
+
+
+def marginal_run(seed_dir: Path, model: str, samples: int) -> Path:
+    """Run (or resume) the σ = 50 marginal trap of one model of one seed's demo; returns the run folder."""
+    from hero.scoring import make_trap_scorer
+    from hero.trap.run import TrapConfig, run_trap
+
+    cfg = read_json(seed_dir / "results.json")["config"]
+    out = seed_dir / f"trap_marginal_{model}" / "run"
+    world = seed_dir / "world" / "world"
+    tc = TrapConfig(model=str(seed_dir / model / "model"), questions=str(seed_dir / "world" / "trap_questions.json"),
+                    images=str(world / "test" / "images"), out=str(out), noise=[50.0], temperatures=[1.0],
+                    seed=cfg["seed"], confidence="marginal", confidence_samples=samples)
+    run_trap(tc, make_trap_scorer(str(seed_dir / model / "model"), seed=cfg["seed"], max_new_tokens=48),
+             progress=False)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("root")
+    ap.add_argument("--samples", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(a.threads)
+    root = Path(a.root)
+    seeds = sorted(root.glob("seed_*")) or [root]
+    per_seed = {}
+    for sd in seeds:
+        answers = {m: trap_answers(marginal_run(sd, m, a.samples)) for m in MODELS}
+        per_seed[sd.name] = answers
+        print(f"{sd.name}: " + ", ".join(f"{m} bin share {sum(h <= t for _, h in ans.values()) / len(ans):.3f} "
+                                         f"acc {sum(c for c, _ in ans.values()) / len(ans):.3f}"
+                                         for m, (ans, t) in answers.items()))
+    res = {"samples": a.samples, "sigma": 50.0, "pooled": paired(list(per_seed.values())),
+           "per_seed": {k: paired([v]) for k, v in per_seed.items()}}
+    write_json_atomic(root / "paired_marginal.json", res)
+    for key, _, _ in PAIRS:
+        r = res["pooled"][key]
+        print(f"{key}: own-bin diff {r['diff']} CI {r['ci']} (bins {r['n_bin_a']} / {r['n_bin_b']}); McNemar p "
+              f"{r['p_mcnemar']} on {r['n']} both-confident; all questions diff {r['all']['diff']} CI {r['all']['ci']}")
+    print(json.dumps({"written": str(root / "paired_marginal.json")}))
+
+
+if __name__ == "__main__":
+    main()
