@@ -37,6 +37,13 @@ def marginal_run(seed_dir: Path, model: str, samples: int) -> Path:
     return out
 
 
+def bin_line(answers: dict, threshold: float) -> str:
+    """'bin share S acc A (all acc B)' of one model's {id: (correct, entropy)}."""
+    inside = [c for c, h in answers.values() if h <= threshold]
+    share, acc = len(inside) / len(answers), (sum(inside) / len(inside) if inside else float("nan"))
+    return f"bin share {share:.3f} bin acc {acc:.3f} (all acc {sum(c for c, _ in answers.values()) / len(answers):.3f})"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("root")
@@ -47,14 +54,12 @@ def main() -> None:
 
     torch.set_num_threads(a.threads)
     root = Path(a.root)
-    seeds = sorted(root.glob("seed_*")) or [root]
+    seeds = sorted(p for p in root.glob("seed_*") if p.is_dir()) or [root]
     per_seed = {}
     for sd in seeds:
         answers = {m: trap_answers(marginal_run(sd, m, a.samples)) for m in MODELS}
         per_seed[sd.name] = answers
-        print(f"{sd.name}: " + ", ".join(f"{m} bin share {sum(h <= t for _, h in ans.values()) / len(ans):.3f} "
-                                         f"acc {sum(c for c, _ in ans.values()) / len(ans):.3f}"
-                                         for m, (ans, t) in answers.items()))
+        print(f"{sd.name}: " + ", ".join(f"{m} {bin_line(ans, t)}" for m, (ans, t) in answers.items()))
     res = {"samples": a.samples, "sigma": 50.0, "pooled": paired(list(per_seed.values())),
            "per_seed": {k: paired([v]) for k, v in per_seed.items()}}
     write_json_atomic(root / "paired_marginal.json", res)
