@@ -43,6 +43,23 @@ def diffusion_noise(pixel_values: torch.Tensor, t: int = 500, generator: torch.G
     return math.sqrt(a) * pixel_values + math.sqrt(1 - a) * noise.to(pixel_values.device)
 
 
+def distorted_pixels(pixel_values: torch.Tensor, seeds: list[int], t: int, what: str, model_name: str,
+                     fix: str) -> torch.Tensor:
+    """VCD's distorted image v' for a batch: each row's pixel tensor diffusion-noised at step t with its own seed
+    (so a request's noise does not depend on its batch). (B, ...) → (B, ...) in the input's dtype. Models whose
+    processor packs all images' patch rows into one tensor (Qwen-VL: (N, D) with N ≠ B) are refused:
+    InputError '<what> noises one pixel tensor per image, but <model>'s processor packs …; <fix>'."""
+    from hero.io import InputError
+
+    if pixel_values.shape[0] != len(seeds):
+        raise InputError(f"{what} noises one pixel tensor per image, but {model_name}'s processor packs "
+                         f"{pixel_values.shape[0]} patch rows for {len(seeds)} images; {fix} "
+                         "(docs/model-families.md)")
+    rows = [diffusion_noise(pixel_values[b: b + 1].float(), t, torch.Generator().manual_seed(s))
+            for b, s in enumerate(seeds)]
+    return torch.cat(rows).to(pixel_values.dtype)  # (B, ...)
+
+
 def vcd_logits(clean: torch.Tensor, distorted: torch.Tensor, alpha: float = 1.0, beta: float = 0.1) -> torch.Tensor:
     """Contrastive logits with the adaptive plausibility cut-off; shapes (B, V) → (B, V).
 

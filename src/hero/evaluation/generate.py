@@ -98,21 +98,16 @@ class Generator:
         return enc
 
     def _processors(self, enc: dict, requests: Sequence[Request]) -> list:
-        from hero.decoding.vcd import VCDLogitsProcessor, diffusion_noise
+        from hero.decoding.vcd import VCDLogitsProcessor, distorted_pixels
 
         cfg, procs = self.cfg, []
         if cfg.decoding == "vcd":
-            pix = enc["pixel_values"]  # (B, ...)
-            if pix.shape[0] != len(requests):  # Qwen-VL: patch rows of all images in one (N, D) tensor
-                raise InputError(f"--decoding vcd noises one pixel tensor per image, but {type(self.model).__name__}'s "
-                                 f"processor packs {pix.shape[0]} patch rows for {len(requests)} images; use "
-                                 "--decoding greedy or sample with this model (docs/model-families.md)")
-            noisy = torch.cat([diffusion_noise(pix[b: b + 1].float(), cfg.vcd_step, torch.Generator().manual_seed(
-                request_seed(cfg.seed, r.image, r.prompt, "vcd"))) for b, r in enumerate(requests)])  # (B, ...)
+            noisy = distorted_pixels(enc["pixel_values"], [request_seed(cfg.seed, r.image, r.prompt, "vcd")
+                                                           for r in requests], cfg.vcd_step, "--decoding vcd",
+                                     type(self.model).__name__, "use --decoding greedy or sample with this model")
             extra = {k: v for k, v in enc.items() if k not in ("input_ids", "attention_mask")}
             procs.append(VCDLogitsProcessor(self.model, enc["input_ids"], enc["attention_mask"],
-                                            {**extra, "pixel_values": noisy.to(pix.dtype)}, cfg.vcd_alpha,
-                                            cfg.vcd_beta))
+                                            {**extra, "pixel_values": noisy}, cfg.vcd_alpha, cfg.vcd_beta))
         if cfg.temperature > 0:
             procs.append(SeededGumbelSampler([request_seed(cfg.seed, r.image, r.prompt, "sample")
                                               for r in requests], cfg.temperature))

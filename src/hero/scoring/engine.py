@@ -222,16 +222,10 @@ class Scorer:
     def _vcd_pixels(self, enc: dict, requests: Sequence[ScoreRequest], cfg: ScoringConfig) -> torch.Tensor:
         """VCD's distorted image v': each request's pixel tensor diffusion-noised (step cfg.vcd_step), seeded by
         (seed, "vcd", request id), so a question's noise does not depend on its batch. (B, ...) → (B, ...)."""
-        from hero.decoding.vcd import diffusion_noise
-        from hero.io import InputError
+        from hero.decoding.vcd import distorted_pixels
 
-        pix = enc["pixel_values"]  # (B, ...)
-        if pix.shape[0] != len(requests):  # Qwen-VL: patch rows of all images in one (N, D) tensor
-            raise InputError(f"VCD noises one pixel tensor per image, but {type(self.model).__name__}'s processor "
-                             f"packs {pix.shape[0]} patch rows for {len(requests)} images; score this model without "
-                             "VCD (docs/model-families.md)")
-        return torch.cat([diffusion_noise(pix[b: b + 1].float(), cfg.vcd_step, torch.Generator().manual_seed(
-            derive_seed(cfg.seed, "vcd", r.id))) for b, r in enumerate(requests)]).to(pix.dtype)  # (B, ...)
+        return distorted_pixels(enc["pixel_values"], [derive_seed(cfg.seed, "vcd", r.id) for r in requests],
+                                cfg.vcd_step, "VCD", type(self.model).__name__, "score this model without VCD")
 
     def _contrast(self, logits: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor, images: dict,
                   noisy: torch.Tensor, cfg: ScoringConfig) -> torch.Tensor:
