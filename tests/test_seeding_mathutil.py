@@ -37,3 +37,15 @@ def test_binary_entropy_and_gumbel_argmax():
     # logits [ln 1, ln 3], u = e^{-1} everywhere → Gumbel noise 0 → argmax of [0, 1.0986] = 1
     u = torch.full((1, 2), math.exp(-1))
     assert gumbel_argmax(torch.tensor([[0.0, math.log(3)]]), u, 1.0).tolist() == [1]
+
+
+def test_count_entropy_worked_values():
+    import math
+
+    import pytest
+
+    from hero.mathutil import count_entropy
+
+    # [3, 1]: −(3/4 ln 3/4 + 1/4 ln 1/4) = 0.2157616 + 0.3465736 = 0.5623351; zero counts add nothing
+    assert count_entropy([3, 1]) == pytest.approx(0.5623351446) == count_entropy([3, 0, 1])
+    assert count_entropy([4]) == 0.0 and count_entropy([2, 2]) == pytest.approx(math.log(2))

@@ -16,6 +16,17 @@ def binary_entropy(p: torch.Tensor) -> torch.Tensor:
     return -(torch.xlogy(p, p) + torch.xlogy(1 - p, 1 - p))
 
 
+def count_entropy(counts) -> float:
+    """Entropy (nats) of the empirical distribution of counts: −Σ (n / k) ln(n / k), k = Σ n, zero counts adding 0.
+    [3, 1] → −(3/4 ln 3/4 + 1/4 ln 1/4) = 0.5623351; [4] → 0.0. Plain floats (no tensors)."""
+    import math
+
+    k = sum(counts)
+    if k <= 0:
+        raise ValueError("count_entropy needs a positive total count")
+    return -sum(n / k * math.log(n / k) for n in counts if n > 0) + 0.0  # + 0.0: −0.0 → 0.0
+
+
 def gumbel_perturb(logits: torch.Tensor, uniforms: torch.Tensor, temperature: float) -> torch.Tensor:
     """logits / T − log(−log u): its argmax is a draw from softmax(logits / T). (B, V), (B, V) → (B, V).
 

@@ -50,8 +50,7 @@ def marginal_from_answers(answers: Sequence[str | None]) -> dict:
         raise ValueError(f"sampled answers must be 'yes', 'no', '' or None, got {bad[0]!r}")
     n_yes, n_no = answers.count("yes"), answers.count("no")
     counts = {"yes": n_yes, "no": n_no, "unparseable": len(answers) - n_yes - n_no}
-    shares = [c / len(answers) for c in counts.values()]
-    h_full = -sum(s * math.log(s) for s in shares if s > 0) + 0.0  # + 0.0: −0.0 → 0.0
+    h_full = mathutil.count_entropy(list(counts.values()))
     if n_yes + n_no == 0:
         return {"answer": "", "parse_status": "unparseable", "p_yes": 0.0, "p_no": 0.0,
                 "entropy_binary": math.log(2), "entropy_full": h_full, "counts": counts}

@@ -30,7 +30,6 @@ entropy of their yes/no answer distribution (= ``entropy_binary``) and ``semanti
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -67,8 +66,9 @@ def semantic_entropy(labels: Sequence[int]) -> float:
     [0, 0, 1, 0] → −(3/4 ln 3/4 + 1/4 ln 1/4) = 0.2157616 + 0.3465736 = 0.5623351."""
     if not labels:
         raise ValueError("semantic_entropy needs at least one sample")
-    k = len(labels)
-    return -sum(n / k * math.log(n / k) for n in Counter(labels).values()) + 0.0  # + 0.0: −0.0 → 0.0
+    from hero import mathutil  # lazily: torch is not loaded before a model is
+
+    return mathutil.count_entropy(list(Counter(labels).values()))
 
 
 def entailed(probs, ent: int) -> list[bool]:

@@ -72,10 +72,11 @@ def fit_on_rows(rows: Sequence[dict]) -> dict:
 
 def scaled_entropy(p_yes: np.ndarray) -> np.ndarray:
     """H(p) = −p ln p − (1 − p) ln(1 − p) in nats, 0 ln 0 = 0. p 0.5 → ln 2 = 0.6931; p 0.9 → 0.3250829734."""
-    p = np.clip(np.asarray(p_yes, dtype=float), 0.0, 1.0)  # (N,)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, -p * np.log(p), 0.0) + np.where(p < 1, -(1 - p) * np.log1p(-p), 0.0)
-    return terms
+    import torch
+
+    from hero import mathutil
+
+    return mathutil.binary_entropy(torch.as_tensor(np.asarray(p_yes, dtype=float))).numpy()  # (N,)
 
 
 def scale_rows(rows: Sequence[dict], temperature: float) -> list[dict]:
