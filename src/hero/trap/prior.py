@@ -52,21 +52,19 @@ def question_category(text: str, categories: Sequence[str]) -> str | None:
 def world_of(images: str | Path) -> tuple[dict[str, str], dict[str, set[str]], list[str]] | None:
     """(partner of each paired category, image file name → its categories, all categories) when `images` is the
     images/ folder of a built world's split; None otherwise."""
-    from hero.io import read_json, read_jsonl
+    from hero.io import read_jsonl
+    from hero.world import load_world
 
     split = Path(images).resolve().parent
     world = split.parent
     if Path(images).resolve().name != "images" or not (split / "annotations.jsonl").is_file() \
             or not (world / "world.json").is_file():
         return None
-    meta = read_json(world / "world.json")
-    config = meta.get("config", meta) if isinstance(meta, dict) else {}
-    partners: dict[str, str] = {}
-    for a, b, _p in config.get("prior", []):
-        partners[a], partners[b] = b, a
+    cfg, meta = load_world(world)
+    partners = {c: partner for c, (partner, _p) in cfg.partner_of().items()}
     present = {Path(r["file"]).name: {o["category"] for o in r["objects"]}
                for r in read_jsonl(split / "annotations.jsonl")}
-    return partners, present, list(meta.get("categories") or [])
+    return partners, present, list(meta.get("categories") or cfg.categories)
 
 
 def tag_questions(questions: Sequence[dict], images: str | Path) -> dict[str, int]:
