@@ -77,8 +77,9 @@ def test_encoder_falls_back_when_its_shortcut_differs(qwen):
         encoder = BatchEncoder(processor, processor.tokenizer.pad_token_id)
         reqs = _batch(3)
         prompts = [Scorer(model, processor).prompt(r.question) for r in reqs]
+        encoder(prompts, [r.image for r in reqs])  # new rows: the processor encodes them, the cache learns them
         with pytest.warns(UserWarning, match="differs from the processor"):
-            enc = encoder(prompts, [r.image for r in reqs])
+            enc = encoder(prompts, [r.image for r in reqs])  # known rows: the (wrong) shortcut, checked
         assert not encoder.fast
         ref = processor(text=prompts, images=[[r.image] for r in reqs], padding=True, return_tensors="pt")
         assert torch.equal(enc["pixel_values"], ref["pixel_values"])

@@ -4,8 +4,9 @@
 Two facts make the shortcut exact:
 1. A row's text-side outputs (input_ids with the image placeholder expanded, attention_mask, token-type ids)
    depend only on the prompt and the image's size (the number of image tokens is a function of the size for every
-   family), so they are computed once per (prompt, size) by the processor itself and cached; a batch left-pads
-   cached rows (pad id for input_ids, 0 for the masks and type ids, as the tokenizer pads).
+   family). A batch holding a (prompt, size) not seen before is encoded by the processor itself — never slower
+   than before — and its rows (padding removed) are cached; a batch of known rows left-pads cached rows (pad id for
+   input_ids, 0 for the masks and type ids, as the tokenizer pads) and takes the fast image path below.
 2. The image-side outputs come from the image processor alone. Where its class has a vectorised equivalent —
    in FAST_IMAGES by class name (Qwen2-VL's PIL processor: resize, rescale, normalise, patchify), or transformers'
    plain PIL pipeline (SigLIP / CLIP: resize, centre crop, rescale, normalise) — the batch goes through one numpy
@@ -135,23 +136,27 @@ class BatchEncoder:
         self.fast, self._checked = True, set()
 
     def __call__(self, prompts: Sequence[str], images: Sequence) -> dict:
-        if self.fast:
-            try:
-                enc = self._encode(prompts, images)
-            except Exception as e:  # noqa: BLE001 - any failure of the shortcut falls back to the processor
-                self._off(f"{type(e).__name__}: {e}")
-            else:
-                sizes = {im.size for im in images}
-                if sizes <= self._checked:
-                    return enc
-                ref = self._processor(prompts, images)  # a new image size: check the shortcut on this batch
-                problem = _difference(enc, ref)
-                if not problem:
-                    self._checked |= sizes
-                    return enc
-                self._off(problem)
-                return ref
-        return self._processor(prompts, images)
+        keys = [(p, im.size) for p, im in zip(prompts, images)]
+        if not self.fast or any(k not in self._rows for k in keys):
+            ref = self._processor(prompts, images)  # exact; a batch with a new (prompt, size) teaches the cache
+            if self.fast:
+                self._learn(keys, images[0], ref)
+            return ref
+        try:
+            enc = self._encode(keys, images)
+        except Exception as e:  # noqa: BLE001 - any failure of the shortcut falls back to the processor
+            self._off(f"{type(e).__name__}: {e}")
+            return self._processor(prompts, images)
+        sizes = {im.size for im in images}
+        if sizes <= self._checked:
+            return enc
+        ref = self._processor(prompts, images)  # a new image size on the shortcut: check it on this batch
+        problem = _difference(enc, ref)
+        if problem:
+            self._off(problem)
+            return ref
+        self._checked |= sizes
+        return enc
 
     def _off(self, problem: str) -> None:
         warnings.warn(f"scoring: the fast batch encoder differs from the processor ({problem}); using the processor",
@@ -162,24 +167,24 @@ class BatchEncoder:
         return dict(self.processor(text=list(prompts), images=[[im] for im in images], padding=True,
                                    return_tensors="pt"))
 
-    def _encode(self, prompts, images) -> dict:
+    def _learn(self, keys: Sequence[tuple], image, ref: dict) -> None:
+        """Cache each row's text-side outputs (the processor's keys other than the image processor's, padding
+        removed by the attention mask) from a batch the processor encoded."""
+        if self._image_keys is None:
+            self._image_keys = set(self.processor.image_processor([[image]], return_tensors="pt").keys())
+            self._keys = set(ref)  # what the processor returns (Gemma3's drops num_crops)
+        mask = ref["attention_mask"].bool()  # (B, T)
+        for b, key in enumerate(keys):
+            self._rows.setdefault(key, {k: v[b][mask[b]].tolist() for k, v in ref.items()
+                                        if k not in self._image_keys})
+
+    def _encode(self, keys: Sequence[tuple], images) -> dict:
         if self._images is not None:
             out = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self._images(images).items()}
         else:
             out = dict(self.processor.image_processor([[im] for im in images], return_tensors="pt"))
-        rows = [self._row(p, im) for p, im in zip(prompts, images)]
+        rows = [self._rows[k] for k in keys]
         return {**self._pad(rows), **{k: v for k, v in out.items() if k in self._keys}}  # as the processor keeps
-
-    def _row(self, prompt: str, image) -> dict[str, list[int]]:
-        """The text-side outputs of one (prompt, image size), from the processor, cached."""
-        key = (prompt, image.size)
-        if key not in self._rows:
-            enc = self.processor(text=[prompt], images=[[image]], return_tensors="pt")
-            if self._image_keys is None:
-                self._image_keys = set(self.processor.image_processor([[image]], return_tensors="pt").keys())
-                self._keys = set(enc.keys())  # what the processor returns (Gemma3's drops num_crops)
-            self._rows[key] = {k: v[0].tolist() for k, v in enc.items() if k not in self._image_keys}
-        return self._rows[key]
 
     def _pad(self, rows: Sequence[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
         """Left-pad each text key: input_ids with the pad id, every other key (masks, type ids) with 0."""
