@@ -3,6 +3,7 @@ CoT model at σ = 50, then the demo's paired comparisons (HERO vs GRPO / SFT (Co
 
     python benchmarks/paired_marginal.py RUNS/test [--samples 8] [--threads 1]
 
+Trained ablations (`hero demo --ablations`) join as "HERO vs <ablation>" pairs.
 RUNS/test is a `hero demo --seeds N` folder (seed_<s>/ subfolders) or one seed's demo folder. Each model's marginal
 trap run goes to <seed>/trap_marginal_<model>/run (a `hero trap` run folder: resumable, identity-checked), with the
 demo's own trap settings (its 600 questions, noise seed = the demo seed, max_new_tokens 48). Prints the paired table
@@ -15,7 +16,8 @@ import argparse
 import json
 from pathlib import Path
 
-from hero.demo.paired import PAIRS, paired, trap_answers
+from hero.demo.config import ABLATIONS
+from hero.demo.paired import paired, trap_answers
 from hero.io import read_json, write_json_atomic
 
 MODELS = ("sft_cot", "grpo", "hero", "dpo")
@@ -57,14 +59,14 @@ def main() -> None:
     seeds = sorted(p for p in root.glob("seed_*") if p.is_dir()) or [root]
     per_seed = {}
     for sd in seeds:
-        answers = {m: trap_answers(marginal_run(sd, m, a.samples)) for m in MODELS}
+        models = MODELS + tuple(m for m in ABLATIONS if (sd / m / "done.json").exists())
+        answers = {m: trap_answers(marginal_run(sd, m, a.samples)) for m in models}
         per_seed[sd.name] = answers
         print(f"{sd.name}: " + ", ".join(f"{m} {bin_line(ans, t)}" for m, (ans, t) in answers.items()))
     res = {"samples": a.samples, "sigma": 50.0, "pooled": paired(list(per_seed.values())),
            "per_seed": {k: paired([v]) for k, v in per_seed.items()}}
     write_json_atomic(root / "paired_marginal.json", res)
-    for key, _, _ in PAIRS:
-        r = res["pooled"][key]
+    for key, r in res["pooled"].items():
         print(f"{key}: own-bin diff {r['diff']} CI {r['ci']} (bins {r['n_bin_a']} / {r['n_bin_b']}); McNemar p "
               f"{r['p_mcnemar']} on {r['n']} both-confident; all questions diff {r['all']['diff']} CI {r['all']['ci']}")
     print(json.dumps({"written": str(root / "paired_marginal.json")}))

@@ -37,6 +37,13 @@ def test_paired_pools_seeds_on_the_questions_both_answered():
         paired([SEED0, {**SEED1, "grpo": (SEED1["grpo"][0], 0.2)}])
 
 
+def test_ablations_pair_with_hero():
+    # diff = HERO − ablation: the ablation = SEED0's GRPO answers → the same numbers as HERO vs GRPO above (5/12)
+    res = paired([{**SEED0, "hero_no_gate": SEED0["grpo"], "not_an_ablation": SEED0["grpo"]}])
+    assert list(res) == ["HERO vs GRPO", "HERO vs hero_no_gate"]
+    assert res["HERO vs hero_no_gate"]["diff"] == res["HERO vs GRPO"]["diff"] == pytest.approx(1 / 6)
+
+
 def _trap_run(d, rows):
     d.mkdir(parents=True)
     write_json_atomic(d / "summary.json", {"entropy_field": "entropy_binary", "trap_threshold": 0.3})
@@ -101,7 +108,13 @@ def test_rl_settings_and_protocol(tmp_path):
     assert pipeline.rl_settings(cfg, "grpo", {}) == {"reward": "yes_no+nli", "gate": True,
                                                      "gate_reward": "yes_no_exact"}
     assert pipeline.rl_settings(cfg, "hero", {"gate": False}) == {
-        "reward": "yes_no+nli", "hard_negatives": True, "gate": False, "gate_reward": "yes_no_exact"}
+        "reward": "yes_no+nli", "hard_negatives": True, "entropy_source": "answer", "gate": False,
+        "gate_reward": "yes_no_exact"}
+    group = DemoConfig(out=str(tmp_path), entropy_source="group")  # HERO's (and its ablations') source, not GRPO's
+    assert pipeline.rl_settings(group, "hero", {})["entropy_source"] == "group"
+    assert "entropy_source" not in pipeline.rl_settings(group, "grpo", {})
+    with pytest.raises(ValueError, match="--entropy-source 'marginal': use one of"):
+        DemoConfig(out=str(tmp_path), entropy_source="marginal")
     assert pipeline.rl_settings(cfg, "dpo", {}) == {}
     plain = DemoConfig(out=str(tmp_path), reward="yes_no")
     assert pipeline.rl_settings(plain, "grpo", {}) == {"reward": "yes_no", "gate": True} and not plain.uses_nli

@@ -69,6 +69,10 @@ class DemoConfig:
     caption_frac: float = 0.1
     """Share of SFT examples (CoT and answer-only) that are captions ("Describe this image."), so the generative
     evaluations (AMBER generative, CHAIR) ask a prompt the models were trained on; 0 = questions only."""
+    entropy_source: str = "answer"
+    """HERO's per-sample entropy (and its ablations'), a hero.rl.entropy source: 'answer' (the answer's entropy
+    after the sample's own CoT), 'group' (the yes/no agreement of the G rollouts: the marginal answer entropy),
+    'span' (mean token entropy of the CoT before 'Answer:'), 'mean' (of the whole completion)."""
     threads: int = 1
     """torch CPU threads. 1 by default: these models are too small to gain from a second thread, and two threads
     spinning on a busy 2-core machine made RL steps 10–30× slower in our measurements."""
@@ -81,6 +85,10 @@ class DemoConfig:
                              "each in --out/seed_<s>)")
         if self.threads < 1:
             raise ValueError(f"--threads {self.threads}: must be ≥ 1")
+        from hero.rl.entropy import SOURCES
+
+        if self.entropy_source not in SOURCES:
+            raise ValueError(f"--entropy-source {self.entropy_source!r}: use one of {', '.join(SOURCES.names())}")
         if self.reward not in REWARDS:
             raise ValueError(f"--reward {self.reward!r}: use one of {', '.join(REWARDS)}")
         if not 0.0 <= self.caption_frac < 0.5:

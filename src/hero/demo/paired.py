@@ -20,6 +20,15 @@ from hero.trap.runfolder import read_samples
 
 PAIRS = (("HERO vs GRPO", "hero", "grpo"), ("HERO vs SFT (CoT)", "hero", "sft_cot"), ("HERO vs DPO", "hero", "dpo"))
 """(results.json key, model stage A, model stage B): diff = acc(A) − acc(B)."""
+
+
+def all_pairs(models) -> list[tuple[str, str, str]]:
+    """PAIRS, then "HERO vs <ablation>" for each ablation stage among `models` (diff = HERO − ablation: > 0 when
+    the mechanism the ablation removes helps): all_pairs({"hero", "grpo", "hero_no_gate"}) = [*PAIRS,
+    ("HERO vs hero_no_gate", "hero", "hero_no_gate")]."""
+    from hero.demo.config import ABLATIONS
+
+    return [*PAIRS, *((f"HERO vs {a}", "hero", a) for a in ABLATIONS if a in models)]
 SIGMA, TEMPERATURE = 50.0, 1.0
 
 Answers = dict[str, tuple[bool, float]]  # question id → (correct, answer entropy)
@@ -37,8 +46,9 @@ def trap_answers(run_dir: str | Path, sigma: float = SIGMA, temperature: float =
 
 
 def seed_answers(results: dict[str, dict]) -> dict[str, tuple[Answers, float]]:
-    """{model stage: trap_answers} of one seed's demo stage results, for the models of PAIRS that were trapped."""
-    names = {n for _, a, b in PAIRS for n in (a, b)}
+    """{model stage: trap_answers} of one seed's demo stage results, for the models of all_pairs that were
+    trapped."""
+    names = {n for _, a, b in all_pairs({k.removeprefix("trap_") for k in results}) for n in (a, b)}
     return {n: trap_answers(Path(results[f"trap_{n}"]["summary"]).parent) for n in sorted(names)
             if results.get(f"trap_{n}")}
 
@@ -47,7 +57,7 @@ def paired(seeds: Sequence[dict[str, tuple[Answers, float]]], seed: int = 0) -> 
     """{pair key: paired_bin_comparison(A, B)} over the questions both models answered, pooled over `seeds` (one
     seed_answers per seed; a question is (seed, id)). Pairs with a model missing in any seed are left out."""
     out = {}
-    for key, a, b in PAIRS:
+    for key, a, b in all_pairs({m for s in seeds for m in s}):
         if not all(a in s and b in s for s in seeds) or not seeds:
             continue
         thresholds = {s[m][1] for s in seeds for m in (a, b)}

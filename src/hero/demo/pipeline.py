@@ -82,12 +82,13 @@ def rl_settings(cfg: DemoConfig, method: str, overrides: dict) -> dict:
     (METHOD_SETTINGS) and the ablation's overrides; the gate and hard negatives read the yes_no reward
     (GATE_REWARD) when it is summed with another. DPO: only its overrides (its pairs come from the verifier).
     rl_settings(reward="yes_no+nli", "grpo", {}) = {"reward": "yes_no+nli", "gate": True,
-    "gate_reward": "yes_no_exact"}."""
+    "gate_reward": "yes_no_exact"}; HERO and its ablations also get cfg.entropy_source."""
     if method == "dpo":
         return dict(overrides)
     parts = cfg.reward.split("+")
     gate_reward = {"gate_reward": GATE_REWARD} if "yes_no" in parts and len(parts) > 1 else {}
-    return {"reward": cfg.reward, **METHOD_SETTINGS.get(method, {}), **overrides, **gate_reward}
+    hero = {"entropy_source": cfg.entropy_source} if method == "hero" else {}
+    return {"reward": cfg.reward, **METHOD_SETTINGS.get(method, {}), **hero, **overrides, **gate_reward}
 
 
 def protocol(cfg: DemoConfig, rule: str) -> dict:

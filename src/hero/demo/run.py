@@ -184,7 +184,7 @@ def run_one(cfg: DemoConfig, log=print) -> dict:
     matched, pr = matched_steps(steps, STEP_LEADER, step_followers(cfg)), paired([seed_answers(results)])
     rl = rl_summaries(cfg)
     out = {"schema": "hero.demo/1", "config": {"seed": cfg.seed, "budget_min": cfg.budget_min, "quick": cfg.quick,
-                                               "ablations": cfg.ablations, "seeds": 1, "reward": cfg.reward,
+                                               "ablations": cfg.ablations, "seeds": 1, "reward": cfg.reward, "entropy_source": cfg.entropy_source,
                                                "caption_frac": cfg.caption_frac},
            "stages": results, "table": rows, "targets": tg, "steps": steps, "matched_steps": matched, "paired": pr,
            "protocol": protocol(cfg, matched["rule"]), "rl": rl,
