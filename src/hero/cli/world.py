@@ -13,6 +13,7 @@ import typer
 
 from hero import options
 from hero.world.commands import WorldBuildConfig, WorldDegradeConfig, WorldPopeConfig, WorldShowConfig
+from hero.world.priorset import WorldPriorSetConfig
 
 app = options.group(
     help=(
@@ -74,6 +75,15 @@ def _degrade(settings: options.Settings) -> None:
         typer.echo(f"{folder}: {n} images")
 
 
+def _priorset(settings: options.Settings) -> None:
+    from hero.world.priorset import build_priorset
+
+    s = build_priorset(options.build(WorldPriorSetConfig, settings, command="world priorset"))
+    typer.echo(f"{s['questions']} questions ({s['per_tag']} prior-consistent, {s['per_tag']} prior-violating; "
+               f"candidates {s['candidates']['consistent']} / {s['candidates']['violating']}) → "
+               f"{s['questions_file']}\n  hero trap --questions {s['questions_file']} --images {s['images_folder']}")
+
+
 def _show(settings: options.Settings) -> None:
     from hero.world import load_world
 
@@ -87,5 +97,7 @@ options.command(app, "pope", options.options_of(WorldPopeConfig), _pope,
                 "Build POPE random / popular / adversarial splits with the official sampling rules.")
 options.command(app, "degrade", options.options_of(WorldDegradeConfig), _degrade,
                 "Write degraded copies for inspection (the other tools degrade on the fly, never on disk).")
+options.command(app, "priorset", options.options_of(WorldPriorSetConfig), _priorset,
+                "Render fresh scenes of a built world and a 50/50 prior-consistent / prior-violating trap question set.")
 options.command(app, "show", options.options_of(WorldShowConfig), _show, "Print a world's config and split sizes.",
                 config=False)
