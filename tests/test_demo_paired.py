@@ -65,6 +65,9 @@ def test_matched_steps_and_training_order(tmp_path):
     assert pipeline.matched_steps({"hero": 334, "grpo": 334, "dpo": 583}, "hero", ["grpo"])["matched"] is True
     assert pipeline.matched_steps({"hero": 334, "grpo": 300}, "hero", ["grpo"])["matched"] is False
     assert pipeline.matched_steps({"hero": 334}, "hero", ["grpo"])["matched"] is None
+    # wall clock of the step-matched runs: 1.41 / 1.35 = 1.0444; a missing time → None
+    assert pipeline.wall_clock_ratios({"hero": 1.35, "grpo": 1.41, "x": None}, "hero", ["grpo", "x"]) == {
+        "grpo": 1.0444, "x": None}
     cfg = DemoConfig(out=str(tmp_path), ablations=True)
     assert [s for s, _, _ in pipeline.training_order(cfg)][:3] == ["hero", "grpo", "dpo"]
     assert pipeline.step_followers(cfg) == ["grpo", "hero_no_weight", "hero_no_gate", "hero_no_balancer",

@@ -141,6 +141,14 @@ def matched_steps(steps: dict[str, int | None], leader: str, followers: Sequence
     return {"leader": leader, "followers": list(followers), "matched": matched, "rule": rule}
 
 
+def wall_clock_ratios(minutes: dict[str, float | None], leader: str, followers: Sequence[str]) -> dict:
+    """Each follower's training wall-clock over the leader's (the 'matched at wall-clock too?' check of step-matched
+    runs); None where a time is missing: ({"hero": 1.35, "grpo": 1.41}, "hero", ["grpo"]) → {"grpo": 1.41 / 1.35 =
+    1.0444}."""
+    lead = minutes.get(leader)
+    return {f: (round(minutes[f] / lead, 4) if lead and minutes.get(f) is not None else None) for f in followers}
+
+
 def logged_mean(history: Sequence[dict], key: str) -> float | None:
     """Mean of `key` over the log entries that have it (None when none does): logged_mean([{"w": 1.0}, {"loss": 2},
     {"w": 1.2}], "w") = (1.0 + 1.2) / 2 = 1.1."""

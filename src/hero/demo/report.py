@@ -80,7 +80,10 @@ def steps_section(steps: dict[str, dict[str, int | None]], matched: dict) -> lis
     body = [[r] + [fmt(per.get(r), 0) for per in steps.values()] for r in runs]
     state = {True: "matched", False: "NOT matched (a follower hit its time cap, or an older cached run)",
              None: "not measured"}[matched["matched"]]
-    return [("h2", "Optimizer steps"), ("p", f"Matched optimizer steps: {matched['rule']}. Steps {state}."),
+    ratios = [r for r in (matched.get("wall_clock_ratio") or {}).values() if r is not None]
+    wall = (f" Wall clock: the step-matched runs trained {min(ratios):.2f}–{max(ratios):.2f}× the leader's training "
+            "time (within ±10 % = matched at wall-clock too)." if ratios else "")
+    return [("h2", "Optimizer steps"), ("p", f"Matched optimizer steps: {matched['rule']}. Steps {state}.{wall}"),
             ("table", heads, body)]
 
 

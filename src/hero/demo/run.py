@@ -11,7 +11,7 @@ from pathlib import Path
 from hero.demo.config import STEP_LEADER, DemoConfig
 from hero.demo.paired import paired, paired_section, seed_answers
 from hero.demo.pipeline import (build_stages, matched_steps, model_dir, protocol, rl_methods, step_followers,
-                                table_rows, trap_stage)
+                                table_rows, trap_stage, wall_clock_ratios)
 from hero.demo.report import (EMA_WEIGHT, publish, replication_table, rl_row, rl_section, steps_section,
                               training_curves, trap_cells)
 from hero.demo.stages import run_stages
@@ -182,6 +182,8 @@ def run_one(cfg: DemoConfig, log=print) -> dict:
     tg = targets(cfg, rows, minutes, peak_gb)
     steps = {s: results.get(s, {}).get("steps") for s, _, _ in rl_methods(cfg)}
     matched, pr = matched_steps(steps, STEP_LEADER, step_followers(cfg)), paired([seed_answers(results)])
+    matched["train_minutes"] = {s: results.get(s, {}).get("train_minutes") for s, _, _ in rl_methods(cfg)}
+    matched["wall_clock_ratio"] = wall_clock_ratios(matched["train_minutes"], STEP_LEADER, step_followers(cfg))
     rl = rl_summaries(cfg)
     out = {"schema": "hero.demo/1", "config": {"seed": cfg.seed, "budget_min": cfg.budget_min, "quick": cfg.quick,
                                                "ablations": cfg.ablations, "seeds": 1, "reward": cfg.reward, "entropy_source": cfg.entropy_source,

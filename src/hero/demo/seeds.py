@@ -79,6 +79,9 @@ def write_seeds(cfg: DemoConfig, per_seed: dict[int, dict], seconds: float) -> d
     seeds = list(per_seed)
     matched = dict(next(iter(per_seed.values()))["matched_steps"])
     matched["matched"] = all_matched([r["matched_steps"]["matched"] for r in per_seed.values()])
+    matched["train_minutes"] = {str(s): r["matched_steps"].get("train_minutes") for s, r in per_seed.items()}
+    matched["wall_clock_ratio"] = {f"{f} (seed {s})": v for s, r in per_seed.items()
+                                   for f, v in (r["matched_steps"].get("wall_clock_ratio") or {}).items()}
     methods = list(dict.fromkeys(m for r in per_seed.values() for m in r["steps"]))
     out = {"schema": "hero.demo/1",
            "config": {"seed": cfg.seed, "seeds": cfg.seeds, "budget_min": cfg.budget_min, "quick": cfg.quick,
