@@ -118,7 +118,8 @@ def test_rl_settings_and_protocol(tmp_path):
     assert "entropy_source" not in pipeline.rl_settings(group, "grpo", {})
     with pytest.raises(ValueError, match="--entropy-source 'marginal': use one of"):
         DemoConfig(out=str(tmp_path), entropy_source="marginal")
-    assert pipeline.rl_settings(cfg, "dpo", {}) == {}
+    assert pipeline.rl_settings(cfg, "dpo", {}) == {"learning_rate": 1e-4, "beta": 0.1}
+    resolve("dpo", {k: (v, "dpo") for k, v in pipeline.rl_settings(cfg, "dpo", {}).items()})
     plain = DemoConfig(out=str(tmp_path), reward="yes_no")
     assert pipeline.rl_settings(plain, "grpo", {}) == {"reward": "yes_no", "gate": True} and not plain.uses_nli
     assert "nli" not in [s.name for s in pipeline.build_stages(plain)] and cfg.uses_nli

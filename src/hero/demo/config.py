@@ -73,6 +73,10 @@ class DemoConfig:
     """HERO's per-sample entropy (and its ablations'), a hero.rl.entropy source: 'answer' (the answer's entropy
     after the sample's own CoT), 'group' (the yes/no agreement of the G rollouts: the marginal answer entropy),
     'span' (mean token entropy of the CoT before 'Answer:'), 'mean' (of the whole completion)."""
+    dpo_lr: float = 1e-4
+    """DPO's learning rate (constant; the RL runs' default 1e-4)."""
+    dpo_beta: float = 0.1
+    """DPO's β (TRL's default 0.1)."""
     threads: int = 1
     """torch CPU threads. 1 by default: these models are too small to gain from a second thread, and two threads
     spinning on a busy 2-core machine made RL steps 10–30× slower in our measurements."""
@@ -89,6 +93,8 @@ class DemoConfig:
 
         if self.entropy_source not in SOURCES:
             raise ValueError(f"--entropy-source {self.entropy_source!r}: use one of {', '.join(SOURCES.names())}")
+        if not (self.dpo_lr > 0 and self.dpo_beta > 0):
+            raise ValueError(f"--dpo-lr {self.dpo_lr} / --dpo-beta {self.dpo_beta}: both must be > 0")
         if self.reward not in REWARDS:
             raise ValueError(f"--reward {self.reward!r}: use one of {', '.join(REWARDS)}")
         if not 0.0 <= self.caption_frac < 0.5:

@@ -80,11 +80,12 @@ def _nli(cfg: DemoConfig, out: Path):
 def rl_settings(cfg: DemoConfig, method: str, overrides: dict) -> dict:
     """run_rl settings of an RL stage besides its budget and steps: the reward, the method's fair-control settings
     (METHOD_SETTINGS) and the ablation's overrides; the gate and hard negatives read the yes_no reward
-    (GATE_REWARD) when it is summed with another. DPO: only its overrides (its pairs come from the verifier).
+    (GATE_REWARD) when it is summed with another. DPO: its learning rate and β, then its overrides (its pairs come
+from the verifier).
     rl_settings(reward="yes_no+nli", "grpo", {}) = {"reward": "yes_no+nli", "gate": True,
     "gate_reward": "yes_no_exact"}; HERO and its ablations also get cfg.entropy_source."""
     if method == "dpo":
-        return dict(overrides)
+        return {"learning_rate": cfg.dpo_lr, "beta": cfg.dpo_beta, **overrides}
     parts = cfg.reward.split("+")
     gate_reward = {"gate_reward": GATE_REWARD} if "yes_no" in parts and len(parts) > 1 else {}
     hero = {"entropy_source": cfg.entropy_source} if method == "hero" else {}

@@ -85,7 +85,8 @@ def write_seeds(cfg: DemoConfig, per_seed: dict[int, dict], seconds: float) -> d
     methods = list(dict.fromkeys(m for r in per_seed.values() for m in r["steps"]))
     out = {"schema": "hero.demo/1",
            "config": {"seed": cfg.seed, "seeds": cfg.seeds, "budget_min": cfg.budget_min, "quick": cfg.quick,
-                      "ablations": cfg.ablations, "reward": cfg.reward, "entropy_source": cfg.entropy_source, "caption_frac": cfg.caption_frac},
+                      "ablations": cfg.ablations, "reward": cfg.reward, "entropy_source": cfg.entropy_source,
+                      "dpo_lr": cfg.dpo_lr, "dpo_beta": cfg.dpo_beta, "caption_frac": cfg.caption_frac},
            "seeds": seeds, "runs": {str(s): f"seed_{s}/results.json" for s in seeds},
            "paired": paired([seed_answers(r["stages"]) for r in per_seed.values()]),
            "paired_per_seed": {str(s): r["paired"] for s, r in per_seed.items()},
