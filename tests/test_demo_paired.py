@@ -111,14 +111,14 @@ def test_rl_settings_and_protocol(tmp_path):
     assert pipeline.rl_settings(cfg, "grpo", {}) == {"reward": "yes_no+nli", "gate": True,
                                                      "gate_reward": "yes_no_exact"}
     assert pipeline.rl_settings(cfg, "hero", {"gate": False}) == {
-        "reward": "yes_no+nli", "hard_negatives": True, "entropy_source": "answer", "gate": False,
+        "reward": "yes_no+nli", "hard_negatives": True, "entropy_source": "group", "gate": False,
         "gate_reward": "yes_no_exact"}
-    group = DemoConfig(out=str(tmp_path), entropy_source="group")  # HERO's (and its ablations') source, not GRPO's
-    assert pipeline.rl_settings(group, "hero", {})["entropy_source"] == "group"
-    assert "entropy_source" not in pipeline.rl_settings(group, "grpo", {})
+    span = DemoConfig(out=str(tmp_path), entropy_source="span")  # HERO's (and its ablations') source, not GRPO's
+    assert pipeline.rl_settings(span, "hero", {})["entropy_source"] == "span"
+    assert "entropy_source" not in pipeline.rl_settings(span, "grpo", {})
     with pytest.raises(ValueError, match="--entropy-source 'marginal': use one of"):
         DemoConfig(out=str(tmp_path), entropy_source="marginal")
-    assert pipeline.rl_settings(cfg, "dpo", {}) == {"learning_rate": 1e-4, "beta": 0.1}
+    assert pipeline.rl_settings(cfg, "dpo", {}) == {"learning_rate": 1e-5, "beta": 0.5}
     resolve("dpo", {k: (v, "dpo") for k, v in pipeline.rl_settings(cfg, "dpo", {}).items()})
     plain = DemoConfig(out=str(tmp_path), reward="yes_no")
     assert pipeline.rl_settings(plain, "grpo", {}) == {"reward": "yes_no", "gate": True} and not plain.uses_nli
