@@ -133,6 +133,7 @@ def test_rl_settings_and_protocol(tmp_path):
     assert p["hard_negatives"]["hero_no_hard_negatives"] is False and p["hard_negatives"]["dpo"] is False
     assert p["gate_reward"]["grpo"] == "yes_no_exact" and p["gate_reward"]["dpo"] is None
     assert p["reward"] == "yes_no+nli" and p["matched_steps_rule"] == "RULE"
+    assert p["hero_entropy_source"] == "group" and p["dpo"] == {"learning_rate": 1e-5, "beta": 0.5}
     assert pipeline.protocol(plain, "R")["gate_reward"]["hero"] == "sum" and pipeline.protocol(plain, "R")[
         "nli_model"] is None
     with pytest.raises(ValueError, match="--reward"):

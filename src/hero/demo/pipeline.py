@@ -98,6 +98,8 @@ def protocol(cfg: DemoConfig, rule: str) -> dict:
     runs = {stage: (method, rl_settings(cfg, method, ov)) for stage, method, ov in rl_methods(cfg)}
     return {"reward": cfg.reward, "nli_model": str(nli_dir(Path(cfg.out))) if cfg.uses_nli else None,
             "dpo_reward": "pairs from the exact yes_no verifier (no reward function)",
+            "dpo": {"learning_rate": cfg.dpo_lr, "beta": cfg.dpo_beta},
+            "hero_entropy_source": cfg.entropy_source,
             "gate": {st: method != "dpo" and s.get("gate", method == "hero") for st, (method, s) in runs.items()},
             "gate_reward": {st: s.get("gate_reward", "sum" if method != "dpo" else None)
                             for st, (method, s) in runs.items()},
