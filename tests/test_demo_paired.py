@@ -138,8 +138,19 @@ def test_rl_settings_and_protocol(tmp_path):
         "nli_model"] is None
     with pytest.raises(ValueError, match="--reward"):
         DemoConfig(out=str(tmp_path), reward="nli+yes_no")
+    with pytest.raises(ValueError, match="unknown world preset 'hard'"):
+        DemoConfig(out=str(tmp_path), world_preset="hard")
     with pytest.raises(ValueError, match="--caption-frac"):
         DemoConfig(out=str(tmp_path), caption_frac=0.5)
+
+
+def test_world_stage_takes_the_preset(tmp_path):
+    import json as _json
+
+    cfg = DemoConfig(out=str(tmp_path), quick=True, world_preset="trap")
+    pipeline._world(cfg, tmp_path)(tmp_path / "world")
+    built = _json.loads((tmp_path / "world" / "world" / "world.json").read_text())["config"]
+    assert (built["min_size"], built["max_size"], len(built["prior"])) == (8, 20, 7)
 
 
 def test_seed_helpers(tmp_path):

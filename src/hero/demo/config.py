@@ -69,6 +69,10 @@ class DemoConfig:
     caption_frac: float = 0.1
     """Share of SFT examples (CoT and answer-only) that are captions ("Describe this image."), so the generative
     evaluations (AMBER generative, CHAIR) ask a prompt the models were trained on; 0 = questions only."""
+    world_preset: str | None = None
+    """Named world settings (hero.world.presets: 'trap' = small, faint objects and a strong co-occurrence prior);
+    None = the default world. The 'trap' preset failed its calibration criteria (benchmarks/trap_world.md), so it is
+    not the default; results on it: benchmarks/demo_results.md."""
     entropy_source: str = "group"
     """HERO's per-sample entropy (and its ablations'), a hero.rl.entropy source: 'group' (the yes/no agreement of
     the G rollouts: the marginal answer entropy), 'answer' (the answer's entropy after the sample's own CoT, ≈ 0),
@@ -92,6 +96,10 @@ class DemoConfig:
         if self.threads < 1:
             raise ValueError(f"--threads {self.threads}: must be ≥ 1")
         from hero.rl.entropy import SOURCES
+        from hero.world.presets import preset_fields
+
+        if self.world_preset is not None:
+            preset_fields(self.world_preset)  # an unknown name fails here, naming the presets
 
         if self.entropy_source not in SOURCES:
             raise ValueError(f"--entropy-source {self.entropy_source!r}: use one of {', '.join(SOURCES.names())}")

@@ -40,8 +40,11 @@ def rl_methods(cfg: DemoConfig) -> list[tuple[str, str, dict]]:
 def _world(cfg: DemoConfig, out: Path):
     def fn(d: Path) -> dict:
         from hero.world import WorldConfig, build_world, pope_path
+        from hero.world.presets import preset_fields
 
-        meta = build_world(WorldConfig(seed=cfg.seed, **cfg.world_sizes), paths(out)["world"], progress=False)
+        preset = preset_fields(cfg.world_preset) if cfg.world_preset else {}
+        meta = build_world(WorldConfig(seed=cfg.seed, **cfg.world_sizes, **preset), paths(out)["world"],
+                           progress=False)
         lines = pope_path(paths(out)["world"], "test", "adversarial").read_text().splitlines()
         paths(out)["questions"].write_text("\n".join(lines[: cfg.trap_questions]) + "\n")
         return {"splits": meta["splits"], "trap_questions": min(len(lines), cfg.trap_questions)}

@@ -187,7 +187,7 @@ def run_one(cfg: DemoConfig, log=print) -> dict:
     rl = rl_summaries(cfg)
     config = {"seed": cfg.seed, "budget_min": cfg.budget_min, "quick": cfg.quick, "ablations": cfg.ablations,
               "seeds": 1, "reward": cfg.reward, "entropy_source": cfg.entropy_source, "dpo_lr": cfg.dpo_lr,
-              "dpo_beta": cfg.dpo_beta, "caption_frac": cfg.caption_frac}
+              "dpo_beta": cfg.dpo_beta, "caption_frac": cfg.caption_frac, "world_preset": cfg.world_preset}
     out = {"schema": "hero.demo/1", "config": config,
            "stages": results, "table": rows, "targets": tg, "steps": steps, "matched_steps": matched, "paired": pr,
            "protocol": protocol(cfg, matched["rule"]), "rl": rl,
