@@ -156,3 +156,21 @@ def test_cli_prints_the_prior_split(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert "prior tags (prior-balanced set): 2 consistent, 2 violating, 0 none questions" in r.output
     assert "consistent: acc=" in r.output and "violating: acc=" in r.output
+
+
+def test_prior_section_rows_per_run():
+    from hero.trap.report import prior_section
+
+    rec = {"n": 4, "accuracy": 0.75, "trap": {"count": 2, "share": 0.5, "accuracy": 1.0}}
+    empty = {"n": 0, "accuracy": None, "trap": {"count": 0, "share": None, "accuracy": None}}
+    g = {"degrade": "noise:50", "temperature": 1.0, "by_prior": {"consistent": rec, "violating": empty, "none": rec}}
+    plain = prior_section([g], [""], 0.3)
+    assert plain[0] == ("h2", "By prior tag") and plain[2][1][0] == "degradation"
+    # tags with samples only: consistent and none (violating has n = 0)
+    assert plain[2][2] == [["noise:50", "1", "consistent", "4", "0.750", "0.500", "1.000 (n=2)"],
+                           ["noise:50", "1", "none", "4", "0.750", "0.500", "1.000 (n=2)"]]
+    named = prior_section([g, g], ["A", "B"], 0.3)  # the compare report: a run column first
+    assert named[2][1][0] == "run" and [r[0] for r in named[2][2]] == ["A", "A", "B", "B"]
+    only_none = {**g, "by_prior": {"consistent": empty, "violating": empty, "none": rec}}
+    assert prior_section([only_none], [""], 0.3) == []  # no prior-tagged sample → no section
+    assert prior_section([{"degrade": "clean", "temperature": 1.0}], [""], 0.3) == []  # older summaries

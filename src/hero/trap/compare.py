@@ -19,7 +19,7 @@ from hero.trap import plots
 from hero.trap.paired import paired_comparison
 from hero.trap.report import (
     FIGURE_HEADINGS, HEADLINE, TREND_HEAD, Section, _rc_series, bins_table, entropy_upper, headline_row,
-    notes_sections, spec_label, trend_row, write_sections,
+    notes_sections, prior_section, spec_label, trend_row, write_sections,
 )
 from hero.trap.summary import SummarySettings, spec_order, split_groups, summarize
 
@@ -156,6 +156,8 @@ def compare_sections(runs: Sequence[Run], paired: dict[str, dict[str, dict]] | N
     rows = [[n] + headline_row(g) for t in ts for sg in specs for n, s, _ in runs
             for g in [_groups_at(s, t).get(sg)] if g is not None]
     secs += [("h2", "Per degradation and temperature"), ("table", ["run"] + HEADLINE, rows)]
+    at = [(n, g) for t in ts for sg in specs for n, s, _ in runs for g in [_groups_at(s, t).get(sg)] if g is not None]
+    secs += prior_section([g for _, g in at], [n for n, _ in at], runs[0][1]["trap_threshold"])
     secs += paired_section(paired_results(runs) if paired is None else paired)
     secs += [("h2", "Trap trend across degradation levels"),
              ("table", ["run"] + TREND_HEAD, [[n] + trend_row(tr) for n, s, _ in runs for tr in s["trend"]])]

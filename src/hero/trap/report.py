@@ -103,6 +103,20 @@ def prior_rows(groups: Sequence[dict]) -> list[list[str]]:
     return rows
 
 
+def prior_section(groups: Sequence[dict], names: Sequence[str], threshold: float) -> list[Section]:
+    """'By prior tag' heading, legend and table (a 'run' column first when any name is non-empty); nothing when no
+    group holds a prior-consistent or prior-violating sample."""
+    if not any((g.get("by_prior") or {}).get(t, {}).get("n") for g in groups for t in ("consistent", "violating")):
+        return []
+    named = any(names)
+    rows = [([n] if named else []) + r for n, g in zip(names, groups, strict=True) for r in prior_rows([g])]
+    return [("h2", "By prior tag"),
+            ("p", "Questions about a category whose prior partner is in the image: the prior predicts the category "
+                  "present — consistent when it is, violating when it is absent; none: no prediction "
+                  f"(hero.trap.prior). Confident bin: H ≤ {threshold:g}."),
+            ("table", (["run"] if named else []) + PRIOR_HEAD, rows)]
+
+
 # -- rendering --------------------------------------------------------------------------------------------------
 def render_html(sections: Sequence[Section], title: str) -> str:
     """Self-contained HTML: tables inline, images as data: URIs."""
@@ -278,12 +292,7 @@ def run_sections(summary: dict, samples: Sequence[dict], name: str = "run") -> l
     if not groups:
         return secs + [("p", "No samples to summarise.")] + notes_sections(summary)
     secs += [("h2", "Per degradation and temperature"), ("table", HEADLINE, [headline_row(g) for g in groups])]
-    if any((g.get("by_prior") or {}).get(t, {}).get("n") for g in groups for t in ("consistent", "violating")):
-        secs += [("h2", "By prior tag"),
-                 ("p", "Questions about a category whose prior partner is in the image: the prior predicts the "
-                       "category present — consistent when it is, violating when it is absent; none: no prediction "
-                       f"(hero.trap.prior). Confident bin: H ≤ {summary['trap_threshold']:g}."),
-                 ("table", PRIOR_HEAD, prior_rows(groups))]
+    secs += prior_section(groups, [""] * len(groups), summary["trap_threshold"])
     secs += [("h2", "Trap trend across degradation levels"),
              ("table", TREND_HEAD, [trend_row(t) for t in summary["trend"]])]
     for op in dict.fromkeys(tr["op"] for tr in summary["trend"]):
