@@ -84,7 +84,8 @@ def targets(cfg: DemoConfig, rows: dict, minutes: float, peak_gb: float) -> list
 
     both = None if sft is None or hero is None else (sft, hero)
     return [
-        t(f"whole run ≤ {limit:g} min", round(minutes, 2), minutes <= limit),
+        t(f"whole run ≤ {limit:g} min" + (" (the default demo; --ablations adds 7 RL runs)" if cfg.ablations else ""),
+          round(minutes, 2), None if cfg.ablations else minutes <= limit),
         t("peak memory ≤ 4 GB", round(peak_gb, 2), peak_gb <= 4.0),
         t("SFT (CoT) trap accuracy at σ=50 collapses towards chance (≈ 0.5)", sft, None if sft is None else sft <= 0.65),
         t("HERO trap accuracy at σ=50 ≥ 0.92", hero, None if hero is None else hero >= 0.92),
