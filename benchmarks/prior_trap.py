@@ -7,7 +7,8 @@ RUNS/test is a `hero demo --seeds N` folder (seed_<s>/ subfolders) or one seed's
 built in that seed's world (WORLD/prior/, fresh scenes disjoint from train / val / test; reused when present), then
 each model's run goes to <seed>/trap_prior_<model>/run (a resumable `hero trap` run folder, noise seed = the demo
 seed). Prints, pooled over the seeds, per model, σ and prior tag: accuracy of the majority answer, the confident
-bin's share (marginal entropy ≤ 0.3 nats) and its accuracy; writes RUNS/test/prior_trap.json.
+bin's share (marginal entropy ≤ 0.3 nats) and its accuracy, then HERO vs GRPO / SFT (CoT) / DPO paired per σ and
+tag (own-bin accuracy difference, paired bootstrap CI, McNemar); writes RUNS/test/prior_trap.json.
 """
 
 from __future__ import annotations
@@ -42,15 +43,33 @@ def prior_run(seed_dir: Path, model: str, a: argparse.Namespace) -> Path:
     return out
 
 
-def cells(run: Path) -> dict[str, list[tuple[bool, float]]]:
-    """'σ/tag' → [(correct, entropy)] of one run's samples (the entropy its summary scores the trap bin with)."""
+def cells(run: Path) -> dict[str, dict[str, tuple[bool, float]]]:
+    """'σ/tag' → {question id: (correct, entropy)} of one run's samples (the entropy its summary scores the trap
+    bin with)."""
     from hero.trap.runfolder import read_samples
 
     field = read_json(run / "summary.json")["entropy_field"]
-    out: dict[str, list] = {}
+    out: dict[str, dict] = {}
     for r in read_samples(run / "samples.jsonl"):
         if r.get("sigma") is not None and r.get("prior") in TAGS:
-            out.setdefault(f"{float(r['sigma']):g}/{r['prior']}", []).append((bool(r["correct"]), float(r[field])))
+            out.setdefault(f"{float(r['sigma']):g}/{r['prior']}", {})[str(r["id"])] = (bool(r["correct"]),
+                                                                                      float(r[field]))
+    return out
+
+
+def paired_cells(pooled: dict, a: str, b: str) -> dict[str, dict]:
+    """Per 'σ/tag': hero.trap.paired.paired_bin_comparison of model a vs b on the questions both answered
+    (pooled over seeds: a question is (seed, id)); diff = a's own-bin accuracy − b's."""
+    from hero.trap.paired import paired_bin_comparison
+
+    out = {}
+    for key in pooled.get(a, {}):
+        qa, qb = pooled[a][key], pooled.get(b, {}).get(key, {})
+        both = [q for q in qa if q in qb]
+        if both:
+            r = paired_bin_comparison([qa[q][0] for q in both], [qa[q][1] for q in both], [qb[q][0] for q in both],
+                                      [qb[q][1] for q in both], 0.3, seed=0)
+            out[key] = {k: r[k] for k in ("diff", "ci", "p_mcnemar", "n", "n_bin_a", "n_bin_b")}
     return out
 
 
@@ -81,14 +100,21 @@ def main() -> None:
     for sd in seeds:
         for m in a.models.split(","):
             for key, rows in cells(prior_run(sd, m, a)).items():
-                pooled.setdefault(m, {}).setdefault(key, []).extend(rows)
+                pooled.setdefault(m, {}).setdefault(key, {}).update({f"{sd.name}/{q}": v for q, v in rows.items()})
     res = {"samples": a.samples, "questions_per_seed": a.questions, "seeds": [s.name for s in seeds],
-           "pooled": {m: {k: stats(v) for k, v in sorted(c.items())} for m, c in pooled.items()}}
+           "pooled": {m: {k: stats(list(v.values())) for k, v in sorted(c.items())} for m, c in pooled.items()},
+           "paired": {f"HERO vs {b}": paired_cells(pooled, "hero", b) for b in ("grpo", "sft_cot", "dpo")
+                      if "hero" in pooled and b in pooled}}
     write_json_atomic(root / "prior_trap.json", res)
     for m, c in res["pooled"].items():
         for k, s in c.items():
             print(f"{m:12s} σ={k:16s} n {s['n']:4d}  acc {s['accuracy']:.3f}  bin share {s['bin_share']:.3f}  "
                   f"bin acc {s['bin_accuracy'] if s['bin_accuracy'] is None else round(s['bin_accuracy'], 3)}")
+    for pair, per in res["paired"].items():
+        for k, r in per.items():
+            ci = "—" if r["ci"] is None else f"[{r['ci'][0]:+.3f}, {r['ci'][1]:+.3f}]"
+            print(f"{pair:18s} σ={k:16s} own-bin diff {r['diff']} CI {ci} (bins {r['n_bin_a']} / {r['n_bin_b']}), "
+                  f"McNemar p {r['p_mcnemar']} on {r['n']}")
     print(json.dumps({"written": str(root / "prior_trap.json")}))
 
 
