@@ -17,6 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
+from hero.demo.paired import paired
 from hero.io import read_json, write_json_atomic
 
 MODELS = ("sft_cot", "sft_answer", "grpo", "hero", "dpo")
@@ -43,43 +44,27 @@ def prior_run(seed_dir: Path, model: str, a: argparse.Namespace) -> Path:
     return out
 
 
-def cells(run: Path) -> dict[str, dict[str, tuple[bool, float]]]:
-    """'σ/tag' → {question id: (correct, entropy)} of one run's samples (the entropy its summary scores the trap
-    bin with)."""
+def cells(run: Path) -> tuple[dict[str, dict[str, tuple[bool, float]]], float]:
+    """('σ/tag' → {question id: (correct, entropy)}, trap threshold) of one run's samples (the entropy and threshold
+    its summary scores the trap bin with)."""
     from hero.trap.runfolder import read_samples
 
-    field = read_json(run / "summary.json")["entropy_field"]
+    summary = read_json(run / "summary.json")
+    field = summary["entropy_field"]
     out: dict[str, dict] = {}
     for r in read_samples(run / "samples.jsonl"):
         if r.get("sigma") is not None and r.get("prior") in TAGS:
             out.setdefault(f"{float(r['sigma']):g}/{r['prior']}", {})[str(r["id"])] = (bool(r["correct"]),
                                                                                       float(r[field]))
-    return out
+    return out, float(summary["trap_threshold"])
 
 
-def paired_cells(pooled: dict, a: str, b: str) -> dict[str, dict]:
-    """Per 'σ/tag': hero.trap.paired.paired_bin_comparison of model a vs b on the questions both answered
-    (pooled over seeds: a question is (seed, id)); diff = a's own-bin accuracy − b's."""
-    from hero.trap.paired import paired_bin_comparison
+def cell_stats(answers: list[tuple[bool, float]], tag: str, threshold: float) -> dict:
+    """hero.trap.prior.by_prior's record of one tag's pooled answers: {"n", "accuracy", "trap": {"count", "share",
+    "accuracy"}}."""
+    from hero.trap.prior import by_prior
 
-    out = {}
-    for key in pooled.get(a, {}):
-        qa, qb = pooled[a][key], pooled.get(b, {}).get(key, {})
-        both = [q for q in qa if q in qb]
-        if both:
-            r = paired_bin_comparison([qa[q][0] for q in both], [qa[q][1] for q in both], [qb[q][0] for q in both],
-                                      [qb[q][1] for q in both], 0.3, seed=0)
-            out[key] = {k: r[k] for k in ("diff", "ci", "p_mcnemar", "n", "n_bin_a", "n_bin_b")}
-    return out
-
-
-def stats(rows: list[tuple[bool, float]], threshold: float = 0.3) -> dict:
-    """{"n", "accuracy", "bin_share", "bin_accuracy"}: [(True, 0.1), (False, 0.2), (True, 0.6)] → n 3, accuracy 2/3,
-    bin share 2/3, bin accuracy 1/2."""
-    inside = [c for c, h in rows if h <= threshold]
-    return {"n": len(rows), "accuracy": sum(c for c, _ in rows) / len(rows) if rows else None,
-            "bin_share": len(inside) / len(rows) if rows else None,
-            "bin_accuracy": sum(inside) / len(inside) if inside else None}
+    return by_prior([tag] * len(answers), [c for c, _ in answers], [h for _, h in answers], threshold)[tag]
 
 
 def main() -> None:
@@ -96,20 +81,25 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     root = Path(a.root)
     seeds = sorted(p for p in root.glob("seed_*") if p.is_dir()) or [root]
-    pooled: dict[str, dict[str, list]] = {}
+    per_seed: list[dict[str, dict]] = []  # per seed: {model: ('σ/tag' → answers, threshold)}
     for sd in seeds:
-        for m in a.models.split(","):
-            for key, rows in cells(prior_run(sd, m, a)).items():
-                pooled.setdefault(m, {}).setdefault(key, {}).update({f"{sd.name}/{q}": v for q, v in rows.items()})
+        per_seed.append({m: cells(prior_run(sd, m, a)) for m in a.models.split(",")})
+    keys = sorted({k for s in per_seed for c, _ in s.values() for k in c})
+    pooled = {m: {k: cell_stats([v for s in per_seed for v in s[m][0].get(k, {}).values()], k.split("/")[1], t)
+                  for k in keys} for m, (_, t) in per_seed[0].items()}
+    # paired per cell: hero.demo.paired.paired pools the seeds' questions, a question being (seed, id)
+    pairs: dict[str, dict] = {}
+    for k in keys:
+        for pair, r in paired([{m: (c.get(k, {}), t) for m, (c, t) in s.items()} for s in per_seed]).items():
+            pairs.setdefault(pair, {})[k] = {f: r[f] for f in ("diff", "ci", "p_mcnemar", "n", "n_bin_a", "n_bin_b")}
     res = {"samples": a.samples, "questions_per_seed": a.questions, "seeds": [s.name for s in seeds],
-           "pooled": {m: {k: stats(list(v.values())) for k, v in sorted(c.items())} for m, c in pooled.items()},
-           "paired": {f"HERO vs {b}": paired_cells(pooled, "hero", b) for b in ("grpo", "sft_cot", "dpo")
-                      if "hero" in pooled and b in pooled}}
+           "pooled": pooled, "paired": pairs}
     write_json_atomic(root / "prior_trap.json", res)
     for m, c in res["pooled"].items():
-        for k, s in c.items():
-            print(f"{m:12s} σ={k:16s} n {s['n']:4d}  acc {s['accuracy']:.3f}  bin share {s['bin_share']:.3f}  "
-                  f"bin acc {s['bin_accuracy'] if s['bin_accuracy'] is None else round(s['bin_accuracy'], 3)}")
+        for k, r in c.items():
+            bin_acc = r["trap"]["accuracy"]
+            print(f"{m:12s} σ={k:16s} n {r['n']:4d}  acc {r['accuracy']:.3f}  bin share {r['trap']['share']:.3f}  "
+                  f"bin acc {bin_acc if bin_acc is None else round(bin_acc, 3)}")
     for pair, per in res["paired"].items():
         for k, r in per.items():
             ci = "—" if r["ci"] is None else f"[{r['ci'][0]:+.3f}, {r['ci'][1]:+.3f}]"

@@ -134,6 +134,9 @@ def test_rl_settings_and_protocol(tmp_path):
     assert p["gate_reward"]["grpo"] == "yes_no_exact" and p["gate_reward"]["dpo"] is None
     assert p["reward"] == "yes_no+nli" and p["matched_steps_rule"] == "RULE"
     assert p["hero_entropy_source"] == "group" and p["dpo"] == {"learning_rate": 1e-5, "beta": 0.5}
+    assert cfg.recorded() == {"seed": 0, "seeds": 1, "budget_min": 15.0, "quick": False, "ablations": True,
+                              "reward": "yes_no+nli", "entropy_source": "group", "dpo_lr": 1e-5, "dpo_beta": 0.5,
+                              "caption_frac": 0.1, "world_preset": None}
     assert pipeline.protocol(plain, "R")["gate_reward"]["hero"] == "sum" and pipeline.protocol(plain, "R")[
         "nli_model"] is None
     with pytest.raises(ValueError, match="--reward"):

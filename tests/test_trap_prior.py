@@ -59,6 +59,9 @@ def test_balanced_indices():
     assert balanced_indices(tags, seed=0) == got  # deterministic by seed
     assert {tuple(balanced_indices(tags, seed=s)) for s in range(20)} != {tuple(got)}  # the seed draws
     assert balanced_indices(["consistent", "none"], seed=0) == []
+    two_each = ["consistent", "violating", "consistent", "violating"]
+    assert len(balanced_indices(two_each, seed=0, cap=1)) == 2 and balanced_indices(two_each, seed=0, cap=0) == []
+    assert balanced_indices(two_each, seed=0, cap=5) == [0, 1, 2, 3]  # the cap only lowers k = min(2, 2)
 
 
 def make_world(tmp_path: Path) -> dict:

@@ -112,6 +112,13 @@ class DemoConfig:
                              "question on one scene)")
         check_out_folder(self.out)
 
+    RECORDED = ("seed", "seeds", "budget_min", "quick", "ablations", "reward", "entropy_source", "dpo_lr", "dpo_beta",
+                "caption_frac", "world_preset")
+
+    def recorded(self) -> dict:
+        """results.json's `config`: the settings that decide the numbers (RECORDED)."""
+        return {k: getattr(self, k) for k in self.RECORDED}
+
     @property
     def uses_nli(self) -> bool:
         """The reward has an NLI part, so the demo trains the world's NLI model first (stage `nli`)."""

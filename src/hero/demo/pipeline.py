@@ -40,11 +40,11 @@ def rl_methods(cfg: DemoConfig) -> list[tuple[str, str, dict]]:
 def _world(cfg: DemoConfig, out: Path):
     def fn(d: Path) -> dict:
         from hero.world import WorldConfig, build_world, pope_path
-        from hero.world.presets import preset_fields
+        from hero.world.presets import preset_config
 
-        preset = preset_fields(cfg.world_preset) if cfg.world_preset else {}
-        meta = build_world(WorldConfig(seed=cfg.seed, **cfg.world_sizes, **preset), paths(out)["world"],
-                           progress=False)
+        fields = {"seed": cfg.seed, **cfg.world_sizes}
+        wcfg = preset_config(cfg.world_preset, **fields) if cfg.world_preset else WorldConfig(**fields)
+        meta = build_world(wcfg, paths(out)["world"], progress=False)
         lines = pope_path(paths(out)["world"], "test", "adversarial").read_text().splitlines()
         paths(out)["questions"].write_text("\n".join(lines[: cfg.trap_questions]) + "\n")
         return {"splits": meta["splits"], "trap_questions": min(len(lines), cfg.trap_questions)}
@@ -84,7 +84,7 @@ def rl_settings(cfg: DemoConfig, method: str, overrides: dict) -> dict:
     """run_rl settings of an RL stage besides its budget and steps: the reward, the method's fair-control settings
     (METHOD_SETTINGS) and the ablation's overrides; the gate and hard negatives read the yes_no reward
     (GATE_REWARD) when it is summed with another. DPO: its learning rate and β, then its overrides (its pairs come
-from the verifier).
+    from the verifier).
     rl_settings(reward="yes_no+nli", "grpo", {}) = {"reward": "yes_no+nli", "gate": True,
     "gate_reward": "yes_no_exact"}; HERO and its ablations also get cfg.entropy_source."""
     if method == "dpo":

@@ -186,10 +186,7 @@ def run_one(cfg: DemoConfig, log=print) -> dict:
     matched["train_minutes"] = {s: results.get(s, {}).get("train_minutes") for s, _, _ in rl_methods(cfg)}
     matched["wall_clock_ratio"] = wall_clock_ratios(matched["train_minutes"], STEP_LEADER, step_followers(cfg))
     rl = rl_summaries(cfg)
-    config = {"seed": cfg.seed, "budget_min": cfg.budget_min, "quick": cfg.quick, "ablations": cfg.ablations,
-              "seeds": 1, "reward": cfg.reward, "entropy_source": cfg.entropy_source, "dpo_lr": cfg.dpo_lr,
-              "dpo_beta": cfg.dpo_beta, "caption_frac": cfg.caption_frac, "world_preset": cfg.world_preset}
-    out = {"schema": "hero.demo/1", "config": config,
+    out = {"schema": "hero.demo/1", "config": {**cfg.recorded(), "seeds": 1},
            "stages": results, "table": rows, "targets": tg, "steps": steps, "matched_steps": matched, "paired": pr,
            "protocol": protocol(cfg, matched["rule"]), "rl": rl,
            "minutes_stages": round(minutes, 2), "minutes_this_call": round((time.perf_counter() - t0) / 60, 2)}

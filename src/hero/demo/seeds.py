@@ -84,10 +84,7 @@ def write_seeds(cfg: DemoConfig, per_seed: dict[int, dict], seconds: float) -> d
                                    for f, v in (r["matched_steps"].get("wall_clock_ratio") or {}).items()}
     methods = list(dict.fromkeys(m for r in per_seed.values() for m in r["steps"]))
     out = {"schema": "hero.demo/1",
-           "config": {"seed": cfg.seed, "seeds": cfg.seeds, "budget_min": cfg.budget_min, "quick": cfg.quick,
-                      "ablations": cfg.ablations, "reward": cfg.reward, "entropy_source": cfg.entropy_source,
-                      "dpo_lr": cfg.dpo_lr, "dpo_beta": cfg.dpo_beta, "caption_frac": cfg.caption_frac,
-                      "world_preset": cfg.world_preset},
+           "config": cfg.recorded(),
            "seeds": seeds, "runs": {str(s): f"seed_{s}/results.json" for s in seeds},
            "paired": paired([seed_answers(r["stages"]) for r in per_seed.values()]),
            "paired_per_seed": {str(s): r["paired"] for s, r in per_seed.items()},

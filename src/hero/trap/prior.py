@@ -83,13 +83,13 @@ def tag_questions(questions: Sequence[dict], images: str | Path) -> dict[str, in
     return counts
 
 
-def balanced_indices(tags: Sequence[str], seed: int) -> list[int]:
-    """Indices of a 50/50 prior-balanced subset: k = min(#consistent, #violating) of each tag, drawn with
+def balanced_indices(tags: Sequence[str], seed: int, cap: int | None = None) -> list[int]:
+    """Indices of a 50/50 prior-balanced subset: k = min(#consistent, #violating, cap) of each tag, drawn with
     random.Random(seed).sample, returned sorted (file order). tags [c, v, c, n, c] → k = 1: the one violating
     index 1 plus one of the consistent indices 0, 2, 4."""
     cons = [i for i, t in enumerate(tags) if t == "consistent"]
     viol = [i for i, t in enumerate(tags) if t == "violating"]
-    k = min(len(cons), len(viol))
+    k = min(len(cons), len(viol), len(tags) if cap is None else cap)
     rng = random.Random(seed)
     return sorted(rng.sample(cons, k) + rng.sample(viol, k))
 

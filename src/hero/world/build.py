@@ -43,21 +43,29 @@ def _png_bytes(img) -> bytes:
     return buf.getvalue()
 
 
+def render_rows(cfg: WorldConfig, split_index: int, name: str, n: int, folder: Path,
+                tick: Callable[[int], None] | None = None) -> list[dict]:
+    """Render n scenes from the seed sequence (cfg.seed, split_index) into folder/images/<name>_<i>.png and write
+    folder/annotations.jsonl; returns the annotation rows (module docstring's schema)."""
+    (folder / "images").mkdir()
+    rows = []
+    for i in range(n):
+        objs = sample_scene(cfg, image_rng(cfg.seed, split_index, i))
+        image_id = f"{name}_{i:06d}"
+        (folder / "images" / f"{image_id}.png").write_bytes(_png_bytes(render(cfg, objs)))
+        rows.append({"id": image_id, "file": f"images/{image_id}.png", "objects": [o.to_dict() for o in objs]})
+        if tick:
+            tick(1)
+    (folder / "annotations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return rows
+
+
 def write_split(cfg: WorldConfig, split: str, out_dir: Path, tick: Callable[[int], None] | None = None) -> int:
     """Render one split into a temporary folder, then swap it into `out_dir/split`. Returns the image count."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{split}.", dir=out_dir))
     try:
-        (tmp / "images").mkdir()
         k = SPLITS.index(split)
-        rows = []
-        for i in range(split_size(cfg, split)):
-            objs = sample_scene(cfg, image_rng(cfg.seed, k, i))
-            image_id = f"{split}_{i:06d}"
-            (tmp / "images" / f"{image_id}.png").write_bytes(_png_bytes(render(cfg, objs)))
-            rows.append({"id": image_id, "file": f"images/{image_id}.png", "objects": [o.to_dict() for o in objs]})
-            if tick:
-                tick(1)
-        (tmp / "annotations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        rows = render_rows(cfg, k, split, split_size(cfg, split), tmp, tick)
         if split in POPE_SPLITS:
             eligible = sum(len(r["objects"]) >= 3 for r in rows)
             if eligible:

@@ -14,7 +14,6 @@ seed, at most one question per (image, category); written as official POPE lines
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,47 +51,33 @@ class WorldPriorSetConfig:
 
 
 def prior_candidates(rows: Sequence[dict], partners: Mapping[str, str]) -> list[tuple[str, str, str]]:
-    """(image file name, category, tag) for every paired category whose partner is in the image, in row order;
-    tag "consistent" (present) or "violating" (absent). partners {"a": "b", "b": "a"}: a row with objects {a} gives
-    [(img, "b", "violating")]; {a, b} gives [(img, "a", "consistent"), (img, "b", "consistent")]; {c} gives []."""
+    """(image file name, category, tag) for every paired category whose partner is in the image, in row order; tag
+    = hero.trap.prior.prior_tag ("consistent": present, "violating": absent). partners {"a": "b", "b": "a"}: a row
+    with objects {a} gives [(img, "b", "violating")]; {a, b} gives [(img, "a", "consistent"), (img, "b",
+    "consistent")]; {c} gives []."""
+    from hero.trap.prior import prior_tag
+
     out = []
     for r in rows:
         present = {o["category"] for o in r["objects"]}
-        for cat in sorted(partners):
-            if partners[cat] in present:
-                out.append((Path(r["file"]).name, cat, "consistent" if cat in present else "violating"))
+        tags = ((cat, prior_tag(cat, present, partners)) for cat in sorted(partners))
+        out += [(Path(r["file"]).name, cat, tag) for cat, tag in tags if tag != "none"]
     return out
 
 
 def balanced_set(candidates: Sequence[tuple[str, str, str]], half: int, seed: int) -> list[tuple[str, str, str]]:
-    """k = min(half, #consistent, #violating) candidates of each tag, drawn with random.Random(seed).sample,
-    returned in candidate order."""
-    idx = {t: [i for i, c in enumerate(candidates) if c[2] == t] for t in ("consistent", "violating")}
-    k = min(half, *(len(v) for v in idx.values()))
-    rng = random.Random(seed)
-    keep = sorted(rng.sample(idx["consistent"], k) + rng.sample(idx["violating"], k))
-    return [candidates[i] for i in keep]
+    """hero.trap.prior.balanced_indices over the candidates' tags, at most `half` of each: k = min(half,
+    #consistent, #violating), in candidate order."""
+    from hero.trap.prior import balanced_indices
 
-
-def _render_rows(wcfg, name: str, n: int, folder: Path) -> list[dict]:
-    from hero.world.build import _png_bytes
-    from hero.world.scene import image_rng, render, sample_scene
-
-    (folder / "images").mkdir(parents=True)
-    rows = []
-    for i in range(n):
-        objs = sample_scene(wcfg, image_rng(wcfg.seed, PRIORSET_INDEX, i))
-        image_id = f"{name}_{i:06d}"
-        (folder / "images" / f"{image_id}.png").write_bytes(_png_bytes(render(wcfg, objs)))
-        rows.append({"id": image_id, "file": f"images/{image_id}.png", "objects": [o.to_dict() for o in objs]})
-    return rows
+    return [candidates[i] for i in balanced_indices([c[2] for c in candidates], seed, cap=half)]
 
 
 def build_priorset(cfg: WorldPriorSetConfig) -> dict:
     """Render the images, draw the balanced set, write WORLD/<name>/ atomically; returns the summary
     (also written as WORLD/<name>/priorset.json)."""
     from hero.official.pope import make_question
-    from hero.world.build import load_world
+    from hero.world.build import load_world, render_rows
 
     wcfg, _ = load_world(cfg.world)
     partners = {c: p for c, (p, _) in wcfg.partner_of().items()}
@@ -101,8 +86,7 @@ def build_priorset(cfg: WorldPriorSetConfig) -> dict:
                          "is prior-consistent or prior-violating; build a world with a prior (e.g. --preset trap)")
     out = Path(cfg.world) / cfg.name
     with staged_folder(out, last=QUESTIONS_FILE) as tmp:
-        rows = _render_rows(wcfg, cfg.name, cfg.images, tmp)
-        (tmp / "annotations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        rows = render_rows(wcfg, PRIORSET_INDEX, cfg.name, cfg.images, tmp)
         cands = prior_candidates(rows, partners)
         chosen = balanced_set(cands, cfg.questions // 2, cfg.seed)
         if not chosen:
