@@ -1,10 +1,11 @@
 """Issue 13's headline measure on a finished demo: the marginal answer confidence (k sampled CoTs at T = 1) of every
 CoT model at σ = 50, then the demo's paired comparisons (HERO vs GRPO / SFT (CoT) / DPO) on it, pooled over seeds.
 
-    python benchmarks/paired_marginal.py RUNS/test [--samples 8] [--threads 1]
+    python benchmarks/paired_marginal.py RUNS/test [RUNS/other ...] [--samples 8] [--threads 1]
 
 Trained ablations (`hero demo --ablations`) join as "HERO vs <ablation>" pairs.
-RUNS/test is a `hero demo --seeds N` folder (seed_<s>/ subfolders) or one seed's demo folder. Each model's marginal
+RUNS/test is a `hero demo --seeds N` folder (seed_<s>/ subfolders) or one seed's demo folder; several are pooled
+together (e.g. two single-seed demo folders), the JSON going to the first. Each model's marginal
 trap run goes to <seed>/trap_marginal_<model>/run (a `hero trap` run folder: resumable, identity-checked), with the
 demo's own trap settings (its 600 questions, noise seed = the demo seed, max_new_tokens 48). Prints the paired table
 and writes RUNS/test/paired_marginal.json ({"pooled": {pair: ...}, "per_seed": {seed: {pair: ...}}}).
@@ -48,15 +49,15 @@ def bin_line(answers: dict, threshold: float) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("root")
+    ap.add_argument("roots", nargs="+")
     ap.add_argument("--samples", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
     import torch
 
     torch.set_num_threads(a.threads)
-    root = Path(a.root)
-    seeds = sorted(p for p in root.glob("seed_*") if p.is_dir()) or [root]
+    root = Path(a.roots[0])
+    seeds = [sd for r in map(Path, a.roots) for sd in (sorted(p for p in r.glob("seed_*") if p.is_dir()) or [r])]
     per_seed = {}
     for sd in seeds:
         models = MODELS + tuple(m for m in ABLATIONS if (sd / m / "done.json").exists())
