@@ -18,25 +18,15 @@ replacement by the seed, kept in question-file order; ``none`` questions are dro
 
 from __future__ import annotations
 
-import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-PRIOR_TAGS = ("consistent", "violating", "none")
+from hero.world.priortags import PRIOR_TAGS, balanced_indices, prior_tag  # noqa: F401 (also this module's API)
+
 _ASKED = re.compile(r"^\s*is there an? (.+?) in the image\??\s*$", re.IGNORECASE)
-
-
-def prior_tag(category: str | None, present: set[str] | frozenset[str], partners: Mapping[str, str]) -> str:
-    """The prior tag of a question about `category` in an image holding the categories `present` (module docstring).
-    partners {"red circle": "blue square", "blue square": "red circle"}: "red circle" with present {"blue square",
-    "red circle"} → consistent; with present {"blue square"} → violating; with present {"red circle"} → none."""
-    partner = partners.get(category) if category is not None else None
-    if partner is None or partner not in present:
-        return "none"
-    return "consistent" if category in present else "violating"
 
 
 def question_category(text: str, categories: Sequence[str]) -> str | None:
@@ -81,17 +71,6 @@ def tag_questions(questions: Sequence[dict], images: str | Path) -> dict[str, in
         q["prior"] = tag
         counts[tag] += 1
     return counts
-
-
-def balanced_indices(tags: Sequence[str], seed: int, cap: int | None = None) -> list[int]:
-    """Indices of a 50/50 prior-balanced subset: k = min(#consistent, #violating, cap) of each tag, drawn with
-    random.Random(seed).sample, returned sorted (file order). tags [c, v, c, n, c] → k = 1: the one violating
-    index 1 plus one of the consistent indices 0, 2, 4."""
-    cons = [i for i, t in enumerate(tags) if t == "consistent"]
-    viol = [i for i, t in enumerate(tags) if t == "violating"]
-    k = min(len(cons), len(viol), len(tags) if cap is None else cap)
-    rng = random.Random(seed)
-    return sorted(rng.sample(cons, k) + rng.sample(viol, k))
 
 
 def by_prior(tags: Sequence[str], correct: np.ndarray, entropy: np.ndarray, threshold: float) -> dict[str, dict]:

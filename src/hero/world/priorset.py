@@ -52,10 +52,10 @@ class WorldPriorSetConfig:
 
 def prior_candidates(rows: Sequence[dict], partners: Mapping[str, str]) -> list[tuple[str, str, str]]:
     """(image file name, category, tag) for every paired category whose partner is in the image, in row order; tag
-    = hero.trap.prior.prior_tag ("consistent": present, "violating": absent). partners {"a": "b", "b": "a"}: a row
+    = hero.world.priortags.prior_tag ("consistent": present, "violating": absent). partners {"a": "b", "b": "a"}: a row
     with objects {a} gives [(img, "b", "violating")]; {a, b} gives [(img, "a", "consistent"), (img, "b",
     "consistent")]; {c} gives []."""
-    from hero.trap.prior import prior_tag
+    from hero.world.priortags import prior_tag
 
     out = []
     for r in rows:
@@ -66,9 +66,9 @@ def prior_candidates(rows: Sequence[dict], partners: Mapping[str, str]) -> list[
 
 
 def balanced_set(candidates: Sequence[tuple[str, str, str]], half: int, seed: int) -> list[tuple[str, str, str]]:
-    """hero.trap.prior.balanced_indices over the candidates' tags, at most `half` of each: k = min(half,
+    """hero.world.priortags.balanced_indices over the candidates' tags, at most `half` of each: k = min(half,
     #consistent, #violating), in candidate order."""
-    from hero.trap.prior import balanced_indices
+    from hero.world.priortags import balanced_indices
 
     return [candidates[i] for i in balanced_indices([c[2] for c in candidates], seed, cap=half)]
 
