@@ -182,3 +182,17 @@ class Group:
 
     def close(self) -> None:
         """Nothing to release per run: the group lives until the process exits (`_gloo_group`)."""
+
+
+def close_process_group() -> None:
+    """Destroy the default process group (and every group made from it) if one is up: accelerate's under `torchrun`,
+    or ours. Called at exit of every `hero` command while the interpreter is still alive — left to interpreter
+    finalization, gloo's worker threads can abort the process ("terminate called without an active exception",
+    SIGABRT) after the work is done, failing a finished launch. Local (no collective), so safe after an error."""
+    import sys
+
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or not dist.is_available() or not dist.is_initialized():
+        return
+    _PG.clear()
+    dist.destroy_process_group()

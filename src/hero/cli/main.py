@@ -7,9 +7,14 @@ the command functions so that `hero --help` and `hero world ...` stay fast.
 
 from __future__ import annotations
 
+import atexit
+
 import typer
 
 from hero.cli import data, demo, eval as eval_cli, model, score, train, trap, world
+from hero.distributed import close_process_group
+
+atexit.register(close_process_group)  # registered first, so it runs last: after any handler a command adds
 
 app = typer.Typer(
     name="hero",
