@@ -3,6 +3,9 @@ place every degradation level is validated (trap, eval, scoring and RL training 
 
 Spec strings: ``op:level``, composed left to right with ``+``. Built-in ops (registered with `register_op`):
 * ``noise:σ``   — Gaussian noise, x' = clip(round(x + N(0, σ²)), 0, 255), σ in [0, 255] on the 0–255 scale;
+* ``grain:σ``   — the same per-pixel Gaussian σ, spatially correlated (white noise low-passed by a Gaussian of std
+  GRAIN_LENGTH × the shorter image side, rescaled so every pixel's std is exactly σ): like real sensor noise after
+  demosaicing / denoising / compression, it does not average out over an object, so colours become confusable;
 * ``blur:r``    — Gaussian blur of radius r ≥ 0 pixels (PIL);
 * ``down:f``    — downsample by an integer factor f ≥ 1 (box filter) then upsample back (bilinear);
 * ``occlude:q`` — a random axis-aligned rectangle covering a fraction q ∈ [0, 1] of the image is set to grey 128.
@@ -47,21 +50,23 @@ class Op:
     check: Check | None
     seeded: bool
     identity_levels: tuple[float, ...]
+    sigma: bool = False
 
 
 _OPS: dict[str, Op] = {}
 
 
 def register_op(name: str, check: Check | None = None, seeded: bool = False,
-                identity_levels: Sequence[float] = (0.0,)) -> Callable[[OpFn], OpFn]:
+                identity_levels: Sequence[float] = (0.0,), sigma: bool = False) -> Callable[[OpFn], OpFn]:
     """Decorator registering `fn(image, level, rng)` as op `name`. `check(level)` returns None when the level is
     valid, else what a valid level is ("must be in [0, 1]"); levels must also be finite and ≥ 0. `seeded` ops get
-    a numpy Generator seeded by (seed, image id, op, level), others rng=None. Re-registering a name replaces it."""
+    a numpy Generator seeded by (seed, image id, op, level), others rng=None. `sigma`: the level is a per-pixel
+    noise σ on the 0–255 scale (`pixel_sigma`). Re-registering a name replaces it."""
     if not name or not name.isidentifier():
         raise ValueError(f"op name {name!r}: use a plain word such as 'invert'")
 
     def deco(fn: OpFn) -> OpFn:
-        _OPS[name] = Op(name, fn, check, seeded, tuple(float(v) for v in identity_levels))
+        _OPS[name] = Op(name, fn, check, seeded, tuple(float(v) for v in identity_levels), sigma)
         return fn
 
     return deco
@@ -173,6 +178,24 @@ class Degradation:
         return "+".join(map(str, self.steps)) or "none"
 
 
+def pixel_sigma(spec: "str | float | int | DegradeSpec | Degradation | None") -> float | None:
+    """The per-pixel noise σ of a single-step spec whose op's level is one (noise, grain; 0.0 for the identity);
+    None for anything else. Unlike `Degradation.sigma` (noise only, what older run folders recorded) it reads
+    'grain:50' as 50 too: a run holding one σ op is read by level ('σ = 0 / 30 / 50') whatever the op."""
+    d = Degradation.parse(spec)
+    if not d.steps:
+        return 0.0
+    return d.steps[0].level if len(d.steps) == 1 and get_op(d.steps[0].op).sigma else None
+
+
+def level_spec(op: str, sigma: float) -> str:
+    """The canonical spec of σ op `op` at level σ: level_spec('grain', 30) = 'grain:30', level 0 = 'none'."""
+    if not get_op(op).sigma:
+        raise ValueError(f"{op!r} is not a noise op with a σ level; use one of "
+                         f"{', '.join(n for n, o in _OPS.items() if o.sigma)}")
+    return canonical(f"{op}:{float(sigma):g}")
+
+
 def canonical(spec: "str | float | int | DegradeSpec | Degradation | None") -> str:
     """The validated canonical string of any accepted spec form ('30' → 'noise:30', 'noise:0' → 'none')."""
     return str(Degradation.parse(spec))
@@ -260,10 +283,47 @@ def occlude(pixels: np.ndarray, fraction: float, rng: np.random.Generator) -> np
     return out
 
 
-@register_op("noise", check=lambda s: None if s <= 255 else "σ must be in [0, 255] (0–255 pixel scale)",
-             seeded=True)
+GRAIN_LENGTH = 3 / 64
+"""Correlation length of `grain` (the std of its Gaussian low-pass) as a fraction of the shorter image side: 3 px
+on the 64-px world canvas, chosen on validation world seed 101 against the trap world's answer-only targets
+(benchmarks/trap_world.md)."""
+
+
+def smooth_noise(shape: tuple[int, int, int], sigma: float, length: float, rng: np.random.Generator) -> np.ndarray:
+    """(H, W, C) float noise: white N(0, 1) noise per channel, low-passed by a Gaussian of std `length` pixels
+    (in Fourier space, periodic), scaled so each pixel's std is exactly σ. Parseval: a pixel of the filtered field
+    has variance mean_f G(f)² with G(f) = exp(−2π² ℓ² |f|²), so the scale is σ / √mean G². ℓ = 0 is white noise."""
+    h, w, c = shape
+    fy = np.fft.fftfreq(h)[:, None]  # (H, 1) cycles per pixel
+    fx = np.fft.fftfreq(w)[None, :]  # (1, W)
+    g = np.exp(-2 * np.pi**2 * length**2 * (fx**2 + fy**2))  # (H, W) transfer function, G(0) = 1
+    white = rng.normal(0.0, 1.0, size=(c, h, w))  # (C, H, W)
+    field = np.real(np.fft.ifft2(np.fft.fft2(white) * g))  # (C, H, W)
+    return (field * (sigma / np.sqrt(np.mean(g**2)))).transpose(1, 2, 0)  # (H, W, C)
+
+
+def grain_noise(pixels: np.ndarray, sigma: float, rng: np.random.Generator, length: float | None = None) -> np.ndarray:
+    """x' = clip(round(x + smooth_noise(σ, ℓ)), 0, 255) on a uint8 (H, W, C) array; ℓ defaults to GRAIN_LENGTH ×
+    min(H, W)."""
+    if sigma == 0:
+        return pixels.copy()
+    ell = GRAIN_LENGTH * min(pixels.shape[:2]) if length is None else length
+    noisy = pixels.astype(np.float64) + smooth_noise(pixels.shape, sigma, ell, rng)
+    return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+
+
+def _sigma_check(s: float) -> str | None:
+    return None if s <= 255 else "σ must be in [0, 255] (0–255 pixel scale)"
+
+
+@register_op("noise", check=_sigma_check, seeded=True, sigma=True)
 def _noise(image: Image.Image, sigma: float, rng) -> Image.Image:
     return Image.fromarray(gaussian_noise(np.asarray(image, dtype=np.uint8), sigma, rng), mode="RGB")  # (H, W, 3)
+
+
+@register_op("grain", check=_sigma_check, seeded=True, sigma=True)
+def _grain(image: Image.Image, sigma: float, rng) -> Image.Image:
+    return Image.fromarray(grain_noise(np.asarray(image, dtype=np.uint8), sigma, rng), mode="RGB")  # (H, W, 3)
 
 
 @register_op("blur")
