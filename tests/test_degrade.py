@@ -66,7 +66,7 @@ def test_spec_parsing_and_errors():
     assert [str(d) for d in parse_list("0,30,50")] == ["none", "noise:30", "noise:50"]
     assert parse_list("blur:1.5, down:2") == [Degradation((DegradeSpec("blur", 1.5),)),
                                               Degradation((DegradeSpec("down", 2),))]
-    for bad, msg in [("noise:-1", "≥ 0"), ("fog:3", "registered ops: noise, blur, down, occlude"),
+    for bad, msg in [("noise:-1", "≥ 0"), ("fog:3", "registered ops: noise, grain, blur, down, occlude"),
                      ("down:1.5", "integer"), ("occlude:2", "[0, 1]"), ("", "empty"), ("noise:abc", "bad level"),
                      ("noise:256", "[0, 255]"), ("noise:nan", "finite"), ("noise:30+noise:50", "twice")]:
         with pytest.raises(ValueError, match=None) as e:
@@ -122,3 +122,43 @@ def test_register_op_makes_a_new_op_parseable_and_applicable():
             Degradation.parse("invert_test:2")
     finally:
         degrade._OPS.pop("invert_test")
+
+
+def test_smooth_noise_without_correlation_is_the_white_noise_times_sigma():
+    # ℓ = 0: G(f) = 1 everywhere, mean G² = 1, so the field is σ · N(0, 1) itself (channels first, then moved last)
+    white = np.random.default_rng(3).normal(0.0, 1.0, size=(3, 8, 8))
+    got = degrade.smooth_noise((8, 8, 3), 30.0, 0.0, np.random.default_rng(3))
+    assert np.allclose(got, 30.0 * white.transpose(1, 2, 0))
+
+
+def test_grain_keeps_the_per_pixel_sigma_and_is_correlated_over_its_length():
+    # A Gaussian low-pass of std ℓ gives a field whose autocorrelation is Gaussian with std ℓ√2: corr(d) =
+    # exp(−d² / (4ℓ²)); ℓ = 3 px (GRAIN_LENGTH × 64): corr(1) = exp(−1/36) = 0.9726, corr(6) = exp(−1) = 0.368.
+    draws = np.stack([degrade.smooth_noise((64, 64, 1), 50.0, 3.0, np.random.default_rng(s))[..., 0]
+                      for s in range(400)])  # (400, 64, 64)
+    assert abs(draws[:, 20, 20].std() - 50.0) < 50.0 * 0.08  # one pixel over 400 draws: σ (±8 % sampling error)
+    assert abs(draws.std() - 50.0) < 0.5  # every pixel has std σ exactly, so the pooled std is σ too
+
+    def corr(d: int) -> float:
+        return float(np.mean(draws[:, :, :-d] * draws[:, :, d:]) / 50.0**2)
+
+    assert abs(corr(1) - math.exp(-1 / 36)) < 0.01 and abs(corr(6) - math.exp(-1)) < 0.02
+
+
+def test_grain_does_not_average_out_over_an_object():
+    grey = Image.new("RGB", (64, 64), (128, 128, 128))
+    block = lambda spec, s: np.asarray(apply(grey, spec, seed=s, image_id="g"), np.float64)[24:40, 24:40].mean((0, 1))  # noqa: E731
+    iid = np.std([block("noise:50", s) for s in range(60)])
+    grain = np.std([block("grain:50", s) for s in range(60)])
+    # a 16×16 object's mean colour: i.i.d. noise moves it by σ/16 ≈ 3.1; grain (ℓ = 3 px) by ≈ 15 — five times more
+    assert iid < 4.5 and grain > 5 * iid
+    assert np.array_equal(np.asarray(apply(grey, "grain:0")), np.asarray(grey))
+    assert Degradation.parse("grain:50").sigma is None  # `sigma` stays noise-only (what older runs recorded) ...
+    assert degrade.pixel_sigma("grain:50") == 50.0 and degrade.pixel_sigma("noise:30") == 30.0  # ... pixel_sigma reads both
+    assert degrade.pixel_sigma("none") == 0.0 and degrade.pixel_sigma("blur:1") is None
+    assert degrade.pixel_sigma("grain:30+blur:1") is None
+    assert degrade.level_spec("grain", 30) == "grain:30" and degrade.level_spec("grain", 0) == "none"
+    with pytest.raises(ValueError, match="not a noise op with a σ level; use one of noise, grain"):
+        degrade.level_spec("blur", 1)
+    with pytest.raises(ValueError, match=r"grain level σ must be in \[0, 255\]"):
+        Degradation.parse("grain:300")

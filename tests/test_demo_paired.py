@@ -51,14 +51,25 @@ def _trap_run(d, rows):
     return {"summary": str(d / "summary.json")}
 
 
-def _row(i, correct, h, sigma=50, t=1.0):
-    return {"id": i, "sigma": sigma, "temperature": t, "correct": correct, "entropy_binary": h}
+def _row(i, correct, h, degrade="noise:50", t=1.0):
+    from hero.degrade import Degradation
+
+    return {"id": i, "degrade": degrade, "sigma": Degradation.parse(degrade).sigma, "temperature": t,
+            "correct": correct, "entropy_binary": h}
 
 
 def test_trap_answers_keeps_sigma_50_at_t_1(tmp_path):
-    _trap_run(tmp_path / "r", [_row(1, True, 0.1), _row(1, False, 0.2, sigma=0), _row(1, False, 0.2, t=0.5),
-                               _row(2, False, 0.6, sigma=None)])
+    _trap_run(tmp_path / "r", [_row(1, True, 0.1), _row(1, False, 0.2, "none"), _row(1, False, 0.2, t=0.5),
+                               _row(2, False, 0.6, "blur:1")])
     assert trap_answers(tmp_path / "r") == ({"1": (True, 0.1)}, 0.3)
+    old = {"id": 3, "sigma": 50, "temperature": 1.0, "correct": True, "entropy_binary": 0.0}  # an older run's row
+    _trap_run(tmp_path / "g", [_row(1, True, 0.1, "grain:50"), _row(2, False, 0.6, "noise:30+blur:1")])
+    assert trap_answers(tmp_path / "g") == ({"1": (True, 0.1)}, 0.3)  # grain's σ = 50 level: the same reading
+    _trap_run(tmp_path / "o", [old])
+    assert trap_answers(tmp_path / "o") == ({"3": (True, 0.0)}, 0.3)
+    _trap_run(tmp_path / "both", [_row(1, True, 0.1, "grain:50"), _row(1, True, 0.1, "noise:50")])
+    with pytest.raises(ValueError, match="grain:50 and noise:50 both have σ = 50; pair a run with one σ op"):
+        trap_answers(tmp_path / "both")
 
 
 def test_matched_steps_and_training_order(tmp_path):
@@ -136,7 +147,17 @@ def test_rl_settings_and_protocol(tmp_path):
     assert p["hero_entropy_source"] == "group" and p["dpo"] == {"learning_rate": 1e-5, "beta": 0.5}
     assert cfg.recorded() == {"seed": 0, "seeds": 1, "budget_min": 15.0, "quick": False, "ablations": True,
                               "reward": "yes_no+nli", "entropy_source": "group", "dpo_lr": 1e-5, "dpo_beta": 0.5,
-                              "caption_frac": 0.1, "world_preset": None}
+                              "caption_frac": 0.1, "world_preset": None, "noise_op": "noise"}
+    grain = DemoConfig(out=str(tmp_path), world_preset="trap")  # the trap world's σ op: grain, in every RL run
+    assert grain.sigma_op == "grain" and grain.level_specs == ["none", "grain:30", "grain:50"]
+    assert grain.recorded()["noise_op"] == "grain" and cfg.level_specs == ["none", "noise:30", "noise:50"]
+    assert pipeline.rl_settings(grain, "grpo", {})["degrade"] == ["none", "grain:30", "grain:50"]
+    assert pipeline.rl_settings(grain, "dpo", {})["degrade"] == ["none", "grain:30", "grain:50"]
+    for method in ("grpo", "hero", "dpo"):
+        resolve(method, {k: (v, method) for k, v in pipeline.rl_settings(grain, method, {}).items()})
+    assert DemoConfig(out=str(tmp_path), world_preset="trap", noise_op="noise").level_specs[2] == "noise:50"
+    with pytest.raises(ValueError, match="--noise-op 'blur': 'blur' is not a noise op with a σ level"):
+        DemoConfig(out=str(tmp_path), noise_op="blur")
     assert pipeline.protocol(plain, "R")["gate_reward"]["hero"] == "sum" and pipeline.protocol(plain, "R")[
         "nli_model"] is None
     with pytest.raises(ValueError, match="--reward"):
@@ -153,7 +174,7 @@ def test_world_stage_takes_the_preset(tmp_path):
     cfg = DemoConfig(out=str(tmp_path), quick=True, world_preset="trap")
     pipeline._world(cfg, tmp_path)(tmp_path / "world")
     built = _json.loads((tmp_path / "world" / "world" / "world.json").read_text())["config"]
-    assert (built["min_size"], built["max_size"], len(built["prior"])) == (8, 20, 7)
+    assert (built["min_size"], built["max_size"], len(built["prior"])) == (14, 20, 7)
 
 
 def test_seed_helpers(tmp_path):

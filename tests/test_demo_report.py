@@ -9,14 +9,18 @@ from hero.demo.report import ema, replication_table, training_curves, trap_cells
 
 def test_trap_cells_and_table():
     summary = {"groups": [
-        {"sigma": 0, "temperature": 1.0, "accuracy": 0.9, "mean_entropy": 0.2,
+        {"degrade": "none", "sigma": 0, "temperature": 1.0, "accuracy": 0.9, "mean_entropy": 0.2,
          "trap": {"accuracy": 0.95, "ci": [0.9, 0.99], "share": 0.8, "count": 80}},
-        {"sigma": 50, "temperature": 1.0, "accuracy": 0.6, "mean_entropy": 0.1,
+        {"degrade": "noise:50", "sigma": 50, "temperature": 1.0, "accuracy": 0.6, "mean_entropy": 0.1,
          "trap": {"accuracy": 0.5, "ci": [0.4, 0.6], "share": 0.9, "count": 90}},
-        {"sigma": 0, "temperature": 1.5, "accuracy": 0.1, "mean_entropy": 0.6,
+        {"degrade": "blur:1", "sigma": None, "temperature": 1.0, "accuracy": 0.2, "mean_entropy": 0.1,
+         "trap": {"accuracy": 0.1, "ci": [0.0, 0.2], "share": 0.9, "count": 90}},
+        {"degrade": "none", "sigma": 0, "temperature": 1.5, "accuracy": 0.1, "mean_entropy": 0.6,
          "trap": {"accuracy": None, "ci": None, "share": 0.0, "count": 0}}]}
     cells = trap_cells(summary)
     assert set(cells) == {"0", "50"} and cells["50"]["accuracy"] == 0.5
+    grain = {"groups": [{**summary["groups"][1], "degrade": "grain:50", "sigma": None}]}  # grain's σ = 50 level
+    assert trap_cells(grain)["50"]["accuracy"] == 0.5
     assert trap_cells(summary, 1.5)["0"]["accuracy"] is None
     kind, headers, body = replication_table({"SFT": {"trap": cells, "pope": {"random": {"accuracy": 0.8, "f1": 0.75}},
                                                      "amber": {"CHAIR": 12.3}, "train_minutes": 1.5}})

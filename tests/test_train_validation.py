@@ -48,7 +48,7 @@ RL_CASES = [
     ("hero", ["--sigmas", "300"],
      "sigmas=[300.0] / degrade=[]: noise:300: noise level σ must be in [0, 255] (0–255 pixel scale)"),
     ("grpo", ["--degrade", "blurx:1"], "sigmas=[] / degrade=['blurx:1']: unknown degradation 'blurx'; registered "
-                                       "ops: noise, blur, down, occlude (e.g. 'noise:30')"),
+                                       "ops: noise, grain, blur, down, occlude (e.g. 'noise:30')"),
     ("hero", ["--split", "val"], "{world}/val: no images in this split; build the world with more images"),
 ]
 

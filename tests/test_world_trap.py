@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from hero.cli.main import app
 from hero.world import WorldConfig, build_world, load_annotations, load_world
 from hero.world.config import COLOURS_KNOWN
-from hero.world.presets import PRESETS, preset_config, preset_fields
+from hero.world.presets import PRESETS, preset_config, preset_fields, preset_noise
 from hero.world.scene import image_rng, object_mask, render, sample_scene
 
 runner = CliRunner()
@@ -69,6 +69,13 @@ def test_trap_preset_is_a_valid_world_with_most_categories_paired():
     assert preset_config("trap").prior == cfg.prior
     with pytest.raises(ValueError, match="unknown world preset 'nope'; choose from"):
         preset_fields("nope")
+    # "trap": the default objects (14–20 px, full colour) under grain; "small_faint": the first trap preset
+    assert (cfg.min_size, cfg.max_size, cfg.min_contrast, cfg.max_contrast) == (14, 20, 1.0, 1.0)
+    small = preset_config("small_faint")
+    assert (small.min_size, small.min_contrast, small.max_contrast, small.prior) == (8, 0.2, 1.0, cfg.prior)
+    assert (preset_noise("trap"), preset_noise("small_faint"), preset_noise(None)) == ("grain", "noise", "noise")
+    with pytest.raises(ValueError, match="unknown world preset 'nope'"):
+        preset_noise("nope")
 
 
 def test_cli_preset_sits_below_flags_and_set(tmp_path):

@@ -70,9 +70,12 @@ class DemoConfig:
     """Share of SFT examples (CoT and answer-only) that are captions ("Describe this image."), so the generative
     evaluations (AMBER generative, CHAIR) ask a prompt the models were trained on; 0 = questions only."""
     world_preset: str | None = None
-    """Named world settings (hero.world.presets: 'trap' = small, faint objects and a strong co-occurrence prior);
-    None = the default world. The 'trap' preset failed its calibration criteria (benchmarks/trap_world.md), so it is
-    not the default; results on it: benchmarks/demo_results.md."""
+    """Named world settings (hero.world.presets: 'trap' = a strong co-occurrence prior, calibrated for `grain`
+    noise; 'small_faint' = the first, failed trap preset); None = the default world (benchmarks/trap_world.md)."""
+    noise_op: str | None = None
+    """The σ op of the σ = 0 / 30 / 50 levels every trap run and RL run uses (hero.degrade): 'noise' (i.i.d.
+    Gaussian per pixel) or 'grain' (the same per-pixel σ, spatially correlated); None = the one the world preset
+    is calibrated with (hero.world.presets.preset_noise: 'grain' for 'trap', else 'noise')."""
     entropy_source: str = "group"
     """HERO's per-sample entropy (and its ablations'), a hero.rl.entropy source: 'group' (the yes/no agreement of
     the G rollouts: the marginal answer entropy), 'answer' (the answer's entropy after the sample's own CoT, ≈ 0),
@@ -100,6 +103,13 @@ class DemoConfig:
 
         if self.world_preset is not None:
             preset_fields(self.world_preset)  # an unknown name fails here, naming the presets
+        if self.noise_op is not None:
+            from hero.degrade import level_spec
+
+            try:
+                level_spec(self.noise_op, 30)
+            except ValueError as e:
+                raise ValueError(f"--noise-op {self.noise_op!r}: {e}") from None
 
         if self.entropy_source not in SOURCES:
             raise ValueError(f"--entropy-source {self.entropy_source!r}: use one of {', '.join(SOURCES.names())}")
@@ -113,11 +123,27 @@ class DemoConfig:
         check_out_folder(self.out)
 
     RECORDED = ("seed", "seeds", "budget_min", "quick", "ablations", "reward", "entropy_source", "dpo_lr", "dpo_beta",
-                "caption_frac", "world_preset")
+                "caption_frac", "world_preset", "noise_op")
 
     def recorded(self) -> dict:
-        """results.json's `config`: the settings that decide the numbers (RECORDED)."""
-        return {k: getattr(self, k) for k in self.RECORDED}
+        """results.json's `config`: the settings that decide the numbers (RECORDED; noise_op as resolved)."""
+        return {**{k: getattr(self, k) for k in self.RECORDED}, "noise_op": self.sigma_op}
+
+    @property
+    def sigma_op(self) -> str:
+        """noise_op, or the world preset's σ op when it is None."""
+        from hero.world.presets import preset_noise
+
+        return self.noise_op or preset_noise(self.world_preset)
+
+    SIGMAS = (0.0, 30.0, 50.0)
+
+    @property
+    def level_specs(self) -> list[str]:
+        """The degradation specs of σ = 0 / 30 / 50 under sigma_op: ['none', 'noise:30', 'noise:50'] by default."""
+        from hero.degrade import level_spec
+
+        return [level_spec(self.sigma_op, s) for s in self.SIGMAS]
 
     @property
     def uses_nli(self) -> bool:

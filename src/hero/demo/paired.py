@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from hero.degrade import pixel_sigma
 from hero.io import read_json
 from hero.trap.paired import paired_bin_comparison
 from hero.trap.runfolder import read_samples
+from hero.trap.summary import row_degrade
 
 PAIRS = (("HERO vs GRPO", "hero", "grpo"), ("HERO vs SFT (CoT)", "hero", "sft_cot"), ("HERO vs DPO", "hero", "dpo"))
 """(results.json key, model stage A, model stage B): diff = acc(A) − acc(B)."""
@@ -35,13 +37,17 @@ Answers = dict[str, tuple[bool, float]]  # question id → (correct, answer entr
 
 
 def trap_answers(run_dir: str | Path, sigma: float = SIGMA, temperature: float = TEMPERATURE) -> tuple[Answers, float]:
-    """A hero trap run folder → ({question id: (correct, entropy)} at noise σ and temperature T, trap threshold);
-    the entropy is the one the run's summary scored its trap bin with."""
+    """A hero trap run folder → ({question id: (correct, entropy)} at level σ of its σ op (noise or grain:
+    hero.degrade.pixel_sigma) and temperature T, trap threshold); the entropy is the one the run's summary scored its
+    trap bin with. ValueError when the run holds two σ ops at that σ (which one to pair would be a guess)."""
     summary = read_json(Path(run_dir) / "summary.json")
     field = summary["entropy_field"]
-    rows = read_samples(Path(run_dir) / "samples.jsonl")
-    answers = {str(r["id"]): (bool(r["correct"]), float(r[field])) for r in rows
-               if r.get("sigma") is not None and float(r["sigma"]) == sigma and float(r["temperature"]) == temperature}
+    rows = [r for r in read_samples(Path(run_dir) / "samples.jsonl") if float(r["temperature"]) == temperature
+            and pixel_sigma(row_degrade(r)) == sigma]
+    specs = sorted({row_degrade(r) for r in rows})
+    if len(specs) > 1:
+        raise ValueError(f"{run_dir}: {' and '.join(specs)} both have σ = {sigma:g}; pair a run with one σ op")
+    answers = {str(r["id"]): (bool(r["correct"]), float(r[field])) for r in rows}
     return answers, float(summary["trap_threshold"])
 
 

@@ -84,15 +84,17 @@ def rl_settings(cfg: DemoConfig, method: str, overrides: dict) -> dict:
     """run_rl settings of an RL stage besides its budget and steps: the reward, the method's fair-control settings
     (METHOD_SETTINGS) and the ablation's overrides; the gate and hard negatives read the yes_no reward
     (GATE_REWARD) when it is summed with another. DPO: its learning rate and β, then its overrides (its pairs come
-    from the verifier).
+    from the verifier). Every method trains on the demo's σ levels (cfg.level_specs) — passed only when the σ op is
+    not run_rl's default noise.
     rl_settings(reward="yes_no+nli", "grpo", {}) = {"reward": "yes_no+nli", "gate": True,
     "gate_reward": "yes_no_exact"}; HERO and its ablations also get cfg.entropy_source."""
+    levels = {"degrade": cfg.level_specs} if cfg.sigma_op != "noise" else {}  # noise: run_rl's default grid
     if method == "dpo":
-        return {"learning_rate": cfg.dpo_lr, "beta": cfg.dpo_beta, **overrides}
+        return {"learning_rate": cfg.dpo_lr, "beta": cfg.dpo_beta, **levels, **overrides}
     parts = cfg.reward.split("+")
     gate_reward = {"gate_reward": GATE_REWARD} if "yes_no" in parts and len(parts) > 1 else {}
     hero = {"entropy_source": cfg.entropy_source} if method == "hero" else {}
-    return {"reward": cfg.reward, **METHOD_SETTINGS.get(method, {}), **hero, **overrides, **gate_reward}
+    return {"reward": cfg.reward, **METHOD_SETTINGS.get(method, {}), **hero, **levels, **overrides, **gate_reward}
 
 
 def protocol(cfg: DemoConfig, rule: str) -> dict:
@@ -222,7 +224,8 @@ def _trap(cfg: DemoConfig, out: Path, name: str, temperatures: tuple[float, ...]
         dec = TrapDecoding(decoding)
         tc = TrapConfig(model=str(model), questions=str(questions),
                         images=str(paths(out)["world"] / split / "images"), out=str(d / "run"),
-                        noise=[0.0, 30.0, 50.0], temperatures=list(temperatures), seed=cfg.seed, answer_decoding=dec)
+                        noise=[], degrade=cfg.level_specs, temperatures=list(temperatures), seed=cfg.seed,
+                        answer_decoding=dec)
         scorer = make_trap_scorer(model, seed=cfg.seed, max_new_tokens=cfg.max_new_tokens, **dec.scorer_kwargs())
         res = run_trap(tc, scorer, progress=cfg.progress)
         return {"summary": str(d / "run" / "summary.json"), "n_samples": res.summary["n_samples"]}

@@ -24,15 +24,19 @@ POPE_SPLITS = ("random", "popular", "adversarial")
 
 
 def trap_cells(summary: dict, temperature: float | None = None) -> dict[str, dict]:
-    """Per σ (as '0', '30', '50'): trap accuracy, CI, share, count and mean entropy from a hero.trap summary."""
+    """Per σ (as '0', '30', '50'): trap accuracy, CI, share, count and mean entropy from a hero.trap summary — the
+    groups of a single σ op (noise or grain, hero.degrade.pixel_sigma; the demo runs one of them)."""
+    from hero.degrade import pixel_sigma
+
     groups = summary["groups"]
     if temperature is None:
         temperature = groups[0]["temperature"]
     out = {}
     for g in groups:
-        if g["temperature"] == temperature and g.get("sigma") is not None:  # noise-only specs ("none" = σ 0)
+        sigma = pixel_sigma(g["degrade"])  # 'none' = σ 0
+        if g["temperature"] == temperature and sigma is not None:
             t = g["trap"]
-            out[f"{float(g['sigma']):g}"] = {"accuracy": t["accuracy"], "ci": t["ci"], "share": t["share"],
+            out[f"{sigma:g}"] = {"accuracy": t["accuracy"], "ci": t["ci"], "share": t["share"],
                                              "count": t["count"], "mean_entropy": g["mean_entropy"],
                                              "accuracy_all": g["accuracy"]}
     return out

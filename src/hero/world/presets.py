@@ -17,12 +17,19 @@ TRAP_PRIOR = [  # 14 of the 15 default categories in 7 pairs (only "purple trian
 ]
 
 PRESETS: dict[str, dict] = {
-    "trap": {"min_size": 8, "max_size": 20, "min_contrast": 0.2, "max_contrast": 1.0, "prior": TRAP_PRIOR},
+    "trap": {"prior": TRAP_PRIOR},
+    "small_faint": {"min_size": 8, "max_size": 20, "min_contrast": 0.2, "max_contrast": 1.0, "prior": TRAP_PRIOR},
 }
-"""name → WorldConfig fields. "trap": objects of 8–20 px at contrast U[0.2, 1], so Gaussian noise at the paper's
-σ = 30 / 50 hides some of them and not others, and a strong co-occurrence prior (p = 0.95, 14 of 15 categories
-paired). Chosen on validation world seeds with answer-only SFT (which targets it meets and which not, the grid,
-the numbers, the commands): benchmarks/trap_world.md."""
+"""name → WorldConfig fields, chosen on validation world seeds with answer-only SFT (the grids, the numbers, the
+commands: benchmarks/trap_world.md).
+- "trap" (the demo's world): default objects (14–20 px, full colour) under a strong co-occurrence prior (p = 0.95,
+  14 of 15 categories paired), degraded by `grain` (PRESET_NOISE): Gaussian noise of the paper's per-pixel σ = 30 /
+  50, spatially correlated, so colours become confusable while shapes stay — answer-only SFT 0.94 → 0.71 → 0.61.
+- "small_faint" (the first trap preset, kept so its recorded runs reproduce): objects of 8–20 px at contrast
+  U[0.2, 1] under the same prior, i.i.d. noise; it failed the calibration (clean 0.84–0.88, σ = 50 ≈ 0.69–0.73)."""
+PRESET_NOISE = {"trap": "grain"}
+"""The σ op (hero.degrade) a preset's world is calibrated with; presets not named here (and the default world) use
+i.i.d. Gaussian `noise`."""
 
 
 def preset_fields(name: str) -> dict:
@@ -36,3 +43,10 @@ def preset_fields(name: str) -> dict:
 def preset_config(name: str, **overrides) -> WorldConfig:
     """WorldConfig of preset `name`, with `overrides` (seed, split sizes, ...) on top."""
     return WorldConfig(**{**preset_fields(name), **overrides})
+
+
+def preset_noise(name: str | None) -> str:
+    """The σ op a world preset is calibrated with ('grain' for 'trap'); 'noise' for None (the default world)."""
+    if name is not None:
+        preset_fields(name)  # an unknown name fails here, naming the presets
+    return PRESET_NOISE.get(name or "", "noise")
