@@ -118,20 +118,20 @@ def test_follower_runs_the_leaders_step_count(tmp_path, monkeypatch):
 def test_rl_settings_and_protocol(tmp_path):
     from hero.rl.settings import resolve
 
-    cfg = DemoConfig(out=str(tmp_path), ablations=True)
+    cfg = DemoConfig(out=str(tmp_path), ablations=True, world_preset="default")  # i.i.d. noise: run_rl's own grid
     assert pipeline.rl_settings(cfg, "grpo", {}) == {"reward": "yes_no+nli", "gate": True,
                                                      "gate_reward": "yes_no_exact"}
     assert pipeline.rl_settings(cfg, "hero", {"gate": False}) == {
         "reward": "yes_no+nli", "hard_negatives": True, "entropy_source": "group", "gate": False,
         "gate_reward": "yes_no_exact"}
-    span = DemoConfig(out=str(tmp_path), entropy_source="span")  # HERO's (and its ablations') source, not GRPO's
+    span = DemoConfig(out=str(tmp_path), entropy_source="span", world_preset="default")  # HERO's (and its ablations') source, not GRPO's
     assert pipeline.rl_settings(span, "hero", {})["entropy_source"] == "span"
     assert "entropy_source" not in pipeline.rl_settings(span, "grpo", {})
     with pytest.raises(ValueError, match="--entropy-source 'marginal': use one of"):
         DemoConfig(out=str(tmp_path), entropy_source="marginal")
     assert pipeline.rl_settings(cfg, "dpo", {}) == {"learning_rate": 1e-5, "beta": 0.5}
     resolve("dpo", {k: (v, "dpo") for k, v in pipeline.rl_settings(cfg, "dpo", {}).items()})
-    plain = DemoConfig(out=str(tmp_path), reward="yes_no")
+    plain = DemoConfig(out=str(tmp_path), reward="yes_no", world_preset="default")
     assert pipeline.rl_settings(plain, "grpo", {}) == {"reward": "yes_no", "gate": True} and not plain.uses_nli
     assert "nli" not in [s.name for s in pipeline.build_stages(plain)] and cfg.uses_nli
     for method in ("grpo", "hero"):  # every setting is a real field of the method's trainer (grpo: a control)
@@ -147,8 +147,8 @@ def test_rl_settings_and_protocol(tmp_path):
     assert p["hero_entropy_source"] == "group" and p["dpo"] == {"learning_rate": 1e-5, "beta": 0.5}
     assert cfg.recorded() == {"seed": 0, "seeds": 1, "budget_min": 15.0, "quick": False, "ablations": True,
                               "reward": "yes_no+nli", "entropy_source": "group", "dpo_lr": 1e-5, "dpo_beta": 0.5,
-                              "caption_frac": 0.1, "world_preset": None, "noise_op": "noise"}
-    grain = DemoConfig(out=str(tmp_path), world_preset="trap")  # the trap world's σ op: grain, in every RL run
+                              "caption_frac": 0.1, "world_preset": "default", "noise_op": "noise"}
+    grain = DemoConfig(out=str(tmp_path))  # the default: the trap world and its σ op grain, in every RL run
     assert grain.sigma_op == "grain" and grain.level_specs == ["none", "grain:30", "grain:50"]
     assert grain.recorded()["noise_op"] == "grain" and cfg.level_specs == ["none", "noise:30", "noise:50"]
     assert pipeline.rl_settings(grain, "grpo", {})["degrade"] == ["none", "grain:30", "grain:50"]

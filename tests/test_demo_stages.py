@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from hero.demo.stages import Stage, eta_seconds, run_stages
+from hero.demo.config import DemoConfig
+from hero.demo.stages import Stage, claim_folder, eta_seconds, run_stages
+from hero.io import InputError
 
 
 def test_eta_scales_remaining_estimates_by_observed_speed():
@@ -37,3 +41,21 @@ def test_stages_cache_force_and_resume_after_crash(tmp_path):
     assert calls[-1] == "a"
     with pytest.raises(ValueError, match="unknown stage"):
         run_stages([Stage("a", ok("a"))], tmp_path, force=["zzz"], log=lambda s: None)
+
+
+def test_a_folder_refuses_to_resume_with_other_settings(tmp_path):
+    cfg = DemoConfig(out=str(tmp_path / "d"))
+    claim_folder(tmp_path / "d", cfg.identity())
+    claim_folder(tmp_path / "d", DemoConfig(out=str(tmp_path / "d"), ablations=True).identity())  # adds stages only
+    other = DemoConfig(out=str(tmp_path / "d"), world_preset="default").identity()
+    with pytest.raises(InputError, match=r"other settings \(noise_op: 'grain' then, 'noise' now; world_preset: 'trap' "
+                                         r"then, 'default' now\); .* use a new --out, or --force all"):
+        claim_folder(tmp_path / "d", other)
+    claim_folder(tmp_path / "d", other, reset=True)  # --force all: every stage is redone under the new settings
+    assert json.loads((tmp_path / "d" / "demo_config.json").read_text())["world_preset"] == "default"
+    # a folder from before demo_config.json: its results.json config (world preset None = the default world, noise)
+    old = {"seed": 0, "seeds": 1, "budget_min": 15.0, "quick": False, "ablations": False, "reward": "yes_no+nli",
+           "entropy_source": "group", "dpo_lr": 1e-5, "dpo_beta": 0.5, "caption_frac": 0.1, "world_preset": None}
+    assert DemoConfig.older_identity(old) == other
+    with pytest.raises(InputError, match="world_preset: 'default' then, 'trap' now"):
+        claim_folder(tmp_path / "e", cfg.identity(), DemoConfig.older_identity(old))

@@ -229,7 +229,7 @@ def test_config_validation_messages():
         TrapConfig(**base, noise="-5")
     with pytest.raises(ValueError, match=r"σ must be in \[0, 255\]"):
         TrapConfig(**base, noise="300")
-    with pytest.raises(ValueError, match="registered ops: noise, blur"):
+    with pytest.raises(ValueError, match="registered ops: noise, grain, blur"):
         TrapConfig(**base, degrade=["fog:1"])
     with pytest.raises(ValueError, match="twice"):
         TrapConfig(**base, noise="30,30")

@@ -69,9 +69,11 @@ class DemoConfig:
     caption_frac: float = 0.1
     """Share of SFT examples (CoT and answer-only) that are captions ("Describe this image."), so the generative
     evaluations (AMBER generative, CHAIR) ask a prompt the models were trained on; 0 = questions only."""
-    world_preset: str | None = None
-    """Named world settings (hero.world.presets: 'trap' = a strong co-occurrence prior, calibrated for `grain`
-    noise; 'small_faint' = the first, failed trap preset); None = the default world (benchmarks/trap_world.md)."""
+    world_preset: str = "trap"
+    """Named world settings (hero.world.presets): 'trap' = a strong co-occurrence prior (p = 0.95, 14 of 15
+    categories paired), calibrated for `grain` noise on validation seeds (benchmarks/trap_world.md); 'default' =
+    WorldConfig's defaults with i.i.d. noise (the demo's world until session 20); 'small_faint' = the first, failed
+    trap preset."""
     noise_op: str | None = None
     """The σ op of the σ = 0 / 30 / 50 levels every trap run and RL run uses (hero.degrade): 'noise' (i.i.d.
     Gaussian per pixel) or 'grain' (the same per-pixel σ, spatially correlated); None = the one the world preset
@@ -101,8 +103,7 @@ class DemoConfig:
         from hero.rl.entropy import SOURCES
         from hero.world.presets import preset_fields
 
-        if self.world_preset is not None:
-            preset_fields(self.world_preset)  # an unknown name fails here, naming the presets
+        preset_fields(self.world_preset)  # an unknown name fails here, naming the presets
         if self.noise_op is not None:
             from hero.degrade import level_spec
 
@@ -128,6 +129,18 @@ class DemoConfig:
     def recorded(self) -> dict:
         """results.json's `config`: the settings that decide the numbers (RECORDED; noise_op as resolved)."""
         return {**{k: getattr(self, k) for k in self.RECORDED}, "noise_op": self.sigma_op}
+
+    def identity(self) -> dict:
+        """The settings every cached stage of one seed's folder depends on (recorded() without `seeds` and
+        `ablations`, which only add stages; `hero.demo.stages.claim_folder` refuses to resume with others)."""
+        return {k: v for k, v in self.recorded().items() if k not in ("seeds", "ablations")}
+
+    @staticmethod
+    def older_identity(results_config: dict) -> dict:
+        """identity() of a folder made before demo_config.json, from its results.json `config` (the world preset
+        None then meant 'default', and the σ op was always noise)."""
+        d = {k: v for k, v in results_config.items() if k not in ("seeds", "ablations")}
+        return {**d, "world_preset": d.get("world_preset") or "default", "noise_op": d.get("noise_op", "noise")}
 
     @property
     def sigma_op(self) -> str:

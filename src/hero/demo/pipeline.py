@@ -39,11 +39,11 @@ def rl_methods(cfg: DemoConfig) -> list[tuple[str, str, dict]]:
 
 def _world(cfg: DemoConfig, out: Path):
     def fn(d: Path) -> dict:
-        from hero.world import WorldConfig, build_world, pope_path
+        from hero.world import build_world, pope_path
         from hero.world.presets import preset_config
 
         fields = {"seed": cfg.seed, **cfg.world_sizes}
-        wcfg = preset_config(cfg.world_preset, **fields) if cfg.world_preset else WorldConfig(**fields)
+        wcfg = preset_config(cfg.world_preset, **fields)
         meta = build_world(wcfg, paths(out)["world"], progress=False)
         lines = pope_path(paths(out)["world"], "test", "adversarial").read_text().splitlines()
         paths(out)["questions"].write_text("\n".join(lines[: cfg.trap_questions]) + "\n")

@@ -14,7 +14,7 @@ from hero.demo.pipeline import (build_stages, matched_steps, model_dir, protocol
                                 table_rows, trap_stage, wall_clock_ratios)
 from hero.demo.report import (EMA_WEIGHT, publish, replication_table, rl_row, rl_section, steps_section,
                               training_curves, trap_cells)
-from hero.demo.stages import run_stages
+from hero.demo.stages import claim_folder, run_stages
 from hero.display import rounded
 from hero.io import read_json, write_json_atomic
 from hero.trap.report import Section, figure_sections, write_sections
@@ -174,6 +174,9 @@ def run_one(cfg: DemoConfig, log=print) -> dict:
 
     torch.set_num_threads(cfg.threads)
     t0 = time.perf_counter()
+    done = Path(cfg.out) / "results.json"
+    older = DemoConfig.older_identity(read_json(done)["config"]) if done.is_file() else None
+    claim_folder(Path(cfg.out), cfg.identity(), older, reset="all" in cfg.force)
     stages = build_stages(cfg)
     results = run_stages(stages, Path(cfg.out), force=cfg.force, log=log)
     rows = collect_rows(cfg, results)

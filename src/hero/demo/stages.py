@@ -78,3 +78,26 @@ def run_stages(stages: Sequence[Stage], out: Path, force: Sequence[str] = (), lo
         spent_est += stage.estimate_s
         log(f"    {stage.name} done in {seconds:.1f}s")
     return results
+
+
+IDENTITY = "demo_config.json"
+
+
+def claim_folder(out: Path, identity: dict, older: dict | None = None, reset: bool = False) -> None:
+    """Tie the stage folder `out` to the settings its cached stages were made with. The first run writes
+    `out/demo_config.json` = identity; a later run with other settings would mix cached stages of one setting with
+    fresh stages of another, so it raises InputError naming the fields that differ — unless `reset` (every stage is
+    redone). `older`: the settings a folder from before this file existed recorded (its results.json's), compared
+    the same way; None = nothing recorded (a fresh folder)."""
+    from hero.io import InputError, read_json
+
+    path = out / IDENTITY
+    was = read_json(path) if path.is_file() else older
+    if was is not None and not reset:
+        diff = {k: (was.get(k), v) for k, v in identity.items() if was.get(k) != v}
+        if diff:
+            said = "; ".join(f"{k}: {a!r} then, {b!r} now" for k, (a, b) in sorted(diff.items()))
+            raise InputError(f"{out} holds a demo made with other settings ({said}); its cached stages would mix "
+                             "with new ones — use a new --out, or --force all to redo every stage")
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, identity)

@@ -17,11 +17,13 @@ TRAP_PRIOR = [  # 14 of the 15 default categories in 7 pairs (only "purple trian
 ]
 
 PRESETS: dict[str, dict] = {
+    "default": {},
     "trap": {"prior": TRAP_PRIOR},
     "small_faint": {"min_size": 8, "max_size": 20, "min_contrast": 0.2, "max_contrast": 1.0, "prior": TRAP_PRIOR},
 }
 """name → WorldConfig fields, chosen on validation world seeds with answer-only SFT (the grids, the numbers, the
 commands: benchmarks/trap_world.md).
+- "default": WorldConfig's own defaults (objects 14–20 px, three pairs at p = 0.85), i.i.d. noise.
 - "trap" (the demo's world): default objects (14–20 px, full colour) under a strong co-occurrence prior (p = 0.95,
   14 of 15 categories paired), degraded by `grain` (PRESET_NOISE): Gaussian noise of the paper's per-pixel σ = 30 /
   50, spatially correlated, so colours become confusable while shapes stay — answer-only SFT 0.94 → 0.71 → 0.61.
@@ -46,7 +48,7 @@ def preset_config(name: str, **overrides) -> WorldConfig:
 
 
 def preset_noise(name: str | None) -> str:
-    """The σ op a world preset is calibrated with ('grain' for 'trap'); 'noise' for None (the default world)."""
+    """The σ op a world preset is calibrated with ('grain' for 'trap'); 'noise' for the others and for None."""
     if name is not None:
         preset_fields(name)  # an unknown name fails here, naming the presets
     return PRESET_NOISE.get(name or "", "noise")
