@@ -17,7 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from hero.demo.config import ABLATIONS
+from hero.demo.config import ABLATIONS, recorded_specs
 from hero.demo.paired import paired, trap_answers
 from hero.io import read_json, write_json_atomic
 
@@ -33,7 +33,8 @@ def marginal_run(seed_dir: Path, model: str, samples: int) -> Path:
     out = seed_dir / f"trap_marginal_{model}" / "run"
     world = seed_dir / "world" / "world"
     tc = TrapConfig(model=str(seed_dir / model / "model"), questions=str(seed_dir / "world" / "trap_questions.json"),
-                    images=str(world / "test" / "images"), out=str(out), noise=[50.0], temperatures=[1.0],
+                    images=str(world / "test" / "images"), out=str(out), noise=[], degrade=recorded_specs(cfg, [50.0]),
+                    temperatures=[1.0],
                     seed=cfg["seed"], confidence="marginal", confidence_samples=samples)
     run_trap(tc, make_trap_scorer(str(seed_dir / model / "model"), seed=cfg["seed"], max_new_tokens=48),
              progress=False)

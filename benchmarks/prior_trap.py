@@ -17,6 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
+from hero.demo.config import recorded_specs
 from hero.demo.paired import paired
 from hero.io import read_json, write_json_atomic
 
@@ -37,7 +38,8 @@ def prior_run(seed_dir: Path, model: str, a: argparse.Namespace) -> Path:
         build_priorset(WorldPriorSetConfig(world=str(world), images=a.images, questions=a.questions, seed=cfg["seed"]))
     out = seed_dir / f"trap_prior_{model}" / "run"
     tc = TrapConfig(model=str(seed_dir / model / "model"), questions=str(world / "prior" / QUESTIONS_FILE),
-                    images=str(world / "prior" / "images"), out=str(out), noise=list(SIGMAS), temperatures=[1.0],
+                    images=str(world / "prior" / "images"), out=str(out), noise=[], degrade=recorded_specs(cfg, SIGMAS),
+                    temperatures=[1.0],
                     seed=cfg["seed"], confidence="marginal", confidence_samples=a.samples)
     run_trap(tc, make_trap_scorer(str(seed_dir / model / "model"), seed=cfg["seed"], max_new_tokens=48),
              progress=False)
@@ -47,15 +49,17 @@ def prior_run(seed_dir: Path, model: str, a: argparse.Namespace) -> Path:
 def cells(run: Path) -> tuple[dict[str, dict[str, tuple[bool, float]]], float]:
     """('σ/tag' → {question id: (correct, entropy)}, trap threshold) of one run's samples (the entropy and threshold
     its summary scores the trap bin with)."""
+    from hero.degrade import pixel_sigma
     from hero.trap.runfolder import read_samples
+    from hero.trap.summary import row_degrade
 
     summary = read_json(run / "summary.json")
     field = summary["entropy_field"]
     out: dict[str, dict] = {}
     for r in read_samples(run / "samples.jsonl"):
-        if r.get("sigma") is not None and r.get("prior") in TAGS:
-            out.setdefault(f"{float(r['sigma']):g}/{r['prior']}", {})[str(r["id"])] = (bool(r["correct"]),
-                                                                                      float(r[field]))
+        sigma = pixel_sigma(row_degrade(r))  # the demo's σ op (noise or grain)
+        if sigma is not None and r.get("prior") in TAGS:
+            out.setdefault(f"{sigma:g}/{r['prior']}", {})[str(r["id"])] = (bool(r["correct"]), float(r[field]))
     return out, float(summary["trap_threshold"])
 
 

@@ -153,10 +153,21 @@ class DemoConfig:
 
     @property
     def level_specs(self) -> list[str]:
-        """The degradation specs of σ = 0 / 30 / 50 under sigma_op: ['none', 'noise:30', 'noise:50'] by default."""
-        from hero.degrade import level_spec
+        """The degradation specs of σ = 0 / 30 / 50 under sigma_op: ['none', 'grain:30', 'grain:50'] by default."""
+        return sigma_specs(self.sigma_op, self.SIGMAS)
 
-        return [level_spec(self.sigma_op, s) for s in self.SIGMAS]
+
+def sigma_specs(op: str, sigmas) -> list[str]:
+    """The specs of σ op `op` at each σ: sigma_specs('grain', [0, 50]) = ['none', 'grain:50']."""
+    from hero.degrade import level_spec
+
+    return [level_spec(op, s) for s in sigmas]
+
+
+def recorded_specs(config: dict, sigmas) -> list[str]:
+    """The specs a finished demo's σ levels were run with, from its results.json `config` (a demo from before
+    `noise_op` was recorded used i.i.d. noise): for scripts that add trap runs to a finished demo."""
+    return sigma_specs(config.get("noise_op") or "noise", sigmas)
 
     @property
     def uses_nli(self) -> bool:
