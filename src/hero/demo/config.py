@@ -156,19 +156,6 @@ class DemoConfig:
         """The degradation specs of σ = 0 / 30 / 50 under sigma_op: ['none', 'grain:30', 'grain:50'] by default."""
         return sigma_specs(self.sigma_op, self.SIGMAS)
 
-
-def sigma_specs(op: str, sigmas) -> list[str]:
-    """The specs of σ op `op` at each σ: sigma_specs('grain', [0, 50]) = ['none', 'grain:50']."""
-    from hero.degrade import level_spec
-
-    return [level_spec(op, s) for s in sigmas]
-
-
-def recorded_specs(config: dict, sigmas) -> list[str]:
-    """The specs a finished demo's σ levels were run with, from its results.json `config` (a demo from before
-    `noise_op` was recorded used i.i.d. noise): for scripts that add trap runs to a finished demo."""
-    return sigma_specs(config.get("noise_op") or "noise", sigmas)
-
     @property
     def uses_nli(self) -> bool:
         """The reward has an NLI part, so the demo trains the world's NLI model first (stage `nli`)."""
@@ -206,3 +193,16 @@ def recorded_specs(config: dict, sigmas) -> list[str]:
     def eval_limit(self) -> int:
         """Items per benchmark (per POPE split) of `hero eval world`."""
         return 12 if self.quick else 150
+
+
+def sigma_specs(op: str, sigmas) -> list[str]:
+    """The specs of σ op `op` at each σ: sigma_specs('grain', [0, 50]) = ['none', 'grain:50']."""
+    from hero.degrade import level_spec
+
+    return [level_spec(op, s) for s in sigmas]
+
+
+def recorded_specs(config: dict, sigmas) -> list[str]:
+    """The specs a finished demo's σ levels were run with, from its results.json `config` (a demo from before
+    `noise_op` was recorded used i.i.d. noise): for scripts that add trap runs to a finished demo."""
+    return sigma_specs(config.get("noise_op") or "noise", sigmas)
