@@ -92,7 +92,7 @@ class TrapConfig:
     """Noise shorthand: Gaussian σ on the 0–255 pixel scale (0 = clean), each becoming a noise spec. When both
     `noise` and `degrade` are empty it is set to 0, 30, 50."""
     degrade: list[str] = field(default_factory=list)
-    """Explicit hero.degrade specs ('blur:1', 'down:4', 'noise:30+blur:1'; a comma string is split); stored as
+    """Explicit hero.degrade specs ('grain:50', 'blur:1', 'noise:30+blur:1'; a comma string is split); stored as
     canonical strings after validation. The grid is `specs()`: noise specs first, then these, de-duplicated."""
     temperatures: list[float] = field(default_factory=lambda: [1.0])
     """Softmax temperatures T of the answer distribution: p_yes, p_no and the entropies are read from
