@@ -1,9 +1,10 @@
 """The prior-driven half of the Confidence Trap on a finished demo: every model on a 50/50 prior-consistent /
 prior-violating question set (`hero world priorset`), marginal confidence (k sampled CoTs at T = 1), σ = 0 and 50.
 
-    python benchmarks/prior_trap.py RUNS/test [--questions 300] [--images 3000] [--samples 8]
+    python benchmarks/prior_trap.py RUNS/test [RUNS/other ...] [--questions 300] [--images 3000] [--samples 8]
 
-RUNS/test is a `hero demo --seeds N` folder (seed_<s>/ subfolders) or one seed's demo folder. Per seed: the set is
+RUNS/test is a `hero demo --seeds N` folder (seed_<s>/ subfolders) or one seed's demo folder; several are pooled
+together (e.g. single-seed demo folders), the JSON going to the first. Per seed: the set is
 built in that seed's world (WORLD/prior/, fresh scenes disjoint from train / val / test; reused when present), then
 each model's run goes to <seed>/trap_prior_<model>/run (a resumable `hero trap` run folder, noise seed = the demo
 seed). Prints, pooled over the seeds, per model, σ and prior tag: accuracy of the majority answer, the confident
@@ -73,7 +74,7 @@ def cell_stats(answers: list[tuple[bool, float]], tag: str, threshold: float) ->
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("root")
+    ap.add_argument("roots", nargs="+")
     ap.add_argument("--questions", type=int, default=300)
     ap.add_argument("--images", type=int, default=3000)
     ap.add_argument("--samples", type=int, default=8)
@@ -83,8 +84,8 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(a.threads)
-    root = Path(a.root)
-    seeds = sorted(p for p in root.glob("seed_*") if p.is_dir()) or [root]
+    root = Path(a.roots[0])  # several roots are pooled (as paired_marginal.py does); the JSON goes to the first
+    seeds = [sd for r in map(Path, a.roots) for sd in (sorted(p for p in r.glob("seed_*") if p.is_dir()) or [r])]
     per_seed: list[dict[str, dict]] = []  # per seed: {model: ('σ/tag' → answers, threshold)}
     for sd in seeds:
         per_seed.append({m: cells(prior_run(sd, m, a)) for m in a.models.split(",")})
