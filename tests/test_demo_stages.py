@@ -56,6 +56,6 @@ def test_a_folder_refuses_to_resume_with_other_settings(tmp_path):
     # a folder from before demo_config.json: its results.json config (world preset None = the default world, noise)
     old = {"seed": 0, "seeds": 1, "budget_min": 15.0, "quick": False, "ablations": False, "reward": "yes_no+nli",
            "entropy_source": "group", "dpo_lr": 1e-5, "dpo_beta": 0.5, "caption_frac": 0.1, "world_preset": None}
-    assert DemoConfig.older_identity(old) == other
+    assert DemoConfig.identity_of(old) == other
     with pytest.raises(InputError, match="world_preset: 'default' then, 'trap' now"):
-        claim_folder(tmp_path / "e", cfg.identity(), DemoConfig.older_identity(old))
+        claim_folder(tmp_path / "e", cfg.identity(), DemoConfig.identity_of(old))

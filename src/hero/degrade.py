@@ -188,11 +188,15 @@ def pixel_sigma(spec: "str | float | int | DegradeSpec | Degradation | None") ->
     return d.steps[0].level if len(d.steps) == 1 and get_op(d.steps[0].op).sigma else None
 
 
+def sigma_ops() -> tuple[str, ...]:
+    """Names of the registered ops whose level is a per-pixel σ (registration order): ('noise', 'grain')."""
+    return tuple(n for n, o in _OPS.items() if o.sigma)
+
+
 def level_spec(op: str, sigma: float) -> str:
     """The canonical spec of σ op `op` at level σ: level_spec('grain', 30) = 'grain:30', level 0 = 'none'."""
-    if not get_op(op).sigma:
-        raise ValueError(f"{op!r} is not a noise op with a σ level; use one of "
-                         f"{', '.join(n for n, o in _OPS.items() if o.sigma)}")
+    if op not in sigma_ops():
+        raise ValueError(f"{op!r} is not a noise op with a σ level; use one of {', '.join(sigma_ops())}")
     return canonical(f"{op}:{float(sigma):g}")
 
 

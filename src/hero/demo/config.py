@@ -105,12 +105,11 @@ class DemoConfig:
 
         preset_fields(self.world_preset)  # an unknown name fails here, naming the presets
         if self.noise_op is not None:
-            from hero.degrade import level_spec
+            from hero.degrade import sigma_ops
 
-            try:
-                level_spec(self.noise_op, 30)
-            except ValueError as e:
-                raise ValueError(f"--noise-op {self.noise_op!r}: {e}") from None
+            if self.noise_op not in sigma_ops():
+                raise ValueError(f"--noise-op {self.noise_op!r}: {self.noise_op!r} is not a noise op with a σ level; "
+                                 f"use one of {', '.join(sigma_ops())}")
 
         if self.entropy_source not in SOURCES:
             raise ValueError(f"--entropy-source {self.entropy_source!r}: use one of {', '.join(SOURCES.names())}")
@@ -124,23 +123,25 @@ class DemoConfig:
         check_out_folder(self.out)
 
     RECORDED = ("seed", "seeds", "budget_min", "quick", "ablations", "reward", "entropy_source", "dpo_lr", "dpo_beta",
-                "caption_frac", "world_preset", "noise_op")
+                "caption_frac", "world_preset")
+    ADD_STAGES_ONLY = ("seeds", "ablations")
+    """Recorded settings that only add stages (so they are not part of a folder's identity)."""
 
     def recorded(self) -> dict:
-        """results.json's `config`: the settings that decide the numbers (RECORDED; noise_op as resolved)."""
+        """results.json's `config`: the settings that decide the numbers (RECORDED, plus noise_op as resolved)."""
         return {**{k: getattr(self, k) for k in self.RECORDED}, "noise_op": self.sigma_op}
 
     def identity(self) -> dict:
-        """The settings every cached stage of one seed's folder depends on (recorded() without `seeds` and
-        `ablations`, which only add stages; `hero.demo.stages.claim_folder` refuses to resume with others)."""
-        return {k: v for k, v in self.recorded().items() if k not in ("seeds", "ablations")}
+        """The settings every cached stage of one seed's folder depends on (recorded() without ADD_STAGES_ONLY;
+        `hero.demo.stages.claim_folder` refuses to resume with others)."""
+        return self.identity_of(self.recorded())
 
-    @staticmethod
-    def older_identity(results_config: dict) -> dict:
-        """identity() of a folder made before demo_config.json, from its results.json `config` (the world preset
-        None then meant 'default', and the σ op was always noise)."""
-        d = {k: v for k, v in results_config.items() if k not in ("seeds", "ablations")}
-        return {**d, "world_preset": d.get("world_preset") or "default", "noise_op": d.get("noise_op", "noise")}
+    @classmethod
+    def identity_of(cls, config: dict) -> dict:
+        """identity() of a recorded `config` — also of an older results.json's, from before demo_config.json (the
+        world preset None then meant 'default', and the σ op was always noise)."""
+        d = {k: v for k, v in config.items() if k not in cls.ADD_STAGES_ONLY}
+        return {**d, "world_preset": d.get("world_preset") or "default", "noise_op": d.get("noise_op") or "noise"}
 
     @property
     def sigma_op(self) -> str:

@@ -42,12 +42,12 @@ def trap_answers(run_dir: str | Path, sigma: float = SIGMA, temperature: float =
     trap bin with. ValueError when the run holds two σ ops at that σ (which one to pair would be a guess)."""
     summary = read_json(Path(run_dir) / "summary.json")
     field = summary["entropy_field"]
-    rows = [r for r in read_samples(Path(run_dir) / "samples.jsonl") if float(r["temperature"]) == temperature
-            and pixel_sigma(row_degrade(r)) == sigma]
-    specs = sorted({row_degrade(r) for r in rows})
+    rows = [(spec, r) for r in read_samples(Path(run_dir) / "samples.jsonl") if float(r["temperature"]) == temperature
+            and pixel_sigma(spec := row_degrade(r)) == sigma]
+    specs = sorted({spec for spec, _ in rows})
     if len(specs) > 1:
         raise ValueError(f"{run_dir}: {' and '.join(specs)} both have σ = {sigma:g}; pair a run with one σ op")
-    answers = {str(r["id"]): (bool(r["correct"]), float(r[field])) for r in rows}
+    answers = {str(r["id"]): (bool(r["correct"]), float(r[field])) for _, r in rows}
     return answers, float(summary["trap_threshold"])
 
 

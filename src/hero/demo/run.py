@@ -175,7 +175,7 @@ def run_one(cfg: DemoConfig, log=print) -> dict:
     torch.set_num_threads(cfg.threads)
     t0 = time.perf_counter()
     done = Path(cfg.out) / "results.json"
-    older = DemoConfig.older_identity(read_json(done)["config"]) if done.is_file() else None
+    older = DemoConfig.identity_of(read_json(done)["config"]) if done.is_file() else None
     claim_folder(Path(cfg.out), cfg.identity(), older, reset="all" in cfg.force)
     stages = build_stages(cfg)
     results = run_stages(stages, Path(cfg.out), force=cfg.force, log=log)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hero.io import write_json_atomic
+from hero.io import InputError, read_json, write_json_atomic
 
 DONE = "done.json"
 
@@ -89,8 +89,6 @@ def claim_folder(out: Path, identity: dict, older: dict | None = None, reset: bo
     fresh stages of another, so it raises InputError naming the fields that differ — unless `reset` (every stage is
     redone). `older`: the settings a folder from before this file existed recorded (its results.json's), compared
     the same way; None = nothing recorded (a fresh folder)."""
-    from hero.io import InputError, read_json
-
     path = out / IDENTITY
     was = read_json(path) if path.is_file() else older
     if was is not None and not reset:
