@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from hero.demo.config import ABLATIONS, recorded_specs
+from hero.demo.pipeline import demo_trap_run
 from hero.demo.paired import paired, trap_answers
 from hero.io import read_json, write_json_atomic
 
@@ -26,18 +27,11 @@ MODELS = ("sft_cot", "grpo", "hero", "dpo")
 
 def marginal_run(seed_dir: Path, model: str, samples: int) -> Path:
     """Run (or resume) the σ = 50 marginal trap of one model of one seed's demo; returns the run folder."""
-    from hero.scoring import make_trap_scorer
-    from hero.trap.run import TrapConfig, run_trap
-
     cfg = read_json(seed_dir / "results.json")["config"]
     out = seed_dir / f"trap_marginal_{model}" / "run"
-    world = seed_dir / "world" / "world"
-    tc = TrapConfig(model=str(seed_dir / model / "model"), questions=str(seed_dir / "world" / "trap_questions.json"),
-                    images=str(world / "test" / "images"), out=str(out), noise=[], degrade=recorded_specs(cfg, [50.0]),
-                    temperatures=[1.0],
-                    seed=cfg["seed"], confidence="marginal", confidence_samples=samples)
-    run_trap(tc, make_trap_scorer(str(seed_dir / model / "model"), seed=cfg["seed"], max_new_tokens=48),
-             progress=False)
+    demo_trap_run(seed_dir / model / "model", seed_dir / "world" / "trap_questions.json",
+                  seed_dir / "world" / "world" / "test" / "images", out, recorded_specs(cfg, [50.0]), cfg["seed"],
+                  confidence="marginal", confidence_samples=samples)
     return out
 
 
@@ -65,6 +59,11 @@ def main() -> None:
         answers = {m: trap_answers(marginal_run(sd, m, a.samples)) for m in models}
         per_seed[sd.name] = answers
         print(f"{sd.name}: " + ", ".join(f"{m} {bin_line(ans, t)}" for m, (ans, t) in answers.items()))
+    if len(per_seed) > 1:  # every model's questions of all seeds together, a question being (seed, id)
+        first = next(iter(per_seed.values()))
+        print("pooled: " + ", ".join(
+            f"{m} " + bin_line({f"{s}/{q}": v for s, ans in per_seed.items() if m in ans for q, v in ans[m][0].items()},
+                               t) for m, (_, t) in first.items()))
     res = {"samples": a.samples, "sigma": 50.0, "pooled": paired(list(per_seed.values())),
            "per_seed": {k: paired([v]) for k, v in per_seed.items()}}
     write_json_atomic(root / "paired_marginal.json", res)

@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 from hero.demo.config import recorded_specs
+from hero.demo.pipeline import demo_trap_run
 from hero.demo.paired import paired
 from hero.io import read_json, write_json_atomic
 
@@ -29,8 +30,6 @@ TAGS = ("consistent", "violating")
 
 def prior_run(seed_dir: Path, model: str, a: argparse.Namespace) -> Path:
     """Build (or reuse) the seed's prior set, then run (or resume) one model's marginal trap on it."""
-    from hero.scoring import make_trap_scorer
-    from hero.trap.run import TrapConfig, run_trap
     from hero.world.priorset import QUESTIONS_FILE, WorldPriorSetConfig, build_priorset
 
     cfg = read_json(seed_dir / "results.json")["config"]
@@ -38,12 +37,8 @@ def prior_run(seed_dir: Path, model: str, a: argparse.Namespace) -> Path:
     if not (world / "prior" / QUESTIONS_FILE).is_file():
         build_priorset(WorldPriorSetConfig(world=str(world), images=a.images, questions=a.questions, seed=cfg["seed"]))
     out = seed_dir / f"trap_prior_{model}" / "run"
-    tc = TrapConfig(model=str(seed_dir / model / "model"), questions=str(world / "prior" / QUESTIONS_FILE),
-                    images=str(world / "prior" / "images"), out=str(out), noise=[], degrade=recorded_specs(cfg, SIGMAS),
-                    temperatures=[1.0],
-                    seed=cfg["seed"], confidence="marginal", confidence_samples=a.samples)
-    run_trap(tc, make_trap_scorer(str(seed_dir / model / "model"), seed=cfg["seed"], max_new_tokens=48),
-             progress=False)
+    demo_trap_run(seed_dir / model / "model", world / "prior" / QUESTIONS_FILE, world / "prior" / "images", out,
+                  recorded_specs(cfg, SIGMAS), cfg["seed"], confidence="marginal", confidence_samples=a.samples)
     return out
 
 

@@ -210,9 +210,6 @@ def _plain(v) -> bool:
 def _trap(cfg: DemoConfig, out: Path, name: str, temperatures: tuple[float, ...], decoding: str = "plain",
           split: str = "test"):
     def fn(d: Path) -> dict:
-        from hero.scoring import make_trap_scorer
-        from hero.trap.decoding import TrapDecoding
-        from hero.trap.run import TrapConfig, run_trap
         from hero.world import pope_path
 
         model = model_dir(out, name)
@@ -221,15 +218,28 @@ def _trap(cfg: DemoConfig, out: Path, name: str, temperatures: tuple[float, ...]
             lines = pope_path(paths(out)["world"], split, "adversarial").read_text().splitlines()
             questions = d / f"{split}_questions.json"
             questions.write_text("\n".join(lines[: cfg.trap_questions]) + "\n")
-        dec = TrapDecoding(decoding)
-        tc = TrapConfig(model=str(model), questions=str(questions),
-                        images=str(paths(out)["world"] / split / "images"), out=str(d / "run"),
-                        noise=[], degrade=cfg.level_specs, temperatures=list(temperatures), seed=cfg.seed,
-                        answer_decoding=dec)
-        scorer = make_trap_scorer(model, seed=cfg.seed, max_new_tokens=cfg.max_new_tokens, **dec.scorer_kwargs())
-        res = run_trap(tc, scorer, progress=cfg.progress)
+        res = demo_trap_run(model, questions, paths(out)["world"] / split / "images", d / "run", cfg.level_specs,
+                            cfg.seed, temperatures, decoding, cfg.max_new_tokens, cfg.progress)
         return {"summary": str(d / "run" / "summary.json"), "n_samples": res.summary["n_samples"]}
     return fn
+
+
+def demo_trap_run(model, questions, images, out, specs: Sequence[str], seed: int,
+                  temperatures: Sequence[float] = (1.0,), decoding: str = "plain", max_new_tokens: int = 48,
+                  progress: bool = False, **confidence):
+    """Run (or resume) `hero trap` the way the demo does — the model's own scorer (cot or answer mode, from its
+    config), the demo's σ-level specs, noise seed = the demo seed — into the run folder `out`; `confidence`
+    (confidence="marginal", confidence_samples=8) is what the benchmark scripts add to a finished demo. Returns
+    run_trap's result."""
+    from hero.scoring import make_trap_scorer
+    from hero.trap.decoding import TrapDecoding
+    from hero.trap.run import TrapConfig, run_trap
+
+    dec = TrapDecoding(decoding)
+    tc = TrapConfig(model=str(model), questions=str(questions), images=str(images), out=str(out), noise=[],
+                    degrade=list(specs), temperatures=list(temperatures), seed=seed, answer_decoding=dec, **confidence)
+    scorer = make_trap_scorer(str(model), seed=seed, max_new_tokens=max_new_tokens, **dec.scorer_kwargs())
+    return run_trap(tc, scorer, progress=progress)
 
 
 def _tempscale(out: Path, fit: str, apply: str):
